@@ -1,0 +1,1 @@
+"""The model gate: metrics with confidence intervals, checks, and the verdict."""

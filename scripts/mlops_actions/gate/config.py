@@ -1,0 +1,292 @@
+"""The gate's configuration: parsed from a YAML mapping or inline lines, validated. No I/O.
+
+Every error names the source and the field path, e.g.
+`.mlops/gate.yml: metrics.precison: unknown metric 'precison' (did you mean 'precision'?)`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mlops_actions.errors import UserError
+from mlops_actions.gate.metrics import METRICS
+
+GATE_ON = ("point", "lower_bound", "upper_bound")
+_TOP_KEYS = (
+    "columns",
+    "positive_label",
+    "decision_threshold",
+    "metrics",
+    "baseline",
+    "fairness",
+    "confidence",
+)
+_RULE_KEYS = {
+    "metrics": ("min", "max"),
+    "baseline": ("max_drop", "max_drop_relative"),
+    "fairness": ("max_difference", "min_ratio"),
+}
+
+
+@dataclass(frozen=True)
+class Columns:
+    label: str = "label"
+    score: str | None = "score"
+    prediction: str | None = None
+    score_explicit: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One bound on one metric; `kind` is value, baseline or fairness."""
+
+    kind: str
+    metric: str
+    op: str  # min | max | max_drop | max_drop_relative | max_difference | min_ratio
+    bound: float
+
+
+@dataclass(frozen=True)
+class Fairness:
+    group_columns: tuple[str, ...] = ()
+    min_group_size: int = 30
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    source: str = "<defaults>"
+    columns: Columns = field(default_factory=Columns)
+    positive_label: str | int | float | bool = 1
+    decision_threshold: float = 0.5
+    rules: tuple[Rule, ...] = ()
+    fairness: Fairness = field(default_factory=Fairness)
+    confidence_level: float = 0.95
+    gate_on: str = "point"
+
+    def rules_of(self, kind: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.kind == kind)
+
+
+def _fail(source: str, path: str, message: str) -> UserError:
+    return UserError(f"{source}: {path}: {message}", file=source)
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_keys(source: str, path: str, value: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in value:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else str(key)
+            raise _fail(
+                source,
+                where,
+                f"unknown key{_suggest(str(key), allowed)}; allowed: {', '.join(allowed)}",
+            )
+
+
+def _mapping(source: str, path: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(source, path, f"expected a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _number(source: str, path: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(source, path, f"expected a number between {low:g} and {high:g}, got {value!r}")
+    if not low <= float(value) <= high:
+        raise _fail(source, path, f"expected a number between {low:g} and {high:g}, got {value}")
+    return float(value)
+
+
+def _metric_name(source: str, path: str, name: Any) -> str:
+    if name not in METRICS:
+        known = list(METRICS)
+        raise _fail(
+            source,
+            path,
+            f"unknown metric {name!r}{_suggest(str(name), known)}; known: {', '.join(known)}",
+        )
+    return str(name)
+
+
+def _column_name(source: str, path: str, value: Any, optional: bool) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, path, f"expected a column name, got {value!r}")
+    return value
+
+
+def _rules(source: str, section: str, body: Mapping[str, Any]) -> list[Rule]:
+    kind = {"metrics": "value", "baseline": "baseline", "fairness": "fairness"}[section]
+    allowed = _RULE_KEYS[section]
+    out = []
+    for name, spec in body.items():
+        path = f"{section}.metrics.{name}" if section == "fairness" else f"{section}.{name}"
+        metric = _metric_name(source, path, name)
+        spec_map = _mapping(source, path, spec)
+        if not spec_map:
+            raise _fail(source, path, f"give at least one of: {', '.join(allowed)}")
+        _check_keys(source, path, spec_map, allowed)
+        for op, raw in spec_map.items():
+            high = 1e9 if metric == "log_loss" or op == "max_drop_relative" else 1.0
+            if op == "min_ratio":
+                high = 1.0
+            out.append(Rule(kind, metric, op, _number(source, f"{path}.{op}", raw, 0.0, high)))
+    return out
+
+
+def parse_config(data: Any, source: str) -> GateConfig:
+    """Validate a parsed YAML document (None means empty) into a GateConfig."""
+    doc = _mapping(source, "(top level)", data)
+    _check_keys(source, "", doc, _TOP_KEYS)
+
+    cols = _mapping(source, "columns", doc.get("columns"))
+    _check_keys(source, "columns", cols, ("label", "score", "prediction"))
+    columns = Columns(
+        label=_column_name(source, "columns.label", cols.get("label", "label"), False) or "label",
+        score=_column_name(source, "columns.score", cols.get("score", "score"), True),
+        prediction=_column_name(source, "columns.prediction", cols.get("prediction"), True),
+        score_explicit="score" in cols,
+    )
+
+    positive = doc.get("positive_label", 1)
+    if not isinstance(positive, str | int | float | bool) or positive == "":
+        raise _fail(source, "positive_label", f"expected a scalar label value, got {positive!r}")
+
+    threshold = _number(source, "decision_threshold", doc.get("decision_threshold", 0.5), 0, 1)
+
+    rules: list[Rule] = []
+    rules += _rules(source, "metrics", _mapping(source, "metrics", doc.get("metrics")))
+    rules += _rules(source, "baseline", _mapping(source, "baseline", doc.get("baseline")))
+
+    fair = _mapping(source, "fairness", doc.get("fairness"))
+    _check_keys(source, "fairness", fair, ("group_columns", "min_group_size", "metrics"))
+    groups_raw = fair.get("group_columns", [])
+    if isinstance(groups_raw, str):
+        groups_raw = [groups_raw]
+    if not isinstance(groups_raw, list):
+        raise _fail(source, "fairness.group_columns", f"expected a list, got {groups_raw!r}")
+    groups = tuple(
+        str(_column_name(source, f"fairness.group_columns[{i}]", g, False))
+        for i, g in enumerate(groups_raw)
+    )
+    min_size = fair.get("min_group_size", 30)
+    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
+        raise _fail(source, "fairness.min_group_size", f"expected a whole number >= 1, got {min_size!r}")
+    fair_rules = _rules(source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics")))
+    if fair_rules and not groups:
+        raise _fail(source, "fairness.group_columns", "fairness metrics need at least one group column")
+    rules += fair_rules
+
+    conf = _mapping(source, "confidence", doc.get("confidence"))
+    _check_keys(source, "confidence", conf, ("level", "gate_on"))
+    level = _number(source, "confidence.level", conf.get("level", 0.95), 0.5, 0.999)
+    gate_on = conf.get("gate_on", "point")
+    if gate_on not in GATE_ON:
+        raise _fail(
+            source,
+            "confidence.gate_on",
+            f"expected one of {', '.join(GATE_ON)}{_suggest(str(gate_on), GATE_ON)}, got {gate_on!r}",
+        )
+
+    return GateConfig(
+        source=source,
+        columns=columns,
+        positive_label=positive,
+        decision_threshold=threshold,
+        rules=tuple(rules),
+        fairness=Fairness(groups, min_size),
+        confidence_level=level,
+        gate_on=str(gate_on),
+    )
+
+
+_INLINE = re.compile(r"^\s*([A-Za-z_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
+
+
+def parse_inline_thresholds(text: str, source: str = "thresholds") -> list[Rule]:
+    """`precision>=0.85` / `log_loss<=0.3` lines (or comma-separated) into value rules."""
+    rules = []
+    items = [p for line in text.splitlines() for p in line.split(",")]
+    for number, item in enumerate(items, start=1):
+        if not item.strip() or item.strip().startswith("#"):
+            continue
+        match = _INLINE.match(item)
+        if not match:
+            raise UserError(
+                f"{source}: item {number} {item.strip()!r}: expected 'metric>=value' or "
+                "'metric<=value', e.g. 'precision>=0.85'"
+            )
+        name, op, raw = match.groups()
+        metric = _metric_name(source, f"item {number}", name)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise UserError(f"{source}: item {number}: {raw!r} is not a number") from None
+        high = 1e9 if metric == "log_loss" else 1.0
+        bound = _number(source, f"item {number}", value, 0.0, high)
+        rules.append(Rule("value", metric, "min" if op == ">=" else "max", bound))
+    return rules
+
+
+def with_overrides(
+    config: GateConfig,
+    *,
+    label: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    group_columns: list[str] | None = None,
+    positive_label: str | None = None,
+    decision_threshold: str | None = None,
+    inline_rules: list[Rule] | None = None,
+) -> GateConfig:
+    """Apply CLI/action inputs on top of the file config; inputs win."""
+    columns = config.columns
+    if label:
+        columns = replace(columns, label=label)
+    if score:
+        columns = replace(columns, score=score, score_explicit=True)
+    if prediction:
+        columns = replace(columns, prediction=prediction)
+    out = replace(config, columns=columns)
+    if group_columns:
+        out = replace(out, fairness=replace(out.fairness, group_columns=tuple(group_columns)))
+    if positive_label not in (None, ""):
+        out = replace(out, positive_label=_coerce_scalar(str(positive_label)))
+    if decision_threshold not in (None, ""):
+        try:
+            value = float(str(decision_threshold))
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise UserError(
+                f"decision-threshold: expected a number between 0 and 1, got {decision_threshold!r}"
+            )
+        out = replace(out, decision_threshold=value)
+    if inline_rules:
+        replaced = {(r.metric, r.op) for r in inline_rules}
+        kept = tuple(r for r in out.rules if (r.metric, r.op) not in replaced or r.kind != "value")
+        out = replace(out, rules=kept + tuple(inline_rules))
+    return out
+
+
+def _coerce_scalar(text: str) -> str | int | float | bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)  # type: ignore[operator]
+        except ValueError:
+            pass
+    return text

@@ -1,0 +1,157 @@
+"""Run the gate end to end: read inputs, compute, decide, write verdict.json and report.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.errors import UserError
+from mlops_actions.gate import loader
+from mlops_actions.gate.config import GateConfig, parse_inline_thresholds, with_overrides
+from mlops_actions.gate.decide import GroupResult, Groups, decide
+from mlops_actions.gate.metrics import Estimate, evaluate
+from mlops_actions.gate.report import render
+from mlops_actions.gate.verdict import GateResult, build_verdict
+
+VERDICT_FILE = "verdict.json"
+REPORT_FILE = "report.md"
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    output_dir: str
+    predictions: str | None = None
+    metrics: str | None = None
+    config: str | None = None
+    thresholds: str | None = None
+    baseline: str | None = None
+    label_column: str | None = None
+    score_column: str | None = None
+    prediction_column: str | None = None
+    group_columns: tuple[str, ...] = ()
+    positive_label: str | None = None
+    decision_threshold: str | None = None
+    name: str = "model-gate"
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    result: GateResult
+    verdict: dict[str, Any]
+    report: str
+    verdict_path: Path
+    report_path: Path
+
+
+def resolve_config(request: GateRequest) -> GateConfig:
+    config = loader.load_config(request.config) if request.config else GateConfig(source="inputs")
+    inline = parse_inline_thresholds(request.thresholds) if request.thresholds else None
+    return with_overrides(
+        config,
+        label=request.label_column,
+        score=request.score_column,
+        prediction=request.prediction_column,
+        group_columns=list(request.group_columns),
+        positive_label=request.positive_label,
+        decision_threshold=request.decision_threshold,
+        inline_rules=inline,
+    )
+
+
+def _group_results(data: loader.Predictions, config: GateConfig) -> Groups:
+    out: dict[str, dict[str, GroupResult]] = {}
+    for column, group in data.groups.items():
+        out[column] = {}
+        for code, name in enumerate(group.names):
+            mask = group.codes == code
+            y = data.y_true[mask]
+            evaluation = evaluate(
+                y,
+                score=None if data.score is None else data.score[mask],
+                y_pred=None if data.y_pred is None else data.y_pred[mask],
+                threshold=config.decision_threshold,
+                level=config.confidence_level,
+            )
+            out[column][name] = GroupResult(int(y.size), int(y.sum()), evaluation.metrics)
+    return out
+
+
+def compute(request: GateRequest) -> GateResult:
+    if bool(request.predictions) == bool(request.metrics):
+        raise UserError(
+            "give exactly one of predictions (a CSV/Parquet file of labels and scores) or "
+            "metrics (a JSON of pre-computed metrics)"
+        )
+    config = resolve_config(request)
+    inputs: dict[str, dict[str, str]] = {}
+    confusion = None
+    groups: Groups | None = None
+    metrics: dict[str, Estimate]
+    if request.predictions:
+        data = loader.load_predictions(request.predictions, config)
+        evaluation = evaluate(
+            data.y_true,
+            score=data.score,
+            y_pred=data.y_pred,
+            threshold=config.decision_threshold,
+            level=config.confidence_level,
+        )
+        metrics, confusion = evaluation.metrics, evaluation.confusion
+        groups = _group_results(data, config) if data.groups else None
+        inputs["predictions"] = _fingerprint(request.predictions)
+    else:
+        assert request.metrics is not None
+        metrics = loader.load_metrics_file(request.metrics)
+        inputs["metrics"] = _fingerprint(request.metrics)
+    baseline = loader.load_baseline(request.baseline) if request.baseline else None
+    if request.config:
+        inputs["config"] = _fingerprint(request.config)
+    if request.baseline:
+        inputs["baseline"] = _fingerprint(request.baseline)
+    decision = decide(metrics, config, baseline, groups)
+    return GateResult(
+        config=config,
+        metrics=metrics,
+        decision=decision,
+        confusion=confusion,
+        groups=groups,
+        baseline=baseline,
+        inputs=inputs,
+    )
+
+
+def _fingerprint(path: str) -> dict[str, str]:
+    return {"path": path, "sha256": loader.sha256_file(path)}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file and rename, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(request: GateRequest) -> GateOutcome:
+    out_dir = Path(request.output_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: output-dir exists and is not a directory; choose another path")
+    verdict_path, report_path = out_dir / VERDICT_FILE, out_dir / REPORT_FILE
+    # A verdict from an earlier run must not survive a failed one and look current.
+    for stale in (verdict_path, report_path):
+        stale.unlink(missing_ok=True)
+    result = compute(request)
+    verdict = build_verdict(result)
+    report = render(result, request.name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(report_path, report)
+    write_atomic(verdict_path, json.dumps(verdict, indent=2, sort_keys=False) + "\n")
+    return GateOutcome(result, verdict, report, verdict_path, report_path)

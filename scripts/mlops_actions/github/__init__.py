@@ -1,0 +1,1 @@
+"""Adapters to GitHub: the runner's files and annotations, and the REST API."""

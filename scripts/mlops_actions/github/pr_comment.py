@@ -1,0 +1,89 @@
+"""The sticky PR comment: one comment per report, found by a hidden marker, edited in place.
+
+Uses PyGithub against GITHUB_API_URL (GitHub Enterprise Server and test servers work). Any
+failure to comment is a warning for the caller, never an exception: a read-only token on a fork
+PR must not fail the gate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+MAX_BODY = 65_000  # GitHub rejects comment bodies over 65,536 characters
+
+
+@dataclass(frozen=True)
+class CommentResult:
+    action: str  # created | updated | skipped | failed
+    detail: str
+    url: str | None = None
+
+
+def pull_request_number(event_path: str | None = None, ref: str | None = None) -> int | None:
+    """The PR this run belongs to: from the event payload, else from refs/pull/N/merge."""
+    event_path = event_path or os.environ.get("GITHUB_EVENT_PATH")
+    if event_path and os.path.isfile(event_path):
+        try:
+            with open(event_path, encoding="utf-8") as handle:
+                event = json.load(handle)
+        except (OSError, ValueError):
+            event = {}
+        pr = event.get("pull_request") or {}
+        if isinstance(pr, dict) and isinstance(pr.get("number"), int):
+            return int(pr["number"])
+        issue = event.get("issue") or {}
+        if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
+            return int(issue["number"])
+    match = re.fullmatch(r"refs/pull/(\d+)/(merge|head)", ref or os.environ.get("GITHUB_REF", ""))
+    return int(match.group(1)) if match else None
+
+
+def _truncate(body: str, marker: str) -> str:
+    if len(body) <= MAX_BODY:
+        return body
+    note = "\n\n… report truncated; the full report is in the job summary and report.md.\n"
+    return body[: MAX_BODY - len(note) - len(marker) - 1] + note + marker
+
+
+def upsert_sticky_comment(
+    *,
+    token: str,
+    repository: str,
+    number: int,
+    body: str,
+    marker: str,
+    api_url: str | None = None,
+) -> CommentResult:
+    from github import Auth, Github, GithubException
+
+    api_url = api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    body = _truncate(body if marker in body else f"{marker}\n{body}", marker)
+    client = Github(base_url=api_url, auth=Auth.Token(token), retry=None, timeout=20)
+    try:
+        issue = client.get_repo(repository, lazy=True).get_issue(number)
+        for comment in issue.get_comments():
+            if marker in (comment.body or ""):
+                comment.edit(body)
+                return CommentResult("updated", f"updated comment {comment.id} on #{number}", comment.html_url)
+        created = issue.create_comment(body)
+        return CommentResult("created", f"created comment {created.id} on #{number}", created.html_url)
+    except GithubException as exc:
+        if exc.status in (401, 403, 404):
+            why = {
+                401: "the token was rejected (401)",
+                403: "the token may not write comments (403)",
+                404: f"PR #{number} or the repository is not visible to the token (404)",
+            }[exc.status]
+            return CommentResult(
+                "failed",
+                f"could not comment on PR #{number}: {why}; grant `pull-requests: write` "
+                "(fork PRs get a read-only token); the report is in the job summary",
+            )
+        return CommentResult("failed", f"could not comment on PR #{number}: HTTP {exc.status}")
+    except Exception as exc:  # network errors must not fail the gate
+        return CommentResult("failed", f"could not comment on PR #{number}: {type(exc).__name__}: {exc}")
+    finally:
+        client.close()
