@@ -58,7 +58,7 @@ def _gate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add(p, "group-columns", "comma-separated columns for fairness checks")
     _add(p, "positive-label", "the label value of the positive class (default 1)")
     _add(p, "decision-threshold", "score >= threshold predicts positive (default 0.5)")
-    _add(p, "output-dir", "where verdict.json and report.md go", "model-gate")
+    _add(p, "output-dir", "where verdict.json and report.md go (default: ./model-gate)")
     _add(p, "fail-on", "failure (exit 1 when the gate fails) or never (report only)", "failure")
     _add(p, "name", "report name; keys the sticky PR comment", "model-gate")
     _add(p, "comment-on-pr", "on pull requests, keep one sticky comment with the report", "true")
@@ -76,8 +76,12 @@ def _gate(args: argparse.Namespace) -> int:
         raise UserError(f"fail-on: expected 'failure' or 'never', got {args.fail_on!r}")
     comment = _flag(args.comment_on_pr, "comment-on-pr", True)
     groups = tuple(g.strip() for g in (args.group_columns or "").replace("\n", ",").split(",") if g.strip())
+    output_dir = args.output_dir
+    if not output_dir:
+        temp = os.environ.get("RUNNER_TEMP")
+        output_dir = os.path.join(temp, "model-gate", args.name) if temp else "model-gate"
     request = GateRequest(
-        output_dir=args.output_dir,
+        output_dir=output_dir,
         predictions=args.predictions,
         metrics=args.metrics,
         config=args.config,

@@ -1,0 +1,95 @@
+"""Generate what is derived from the actions' `action.yml` files, or check it is up to date.
+
+- `action.yml` at the root (the Marketplace listing) is generated from
+  `actions/model-gate/action.yml`: one source of truth, paths adjusted for the root.
+- Each action README's inputs/outputs tables are generated between marker comments.
+
+    python scripts/dev/sync_actions.py          # rewrite
+    python scripts/dev/sync_actions.py --check  # exit 1 if anything is stale (run by the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAGSHIP = ROOT / "actions" / "model-gate" / "action.yml"
+ROOT_ACTION = ROOT / "action.yml"
+HEADER = (
+    "# GENERATED from actions/model-gate/action.yml by scripts/dev/sync_actions.py; do not edit.\n"
+    "# This root action is the Marketplace listing of the flagship model gate.\n"
+)
+MARKERS = {
+    "inputs": ("<!-- inputs:start (generated from action.yml) -->", "<!-- inputs:end -->"),
+    "outputs": ("<!-- outputs:start (generated from action.yml) -->", "<!-- outputs:end -->"),
+}
+
+
+def root_action_text() -> str:
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    return HEADER + text.replace('"$GITHUB_ACTION_PATH/../../', '"$GITHUB_ACTION_PATH/')
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def tables(action: dict) -> dict[str, str]:
+    rows = ["| Input | Required | Default | Description |", "|---|---|---|---|"]
+    for name, spec in (action.get("inputs") or {}).items():
+        default = spec.get("default", "")
+        shown = f"`{_cell(default)}`" if default not in ("", None) else ""
+        required = "yes" if spec.get("required") else "no"
+        rows.append(f"| `{name}` | {required} | {shown} | {_cell(spec.get('description', ''))} |")
+    outs = ["| Output | Description |", "|---|---|"]
+    for name, spec in (action.get("outputs") or {}).items():
+        outs.append(f"| `{name}` | {_cell(spec.get('description', ''))} |")
+    return {"inputs": "\n".join(rows), "outputs": "\n".join(outs)}
+
+
+def readme_text(readme: Path, action_file: Path) -> str:
+    text = readme.read_text(encoding="utf-8")
+    generated = tables(yaml.safe_load(action_file.read_text(encoding="utf-8")))
+    for key, (start, end) in MARKERS.items():
+        if start not in text or end not in text:
+            raise SystemExit(f"{readme}: missing the {key} markers {start} ... {end}")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{generated[key]}\n{end}{tail}"
+    return text
+
+
+def targets() -> dict[Path, str]:
+    out = {ROOT_ACTION: root_action_text()}
+    for action_file in sorted((ROOT / "actions").glob("*/action.yml")):
+        readme = action_file.parent / "README.md"
+        out[readme] = readme_text(readme, action_file)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if a generated file is stale")
+    args = parser.parse_args()
+    stale = []
+    for path, text in targets().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != text:
+            stale.append(path.relative_to(ROOT))
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        names = ", ".join(map(str, stale))
+        print(f"stale generated files: {names}; run python scripts/dev/sync_actions.py", file=sys.stderr)
+        return 1
+    for path in stale:
+        print(f"updated {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

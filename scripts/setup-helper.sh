@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Create, or reuse, an isolated virtualenv holding the pinned run-time dependencies of one
+# action (scripts/requirements/<name>.txt), so nothing is installed into the user's Python.
+#
+#   bash scripts/setup-helper.sh gate
+#
+# Writes `python=<venv python>` and `seconds=<setup time>` to $GITHUB_OUTPUT (or prints them).
+# The venv lives in the runner's tool cache, keyed by the requirements, the Python version and
+# the platform: self-hosted runners reuse it across jobs; hosted runners start fresh.
+set -euo pipefail
+
+name="${1:?usage: setup-helper.sh <requirements name>}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+requirements="$root/scripts/requirements/$name.txt"
+python="${MLOPS_ACTIONS_PYTHON:-python3}"
+[ -n "$python" ] || python=python3
+
+fail() { echo "::error title=mlops-actions setup::$1"; exit 1; }
+
+[ -f "$requirements" ] || fail "no requirements file $requirements"
+command -v "$python" >/dev/null 2>&1 || fail "python '$python' not found; install Python 3.10+ (e.g. actions/setup-python) or set the python input"
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+  || fail "python '$python' is $("$python" -V 2>&1); mlops-actions needs Python 3.10 or newer"
+
+key="$("$python" - "$requirements" <<'PY'
+import hashlib, platform, sys
+digest = hashlib.sha256(open(sys.argv[1], "rb").read())
+digest.update(f"{sys.version_info[:2]}{platform.system()}{platform.machine()}".encode())
+print(digest.hexdigest()[:16])
+PY
+)"
+cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/mlops-actions"
+venv="$cache_root/venv-$name-$key"
+started="$("$python" -c 'import time; print(time.time())')"
+
+if [ -f "$venv/.complete" ]; then
+  how="reused"
+else
+  mkdir -p "$cache_root"
+  # Build beside the final path and rename, so a concurrent or interrupted job never sees a
+  # half-installed venv.
+  building="$(mktemp -d "$cache_root/.building-$name-XXXXXX")"
+  if command -v uv >/dev/null 2>&1; then
+    uv venv --quiet --python "$python" "$building"
+    uv pip install --quiet --python "$building/bin/python" -r "$requirements"
+  else
+    "$python" -m venv "$building"
+    "$building/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+  fi
+  # Only bin/python is used (never the console scripts, whose shebangs name the old path).
+  rm -rf "$venv"
+  mv "$building" "$venv"
+  touch "$venv/.complete"
+  how="installed"
+fi
+
+seconds="$("$python" -c "import time; print(f'{time.time() - $started:.1f}')")"
+echo "mlops-actions helper environment $how in ${seconds}s: $venv" >&2
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+  { echo "python=$venv/bin/python"; echo "seconds=$seconds"; echo "how=$how"; } >> "$GITHUB_OUTPUT"
+else
+  echo "python=$venv/bin/python"
+fi
