@@ -232,8 +232,8 @@ def _no_nulls(path: str, fmt: str, name: str, column: Any, role: str) -> None:
         first = int(pc.index(pc.is_null(column), True).as_py())
         row = _row(first, fmt)
         raise UserError(
-            f"{path}: row {row}: {role} column '{name}' is empty ({column.null_count} empty "
-            "values in all); every row needs a value",
+            f"{path}: row {row}: {role} column '{name}' is missing a value (empty, NA or NaN; "
+            f"{column.null_count} such rows in all); every row needs a value",
             file=path,
             line=row if fmt == "csv" else None,
         )

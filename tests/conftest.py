@@ -1,0 +1,56 @@
+"""Shared helpers: write prediction files, run the CLI as a user would (a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def make_predictions(n: int = 2000, seed: int = 0, prevalence: float = 0.1) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < prevalence).astype(int)
+    score = np.clip(rng.normal(0.25 + 0.5 * y, 0.15), 0, 1).round(6)
+    region = rng.choice(["north", "south", "east"], n)
+    return {"is_fraud": y, "fraud_probability": score, "region": region}
+
+
+def write_csv(path: Path, columns: dict[str, np.ndarray | list]) -> Path:
+    names = list(columns)
+    rows = zip(*(columns[c] for c in names))
+    path.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def predictions_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "predictions.csv", make_predictions())
+
+
+@pytest.fixture
+def gate_yml(tmp_path: Path) -> Path:
+    path = tmp_path / "gate.yml"
+    path.write_text(
+        "columns: {label: is_fraud, score: fraud_probability}\n"
+        "metrics:\n  precision: {min: 0.5}\n  recall: {min: 0.5}\n"
+        "baseline:\n  recall: {max_drop: 0.05}\n"
+        "fairness:\n  group_columns: [region]\n  metrics: {recall: {max_difference: 0.2}}\n"
+    )
+    return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    full_env["PYTHONPATH"] = str(REPO / "scripts")
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_actions", *args],
+        capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120,
+    )

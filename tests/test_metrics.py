@@ -1,0 +1,85 @@
+"""Metric values agree with scikit-learn's to 1e-9, ties and edge cases included."""
+
+import numpy as np
+import pytest
+from sklearn import metrics as sk
+
+from mlops_actions.gate.metrics import Confusion, evaluate, wilson
+
+
+def _reference(y, score, pred):
+    cm = sk.confusion_matrix(y, pred, labels=[False, True])
+    tn, fp, fn, tp = cm.ravel()
+    return {
+        "accuracy": sk.accuracy_score(y, pred),
+        "precision": sk.precision_score(y, pred),
+        "recall": sk.recall_score(y, pred),
+        "f1": sk.f1_score(y, pred),
+        "specificity": tn / (tn + fp),
+        "false_positive_rate": fp / (fp + tn),
+        "selection_rate": pred.mean(),
+        "roc_auc": sk.roc_auc_score(y, score),
+        "average_precision": sk.average_precision_score(y, score),
+        "log_loss": sk.log_loss(y, score),
+        "brier": sk.brier_score_loss(y, score),
+    }, (tp, fp, fn, tn)
+
+
+@pytest.mark.parametrize("n,prevalence,rounding,seed", [
+    (500, 0.3, None, 1), (5000, 0.02, None, 2), (20000, 0.1, 2, 3), (3000, 0.5, 1, 4), (100000, 0.01, 3, 5),
+])
+def test_agrees_with_sklearn(n, prevalence, rounding, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < prevalence
+    score = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1)
+    if rounding is not None:
+        score = np.round(score, rounding)  # many ties
+    result = evaluate(y, score=score, threshold=0.5)
+    reference, cells = _reference(y, score, score >= 0.5)
+    c = result.confusion
+    assert (c.tp, c.fp, c.fn, c.tn) == tuple(int(v) for v in cells)
+    for name, expected in reference.items():
+        got = result.metrics[name].value
+        assert got == pytest.approx(expected, abs=1e-9), name
+        e = result.metrics[name]
+        assert e.low <= got <= e.high, name
+
+
+def test_prediction_column_wins_over_score_threshold():
+    y = np.array([1, 1, 0, 0, 1, 0], dtype=bool)
+    score = np.array([0.9, 0.2, 0.1, 0.8, 0.7, 0.3])
+    pred = np.array([1, 1, 0, 0, 0, 0], dtype=bool)
+    result = evaluate(y, score=score, y_pred=pred)
+    assert result.metrics["precision"].value == 1.0
+    assert result.metrics["recall"].value == pytest.approx(2 / 3)
+    assert result.metrics["roc_auc"].value == pytest.approx(sk.roc_auc_score(y, score), abs=1e-12)
+
+
+def test_score_metrics_undefined_without_scores():
+    y = np.array([1, 0, 1, 0], dtype=bool)
+    result = evaluate(y, y_pred=np.array([1, 0, 0, 0], dtype=bool))
+    assert result.metrics["roc_auc"].value is None
+    assert "score" in result.metrics["roc_auc"].reason
+
+
+def test_undefined_metrics_carry_reasons():
+    y = np.zeros(10, dtype=bool)
+    result = evaluate(y, score=np.full(10, 0.1))
+    assert result.metrics["precision"].reason == "no positive predictions"
+    assert result.metrics["recall"].reason == "no positive labels"
+    assert result.metrics["roc_auc"].value is None
+    assert result.metrics["accuracy"].value == 1.0
+
+
+def test_wilson_matches_textbook_value():
+    # 81 of 263: Wilson 95% interval (0.2553, 0.3662), as in Newcombe (1998) style tables.
+    e = wilson(81, 263, 0.95)
+    assert e.low == pytest.approx(0.2553, abs=1e-4)
+    assert e.high == pytest.approx(0.3662, abs=1e-4)
+
+
+def test_f1_bootstrap_is_reproducible():
+    from mlops_actions.gate.metrics import f1_estimate
+
+    c = Confusion(tp=40, fp=10, fn=8, tn=942)
+    assert f1_estimate(c, 0.95) == f1_estimate(c, 0.95)
