@@ -54,3 +54,14 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         [sys.executable, "-m", "mlops_actions", *args],
         capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120,
     )
+
+
+def tool(name: str) -> str:
+    """A command-line tool from this venv (or PATH). Missing tools fail the test: never a skip."""
+    import shutil
+
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed; run the README's test command, which installs it")
+    return found

@@ -1,0 +1,120 @@
+"""A local stand-in for the GitHub REST API's issue-comment endpoints (no real one can run here).
+
+A real HTTP server on loopback, so the code under test (PyGithub) does real requests. Only the
+routes the sticky comment uses exist; anything else is a 404, which makes a new dependency on
+another endpoint show up as a test failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class State:
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    deny_writes: bool = False
+    token: str = "test-token"
+    next_id: int = 1000
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.state = State()
+        handler = _make_handler(self)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeGitHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def comments_on(self, repo: str, number: int) -> list[dict[str, Any]]:
+        return [c for c in self.state.comments.values() if c["_issue"] == (repo, number)]
+
+    def _comment_json(self, c: dict[str, Any]) -> dict[str, Any]:
+        repo = c["_issue"][0]
+        return {
+            "id": c["id"],
+            "body": c["body"],
+            "url": f"{self.url}/repos/{repo}/issues/comments/{c['id']}",
+            "html_url": f"https://github.example/{repo}/pull/{c['_issue'][1]}#issuecomment-{c['id']}",
+            "user": {"login": "github-actions[bot]", "type": "Bot"},
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }
+
+
+def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def _route(self, method: str) -> None:
+            path = self.path.split("?", 1)[0].removeprefix("/api/v3")
+            fake.state.requests.append((method, path))
+            if self.headers.get("Authorization") != f"token {fake.state.token}":
+                self._send(401, {"message": "Bad credentials"})
+                return
+            if method in ("POST", "PATCH") and fake.state.deny_writes:
+                self._send(403, {"message": "Resource not accessible by integration"})
+                return
+            m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)(/comments)?", path)
+            if m and method == "GET" and not m.group(3):
+                repo, number = m.group(1), int(m.group(2))
+                self._send(200, {"number": number, "url": f"{fake.url}/repos/{repo}/issues/{number}",
+                                 "html_url": f"https://github.example/{repo}/pull/{number}",
+                                 "title": "PR", "state": "open"})
+            elif m and method == "GET":
+                key = (m.group(1), int(m.group(2)))
+                items = [fake._comment_json(c) for c in fake.state.comments.values() if c["_issue"] == key]
+                self._send(200, items)
+            elif m and method == "POST" and m.group(3):
+                fake.state.next_id += 1
+                comment = {"id": fake.state.next_id, "body": self._body()["body"],
+                           "_issue": (m.group(1), int(m.group(2)))}
+                fake.state.comments[comment["id"]] = comment
+                self._send(201, fake._comment_json(comment))
+            elif (e := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", path)) and method == "PATCH":
+                comment = fake.state.comments.get(int(e.group(1)))
+                if comment is None:
+                    self._send(404, {"message": "Not Found"})
+                    return
+                comment["body"] = self._body()["body"]
+                self._send(200, fake._comment_json(comment))
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_PATCH(self) -> None:
+            self._route("PATCH")
+
+    return Handler
