@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from conftest import tool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,10 +70,16 @@ class ActRun:
 
 def export_tree(dest: Path) -> Path:
     """Copy the files git sees (tracked and untracked-not-ignored) to dest: what a clone has."""
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():
@@ -127,21 +134,32 @@ def run_workflow(
     event_file = consumer.parent / f"{consumer.name}-event.json"
     event_file.write_text(json.dumps(payload or {}))
     command = [
-        tool("act"), event,
-        "-W", str(workflow_file),
-        "-e", str(event_file),
-        "-P", "ubuntu-latest=-self-hosted",
-        "--local-repository", f"{ACTION_REF}={action_tree}",
-        "--action-cache-path", str(cache_dir),
+        tool("act"),
+        event,
+        "-W",
+        str(workflow_file),
+        "-e",
+        str(event_file),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "--local-repository",
+        f"{ACTION_REF}={action_tree}",
+        "--action-cache-path",
+        str(cache_dir),
         "--no-cache-server",
-        "--env", f"ACT_CAPTURE_DIR={capture}",
+        "--env",
+        f"ACT_CAPTURE_DIR={capture}",
     ]
     for key, value in (env or {}).items():
         command += ["--env", f"{key}={value}"]
     for key, value in (secrets or {}).items():
         command += ["-s", f"{key}={value}"]
     proc = subprocess.run(
-        command, cwd=consumer, capture_output=True, text=True, timeout=timeout,
+        command,
+        cwd=consumer,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "ACT_DISABLE_VERSION_CHECK": "1"},
     )
     log = proc.stdout + proc.stderr

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def make_predictions(n: int = 2000, seed: int = 0, prevalence: float = 0.1) -> dict[str, np.ndarray]:
+def make_predictions(
+    n: int = 2000, seed: int = 0, prevalence: float = 0.1
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < prevalence).astype(int)
     score = np.clip(rng.normal(0.25 + 0.5 * y, 0.15), 0, 1).round(6)
@@ -24,7 +26,7 @@ def make_predictions(n: int = 2000, seed: int = 0, prevalence: float = 0.1) -> d
 
 def write_csv(path: Path, columns: dict[str, np.ndarray | list]) -> Path:
     names = list(columns)
-    rows = zip(*(columns[c] for c in names))
+    rows = zip(*(columns[c] for c in names), strict=True)
     path.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
     return path
 
@@ -46,13 +48,19 @@ def gate_yml(tmp_path: Path) -> Path:
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     full_env["PYTHONPATH"] = str(REPO / "scripts")
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "mlops_actions", *args],
-        capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=120,
     )
 
 

@@ -85,20 +85,36 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)(/comments)?", path)
             if m and method == "GET" and not m.group(3):
                 repo, number = m.group(1), int(m.group(2))
-                self._send(200, {"number": number, "url": f"{fake.url}/repos/{repo}/issues/{number}",
-                                 "html_url": f"https://github.example/{repo}/pull/{number}",
-                                 "title": "PR", "state": "open"})
+                self._send(
+                    200,
+                    {
+                        "number": number,
+                        "url": f"{fake.url}/repos/{repo}/issues/{number}",
+                        "html_url": f"https://github.example/{repo}/pull/{number}",
+                        "title": "PR",
+                        "state": "open",
+                    },
+                )
             elif m and method == "GET":
                 key = (m.group(1), int(m.group(2)))
-                items = [fake._comment_json(c) for c in fake.state.comments.values() if c["_issue"] == key]
+                items = [
+                    fake._comment_json(c)
+                    for c in fake.state.comments.values()
+                    if c["_issue"] == key
+                ]
                 self._send(200, items)
             elif m and method == "POST" and m.group(3):
                 fake.state.next_id += 1
-                comment = {"id": fake.state.next_id, "body": self._body()["body"],
-                           "_issue": (m.group(1), int(m.group(2)))}
+                comment = {
+                    "id": fake.state.next_id,
+                    "body": self._body()["body"],
+                    "_issue": (m.group(1), int(m.group(2))),
+                }
                 fake.state.comments[comment["id"]] = comment
                 self._send(201, fake._comment_json(comment))
-            elif (e := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", path)) and method == "PATCH":
+            elif (
+                e := re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", path)
+            ) and method == "PATCH":
                 comment = fake.state.comments.get(int(e.group(1)))
                 if comment is None:
                     self._send(404, {"message": "Not Found"})

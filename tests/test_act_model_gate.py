@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from act_harness import export_tree, init_consumer_repo, run_workflow
 from conftest import make_predictions, write_csv
 from fake_github import FakeGitHub
@@ -50,30 +51,41 @@ def act_cache(tmp_path_factory):
 
 def _consumer(tmp_path: Path) -> Path:
     predictions = write_csv(tmp_path / "p.csv", make_predictions(3000, seed=4)).read_text()
-    return init_consumer_repo(tmp_path / "consumer", {
-        "artifacts/holdout-predictions.csv": predictions, ".mlops/gate.yml": CONFIG,
-    })
+    return init_consumer_repo(
+        tmp_path / "consumer",
+        {
+            "artifacts/holdout-predictions.csv": predictions,
+            ".mlops/gate.yml": CONFIG,
+        },
+    )
 
 
 def _workflow(thresholds: str, fail_on: str = "failure") -> str:
     return WORKFLOW.replace("THRESHOLDS", thresholds).replace("FAIL_ON", fail_on)
 
 
-def test_gate_under_act_sets_outputs_summary_and_updates_one_comment(tmp_path, action_tree, act_cache):
+def test_gate_under_act_sets_outputs_summary_and_updates_one_comment(
+    tmp_path, action_tree, act_cache
+):
     consumer = _consumer(tmp_path)
     payload = {"pull_request": {"number": 12, "head": {"sha": "a" * 40}}}
     with FakeGitHub() as github:
         runs = []
         for thresholds in ("recall>=0.5", "precision>=0.6"):
             run = run_workflow(
-                consumer, _workflow(thresholds), action_tree=action_tree, cache_dir=act_cache,
-                event="pull_request", payload=payload, secrets={"GITHUB_TOKEN": "test-token"},
+                consumer,
+                _workflow(thresholds),
+                action_tree=action_tree,
+                cache_dir=act_cache,
+                event="pull_request",
+                payload=payload,
+                secrets={"GITHUB_TOKEN": "test-token"},
                 env={"GITHUB_API_URL": github.url},
             )
             runs.append(run)
             assert run.jobs.get("gate") == "success", run.log[-4000:]
         comments = github.comments_on("Acme/Fraud-Detector", 12)
-    first, second = runs
+    first, _second = runs
     outputs = first.outputs("gate", "gate")
     assert outputs["passed"] == "true" and outputs["failed-checks"] == "0"
     assert json.loads(outputs["metrics"])["recall"] > 0.5
@@ -85,8 +97,14 @@ def test_gate_under_act_sets_outputs_summary_and_updates_one_comment(tmp_path, a
 
 
 def test_failing_gate_fails_the_job_with_annotations(tmp_path, action_tree, act_cache):
-    run = run_workflow(_consumer(tmp_path), _workflow("precision>=0.999"), action_tree=action_tree,
-                       cache_dir=act_cache, event="push", payload={"ref": "refs/heads/main"})
+    run = run_workflow(
+        _consumer(tmp_path),
+        _workflow("precision>=0.999"),
+        action_tree=action_tree,
+        cache_dir=act_cache,
+        event="push",
+        payload={"ref": "refs/heads/main"},
+    )
     assert run.jobs.get("gate") == "failure"
     assert run.steps["gate"]["gate"]["outcome"] == "failure"
     assert run.outputs("gate", "gate")["passed"] == "false"
@@ -94,15 +112,29 @@ def test_failing_gate_fails_the_job_with_annotations(tmp_path, action_tree, act_
 
 
 def test_report_only_mode_passes_the_job(tmp_path, action_tree, act_cache):
-    run = run_workflow(_consumer(tmp_path), _workflow("precision>=0.999", "never"), action_tree=action_tree,
-                       cache_dir=act_cache, event="push", payload={"ref": "refs/heads/main"})
+    run = run_workflow(
+        _consumer(tmp_path),
+        _workflow("precision>=0.999", "never"),
+        action_tree=action_tree,
+        cache_dir=act_cache,
+        event="push",
+        payload={"ref": "refs/heads/main"},
+    )
     assert run.jobs.get("gate") == "success", run.log[-3000:]
     assert run.outputs("gate", "gate")["passed"] == "false"
 
 
 def test_root_action_is_the_same_gate(tmp_path, action_tree, act_cache):
-    workflow = _workflow("recall>=0.5").replace("org/mlops-actions/actions/model-gate@v1", "org/mlops-actions@v1")
-    run = run_workflow(_consumer(tmp_path), workflow, action_tree=action_tree, cache_dir=act_cache,
-                       event="push", payload={"ref": "refs/heads/main"})
+    workflow = _workflow("recall>=0.5").replace(
+        "org/mlops-actions/actions/model-gate@v1", "org/mlops-actions@v1"
+    )
+    run = run_workflow(
+        _consumer(tmp_path),
+        workflow,
+        action_tree=action_tree,
+        cache_dir=act_cache,
+        event="push",
+        payload={"ref": "refs/heads/main"},
+    )
     assert run.jobs.get("gate") == "success", run.log[-3000:]
     assert run.outputs("gate", "gate")["passed"] == "true"

@@ -4,9 +4,12 @@ and no verdict left that looks valid."""
 import json
 
 import pytest
+
 from conftest import make_predictions, run_cli, write_csv
 
-GOOD_CFG = "columns: {label: is_fraud, score: fraud_probability}\nmetrics: {precision: {min: 0.5}}\n"
+GOOD_CFG = (
+    "columns: {label: is_fraud, score: fraud_probability}\nmetrics: {precision: {min: 0.5}}\n"
+)
 
 
 def _csv(tmp_path, **changes):
@@ -31,26 +34,94 @@ def _scores_with(bad):
 
 
 CASES = {
-    "missing label column": (lambda t: [str(_csv(t, is_fraud=None))], None, "no label column 'is_fraud'"),
-    "missing score column": (lambda t: [str(_csv(t, fraud_probability=None))], None, "no score column 'fraud_probability'"),
-    "typo column suggests": (lambda t: [str(write_csv(t / "p.csv", {"is_fraud": [0, 1], "fraud_prob": [0.1, 0.9]}))], None, "did you mean 'fraud_prob'"),
-    "NaN score": (lambda t: [str(_csv(t, fraud_probability=_scores_with("nan")))], None, "row 7: score column 'fraud_probability' is missing a value (empty, NA or NaN"),
-    "score above 1": (lambda t: [str(_csv(t, fraud_probability=_scores_with(1.7)))], None, "= 1.7 is outside [0, 1]"),
-    "text score": (lambda t: [str(_csv(t, fraud_probability=_scores_with("high")))], None, "must hold numbers"),
-    "empty score cell": (lambda t: [str(_csv(t, fraud_probability=_scores_with("")))], None, "row 7: score column 'fraud_probability' is missing a value"),
-    "non-binary labels": (lambda t: [str(_csv(t, is_fraud=[i % 3 for i in range(200)]))], None, "must be binary but has 3 distinct values"),
-    "positive label absent": (lambda t: [str(_csv(t, is_fraud=["yes" if i % 9 else "no" for i in range(200)]))], None, "positive_label 1 is not a value"),
+    "missing label column": (
+        lambda t: [str(_csv(t, is_fraud=None))],
+        None,
+        "no label column 'is_fraud'",
+    ),
+    "missing score column": (
+        lambda t: [str(_csv(t, fraud_probability=None))],
+        None,
+        "no score column 'fraud_probability'",
+    ),
+    "typo column suggests": (
+        lambda t: [str(write_csv(t / "p.csv", {"is_fraud": [0, 1], "fraud_prob": [0.1, 0.9]}))],
+        None,
+        "did you mean 'fraud_prob'",
+    ),
+    "NaN score": (
+        lambda t: [str(_csv(t, fraud_probability=_scores_with("nan")))],
+        None,
+        "row 7: score column 'fraud_probability' is missing a value (empty, NA or NaN",
+    ),
+    "score above 1": (
+        lambda t: [str(_csv(t, fraud_probability=_scores_with(1.7)))],
+        None,
+        "= 1.7 is outside [0, 1]",
+    ),
+    "text score": (
+        lambda t: [str(_csv(t, fraud_probability=_scores_with("high")))],
+        None,
+        "must hold numbers",
+    ),
+    "empty score cell": (
+        lambda t: [str(_csv(t, fraud_probability=_scores_with("")))],
+        None,
+        "row 7: score column 'fraud_probability' is missing a value",
+    ),
+    "non-binary labels": (
+        lambda t: [str(_csv(t, is_fraud=[i % 3 for i in range(200)]))],
+        None,
+        "must be binary but has 3 distinct values",
+    ),
+    "positive label absent": (
+        lambda t: [str(_csv(t, is_fraud=["yes" if i % 9 else "no" for i in range(200)]))],
+        None,
+        "positive_label 1 is not a value",
+    ),
     "empty file": (lambda t: [_file(t / "p.csv", "")], None, "predictions file is empty"),
-    "header only": (lambda t: [_file(t / "p.csv", "is_fraud,fraud_probability\n")], None, "has a header but no rows"),
+    "header only": (
+        lambda t: [_file(t / "p.csv", "is_fraud,fraud_probability\n")],
+        None,
+        "has a header but no rows",
+    ),
     "missing file": (lambda t: [str(t / "nope.csv")], None, "predictions file not found"),
-    "unsupported format": (lambda t: [_file(t / "p.xlsx", "x")], None, "unsupported predictions format"),
-    "unknown metric": (None, "metrics: {precison: {min: 0.8}}\n", "unknown metric 'precison' (did you mean 'precision'?)"),
+    "unsupported format": (
+        lambda t: [_file(t / "p.xlsx", "x")],
+        None,
+        "unsupported predictions format",
+    ),
+    "unknown metric": (
+        None,
+        "metrics: {precison: {min: 0.8}}\n",
+        "unknown metric 'precison' (did you mean 'precision'?)",
+    ),
     "malformed YAML": (None, "metrics: {precision: {min: 0.8}\n", "malformed YAML"),
-    "bound out of range": (None, "metrics: {recall: {min: 1.5}}\n", "metrics.recall.min: expected a number between 0 and 1"),
-    "unknown top key": (None, "metric: {recall: {min: 0.5}}\n", "unknown key (did you mean 'metrics'?)"),
-    "bad gate_on": (None, "confidence: {gate_on: lower}\n", "confidence.gate_on: expected one of point, lower_bound, upper_bound"),
-    "rule without bound": (None, "metrics: {recall: {}}\n", "metrics.recall: give at least one of: min, max"),
-    "fairness without groups": (None, "fairness: {metrics: {recall: {max_difference: 0.1}}}\n", "fairness metrics need at least one group column"),
+    "bound out of range": (
+        None,
+        "metrics: {recall: {min: 1.5}}\n",
+        "metrics.recall.min: expected a number between 0 and 1",
+    ),
+    "unknown top key": (
+        None,
+        "metric: {recall: {min: 0.5}}\n",
+        "unknown key (did you mean 'metrics'?)",
+    ),
+    "bad gate_on": (
+        None,
+        "confidence: {gate_on: lower}\n",
+        "confidence.gate_on: expected one of point, lower_bound, upper_bound",
+    ),
+    "rule without bound": (
+        None,
+        "metrics: {recall: {}}\n",
+        "metrics.recall: give at least one of: min, max",
+    ),
+    "fairness without groups": (
+        None,
+        "fairness: {metrics: {recall: {max_difference: 0.1}}}\n",
+        "fairness metrics need at least one group column",
+    ),
 }
 
 
@@ -63,7 +134,9 @@ def test_bad_input_gives_one_line_error(tmp_path, case):
     predictions = make_args(tmp_path) if make_args else [str(_csv(tmp_path))]
     config = tmp_path / "gate.yml"
     config.write_text(config_text if config_text is not None else GOOD_CFG)
-    proc = run_cli("gate", "--predictions", *predictions, "--config", str(config), "--output-dir", str(out))
+    proc = run_cli(
+        "gate", "--predictions", *predictions, "--config", str(config), "--output-dir", str(out)
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -75,45 +148,88 @@ def test_bad_input_gives_one_line_error(tmp_path, case):
 def test_error_is_an_annotation_with_file_and_line_in_actions(tmp_path):
     config = tmp_path / "gate.yml"
     config.write_text("metrics:\n  recall: {min: 0.8\n")
-    proc = run_cli("gate", "--predictions", str(_csv(tmp_path)), "--config", str(config),
-                   "--output-dir", str(tmp_path / "o"), env={"GITHUB_ACTIONS": "true"})
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(_csv(tmp_path)),
+        "--config",
+        str(config),
+        "--output-dir",
+        str(tmp_path / "o"),
+        env={"GITHUB_ACTIONS": "true"},
+    )
     assert proc.returncode == 2
     assert proc.stdout.startswith(f"::error file={config},line=")
     assert "malformed YAML" in proc.stdout
 
 
-@pytest.mark.parametrize("content,expected", [
-    ("[0.9, 0.8]", "got a JSON list"),
-    ('{"accuracy_score": 0.9}', "no known metric found"),
-    ('{"recall": "high"}', "field 'recall': expected a finite number"),
-    ('{"recall": 0.9', "malformed JSON"),
-    ('{"recall": 1.4}', "outside [0, 1]"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("[0.9, 0.8]", "got a JSON list"),
+        ('{"accuracy_score": 0.9}', "no known metric found"),
+        ('{"recall": "high"}', "field 'recall': expected a finite number"),
+        ('{"recall": 0.9', "malformed JSON"),
+        ('{"recall": 1.4}', "outside [0, 1]"),
+    ],
+)
 def test_bad_baseline(tmp_path, content, expected):
     baseline = tmp_path / "baseline.json"
     baseline.write_text(content)
-    proc = run_cli("gate", "--predictions", str(_csv(tmp_path)), "--label-column", "is_fraud",
-                   "--score-column", "fraud_probability", "--baseline", str(baseline), "--output-dir", str(tmp_path / "o"))
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(_csv(tmp_path)),
+        "--label-column",
+        "is_fraud",
+        "--score-column",
+        "fraud_probability",
+        "--baseline",
+        str(baseline),
+        "--output-dir",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
     assert str(baseline) in proc.stderr
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--thresholds", "precision=>0.8"], "expected 'metric>=value'"),
-    (["--fail-on", "sometimes"], "fail-on: expected 'failure' or 'never'"),
-    (["--decision-threshold", "2"], "decision-threshold: expected a number between 0 and 1"),
-    (["--comment-on-pr", "maybe"], "comment-on-pr: expected true or false"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--thresholds", "precision=>0.8"], "expected 'metric>=value'"),
+        (["--fail-on", "sometimes"], "fail-on: expected 'failure' or 'never'"),
+        (["--decision-threshold", "2"], "decision-threshold: expected a number between 0 and 1"),
+        (["--comment-on-pr", "maybe"], "comment-on-pr: expected true or false"),
+    ],
+)
 def test_bad_options(tmp_path, args, expected):
-    proc = run_cli("gate", "--predictions", str(_csv(tmp_path)), "--label-column", "is_fraud",
-                   "--score-column", "fraud_probability", "--output-dir", str(tmp_path / "o"), *args)
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(_csv(tmp_path)),
+        "--label-column",
+        "is_fraud",
+        "--score-column",
+        "fraud_probability",
+        "--output-dir",
+        str(tmp_path / "o"),
+        *args,
+    )
     assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_both_or_neither_input(tmp_path):
     metrics = tmp_path / "m.json"
     metrics.write_text(json.dumps({"recall": 0.9}))
-    both = run_cli("gate", "--predictions", str(_csv(tmp_path)), "--metrics", str(metrics), "--output-dir", str(tmp_path))
+    both = run_cli(
+        "gate",
+        "--predictions",
+        str(_csv(tmp_path)),
+        "--metrics",
+        str(metrics),
+        "--output-dir",
+        str(tmp_path),
+    )
     neither = run_cli("gate", "--output-dir", str(tmp_path))
     for proc in (both, neither):
         assert proc.returncode == 2 and "exactly one of predictions" in proc.stderr

@@ -5,16 +5,31 @@ import json
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from conftest import make_predictions, run_cli, write_csv
 
 
 def test_pass_writes_verdict_and_report(tmp_path, predictions_csv, gate_yml):
     out = tmp_path / "out"
-    proc = run_cli("gate", "--predictions", str(predictions_csv), "--config", str(gate_yml), "--output-dir", str(out))
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(predictions_csv),
+        "--config",
+        str(gate_yml),
+        "--output-dir",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["passed"] is True
-    assert set(verdict["metrics"]) >= {"precision", "recall", "roc_auc", "average_precision", "log_loss"}
+    assert set(verdict["metrics"]) >= {
+        "precision",
+        "recall",
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+    }
     assert {c["kind"] for c in verdict["checks"]} == {"value", "baseline", "fairness"}
     check = verdict["checks"][0]
     assert set(check) >= {"kind", "metric", "observed", "bound", "ci", "passed", "message"}
@@ -27,8 +42,19 @@ def test_pass_writes_verdict_and_report(tmp_path, predictions_csv, gate_yml):
 
 
 def test_fail_exits_1_and_never_exits_0(tmp_path, predictions_csv):
-    args = ["gate", "--predictions", str(predictions_csv), "--label-column", "is_fraud",
-            "--score-column", "fraud_probability", "--thresholds", "precision>=0.999", "--output-dir", str(tmp_path)]
+    args = [
+        "gate",
+        "--predictions",
+        str(predictions_csv),
+        "--label-column",
+        "is_fraud",
+        "--score-column",
+        "fraud_probability",
+        "--thresholds",
+        "precision>=0.999",
+        "--output-dir",
+        str(tmp_path),
+    ]
     proc = run_cli(*args)
     assert proc.returncode == 1
     assert json.loads((tmp_path / "verdict.json").read_text())["passed"] is False
@@ -38,8 +64,17 @@ def test_fail_exits_1_and_never_exits_0(tmp_path, predictions_csv):
 def test_baseline_regression_fails(tmp_path, predictions_csv, gate_yml):
     baseline = tmp_path / "champion.json"
     baseline.write_text(json.dumps({"recall": 0.999, "precision": 0.5}))
-    proc = run_cli("gate", "--predictions", str(predictions_csv), "--config", str(gate_yml),
-                   "--baseline", str(baseline), "--output-dir", str(tmp_path / "o"))
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(predictions_csv),
+        "--config",
+        str(gate_yml),
+        "--baseline",
+        str(baseline),
+        "--output-dir",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 1
     verdict = json.loads((tmp_path / "o" / "verdict.json").read_text())
     failed = [c for c in verdict["checks"] if not c["passed"]]
@@ -49,9 +84,29 @@ def test_baseline_regression_fails(tmp_path, predictions_csv, gate_yml):
 
 def test_previous_verdict_is_a_valid_baseline(tmp_path, predictions_csv, gate_yml):
     first = tmp_path / "first"
-    assert run_cli("gate", "--predictions", str(predictions_csv), "--config", str(gate_yml), "--output-dir", str(first)).returncode == 0
-    proc = run_cli("gate", "--predictions", str(predictions_csv), "--config", str(gate_yml),
-                   "--baseline", str(first / "verdict.json"), "--output-dir", str(tmp_path / "second"))
+    assert (
+        run_cli(
+            "gate",
+            "--predictions",
+            str(predictions_csv),
+            "--config",
+            str(gate_yml),
+            "--output-dir",
+            str(first),
+        ).returncode
+        == 0
+    )
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(predictions_csv),
+        "--config",
+        str(gate_yml),
+        "--baseline",
+        str(first / "verdict.json"),
+        "--output-dir",
+        str(tmp_path / "second"),
+    )
     assert proc.returncode == 0, proc.stderr
     verdict = json.loads((tmp_path / "second" / "verdict.json").read_text())
     assert [c["status"] for c in verdict["checks"] if c["kind"] == "baseline"] == ["pass"]
@@ -59,8 +114,18 @@ def test_previous_verdict_is_a_valid_baseline(tmp_path, predictions_csv, gate_ym
 
 def test_precomputed_metrics_apply_value_and_baseline_checks(tmp_path):
     metrics = tmp_path / "metrics.json"
-    metrics.write_text(json.dumps({"precision": 0.9, "recall": {"value": 0.7, "ci": [0.6, 0.8]}, "n_rows": 10}))
-    proc = run_cli("gate", "--metrics", str(metrics), "--thresholds", "precision>=0.85\nrecall>=0.75", "--output-dir", str(tmp_path))
+    metrics.write_text(
+        json.dumps({"precision": 0.9, "recall": {"value": 0.7, "ci": [0.6, 0.8]}, "n_rows": 10})
+    )
+    proc = run_cli(
+        "gate",
+        "--metrics",
+        str(metrics),
+        "--thresholds",
+        "precision>=0.85\nrecall>=0.75",
+        "--output-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 1
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert [c["passed"] for c in verdict["checks"]] == [True, False]
@@ -68,8 +133,17 @@ def test_precomputed_metrics_apply_value_and_baseline_checks(tmp_path):
 
 def test_uncomputable_metric_fails_closed(tmp_path):
     data = write_csv(tmp_path / "p.csv", {"label": [1, 0, 1, 0], "pred": [1, 0, 0, 0]})
-    proc = run_cli("gate", "--predictions", str(data), "--prediction-column", "pred",
-                   "--thresholds", "roc_auc>=0.8", "--output-dir", str(tmp_path))
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(data),
+        "--prediction-column",
+        "pred",
+        "--thresholds",
+        "roc_auc>=0.8",
+        "--output-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 1
     check = json.loads((tmp_path / "verdict.json").read_text())["checks"][0]
     assert check["passed"] is False and "needs a score column" in check["message"]
@@ -77,10 +151,23 @@ def test_uncomputable_metric_fails_closed(tmp_path):
 
 def test_parquet_and_string_labels(tmp_path):
     cols = make_predictions(500, seed=3)
-    table = pa.table({"y": np.where(cols["is_fraud"] == 1, "fraud", "ok"), "p": cols["fraud_probability"]})
+    table = pa.table(
+        {"y": np.where(cols["is_fraud"] == 1, "fraud", "ok"), "p": cols["fraud_probability"]}
+    )
     pq.write_table(table, tmp_path / "p.parquet")
-    proc = run_cli("gate", "--predictions", str(tmp_path / "p.parquet"), "--label-column", "y",
-                   "--score-column", "p", "--positive-label", "fraud", "--output-dir", str(tmp_path / "o"))
+    proc = run_cli(
+        "gate",
+        "--predictions",
+        str(tmp_path / "p.parquet"),
+        "--label-column",
+        "y",
+        "--score-column",
+        "p",
+        "--positive-label",
+        "fraud",
+        "--output-dir",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 0, proc.stderr
     verdict = json.loads((tmp_path / "o" / "verdict.json").read_text())
     assert verdict["support"]["positives"] == int(cols["is_fraud"].sum())
@@ -88,26 +175,51 @@ def test_parquet_and_string_labels(tmp_path):
 
 def test_lower_bound_is_stricter_than_point(tmp_path):
     data = write_csv(tmp_path / "p.csv", make_predictions(300, seed=9))
-    first = run_cli("gate", "--predictions", str(data), "--label-column", "is_fraud",
-                    "--score-column", "fraud_probability", "--output-dir", str(tmp_path / "a"))
+    first = run_cli(
+        "gate",
+        "--predictions",
+        str(data),
+        "--label-column",
+        "is_fraud",
+        "--score-column",
+        "fraud_probability",
+        "--output-dir",
+        str(tmp_path / "a"),
+    )
     verdict = json.loads((tmp_path / "a" / "verdict.json").read_text())
     value, low = verdict["metrics"]["accuracy"], verdict["intervals"]["accuracy"]["low"]
     assert first.returncode == 0 and low < value
     bar = round((low + value) / 2, 4)  # met by the point estimate, not by the lower bound
     for gate_on, expected in (("point", 0), ("lower_bound", 1), ("upper_bound", 0)):
         cfg = tmp_path / f"{gate_on}.yml"
-        cfg.write_text("columns: {label: is_fraud, score: fraud_probability}\n"
-                       f"metrics: {{accuracy: {{min: {bar}}}}}\nconfidence: {{gate_on: {gate_on}}}\n")
-        proc = run_cli("gate", "--predictions", str(data), "--config", str(cfg), "--output-dir", str(tmp_path / gate_on))
+        cfg.write_text(
+            "columns: {label: is_fraud, score: fraud_probability}\n"
+            f"metrics: {{accuracy: {{min: {bar}}}}}\nconfidence: {{gate_on: {gate_on}}}\n"
+        )
+        proc = run_cli(
+            "gate",
+            "--predictions",
+            str(data),
+            "--config",
+            str(cfg),
+            "--output-dir",
+            str(tmp_path / gate_on),
+        )
         assert proc.returncode == expected, gate_on
 
 
 def test_github_outputs_summary_and_annotations(tmp_path, predictions_csv):
     output, summary = tmp_path / "out.txt", tmp_path / "summary.md"
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-           "INPUT_PREDICTIONS": str(predictions_csv), "INPUT_LABEL_COLUMN": "is_fraud",
-           "INPUT_SCORE_COLUMN": "fraud_probability", "INPUT_THRESHOLDS": "recall>=0.99",
-           "RUNNER_TEMP": str(tmp_path)}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_PREDICTIONS": str(predictions_csv),
+        "INPUT_LABEL_COLUMN": "is_fraud",
+        "INPUT_SCORE_COLUMN": "fraud_probability",
+        "INPUT_THRESHOLDS": "recall>=0.99",
+        "RUNNER_TEMP": str(tmp_path),
+    }
     proc = run_cli("gate", "--quiet", env=env)
     assert proc.returncode == 1
     assert "::error title=model gate%3A value check::recall" in proc.stdout

@@ -30,8 +30,19 @@ def coverage() -> dict[str, float]:
 
 @pytest.mark.parametrize(
     "metric",
-    ["accuracy", "precision", "recall", "f1", "specificity", "false_positive_rate",
-     "selection_rate", "roc_auc", "average_precision", "log_loss", "brier"],
+    [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "specificity",
+        "false_positive_rate",
+        "selection_rate",
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+        "brier",
+    ],
 )
 def test_95_percent_interval_covers_truth_about_95_percent(coverage, metric):
     # With 300 reps, the 95% binomial band around 0.95 is about 0.925-0.975; allow a margin.

@@ -25,9 +25,16 @@ def _reference(y, score, pred):
     }, (tp, fp, fn, tn)
 
 
-@pytest.mark.parametrize("n,prevalence,rounding,seed", [
-    (500, 0.3, None, 1), (5000, 0.02, None, 2), (20000, 0.1, 2, 3), (3000, 0.5, 1, 4), (100000, 0.01, 3, 5),
-])
+@pytest.mark.parametrize(
+    "n,prevalence,rounding,seed",
+    [
+        (500, 0.3, None, 1),
+        (5000, 0.02, None, 2),
+        (20000, 0.1, 2, 3),
+        (3000, 0.5, 1, 4),
+        (100000, 0.01, 3, 5),
+    ],
+)
 def test_agrees_with_sklearn(n, prevalence, rounding, seed):
     rng = np.random.default_rng(seed)
     y = rng.random(n) < prevalence

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from conftest import run_cli
 from fake_github import FakeGitHub
 
@@ -19,16 +20,32 @@ def _env(tmp_path, github, token="test-token"):
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     return {
-        "GITHUB_ACTIONS": "true", "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": REPO,
-        "GITHUB_EVENT_PATH": str(event), "GITHUB_TOKEN": token,
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_OUTPUT": str(tmp_path / "out.txt"),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": github.url,
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_TOKEN": token,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "out.txt"),
     }
 
 
 def _gate(tmp_path, predictions_csv, env, thresholds="recall>=0.5"):
-    return run_cli("gate", "--quiet", "--predictions", str(predictions_csv), "--label-column", "is_fraud",
-                   "--score-column", "fraud_probability", "--thresholds", thresholds,
-                   "--output-dir", str(tmp_path / "o"), env=env)
+    return run_cli(
+        "gate",
+        "--quiet",
+        "--predictions",
+        str(predictions_csv),
+        "--label-column",
+        "is_fraud",
+        "--score-column",
+        "fraud_probability",
+        "--thresholds",
+        thresholds,
+        "--output-dir",
+        str(tmp_path / "o"),
+        env=env,
+    )
 
 
 def test_second_run_updates_the_same_comment(tmp_path, predictions_csv, github):
@@ -66,9 +83,24 @@ def test_bad_token_warns(tmp_path, predictions_csv, github):
 def test_two_named_gates_keep_two_comments(tmp_path, predictions_csv, github):
     env = _env(tmp_path, github)
     for name in ("fraud", "fraud-small"):
-        assert run_cli("gate", "--quiet", "--name", name, "--predictions", str(predictions_csv),
-                       "--label-column", "is_fraud", "--score-column", "fraud_probability",
-                       "--output-dir", str(tmp_path / name), env=env).returncode == 0
+        assert (
+            run_cli(
+                "gate",
+                "--quiet",
+                "--name",
+                name,
+                "--predictions",
+                str(predictions_csv),
+                "--label-column",
+                "is_fraud",
+                "--score-column",
+                "fraud_probability",
+                "--output-dir",
+                str(tmp_path / name),
+                env=env,
+            ).returncode
+            == 0
+        )
     assert len(github.comments_on(REPO, 7)) == 2
 
 

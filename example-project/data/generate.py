@@ -17,8 +17,15 @@ from pathlib import Path
 import numpy as np
 
 COLUMNS = [
-    "transaction_id", "amount", "hour", "merchant_category", "is_international",
-    "account_age_days", "distance_from_home_km", "region", "is_fraud",
+    "transaction_id",
+    "amount",
+    "hour",
+    "merchant_category",
+    "is_international",
+    "account_age_days",
+    "distance_from_home_km",
+    "region",
+    "is_fraud",
 ]
 CATEGORIES = ["grocery", "fuel", "restaurant", "online_retail", "electronics", "travel", "gaming"]
 CATEGORY_RISK = np.array([-1.0, -0.6, -0.8, 0.6, 1.0, 0.5, 0.9])
@@ -47,8 +54,17 @@ def generate(rows: int, seed: int = 7) -> list[list[object]]:
     # The cut-off keeps fraud near 2%; a little noise keeps the problem from being trivial.
     fraud = risk + rng.normal(0.0, 0.1, size=rows) > 4.75
     return [
-        [f"t{i:06d}", f"{amount[i]:.2f}", int(hour[i]), CATEGORIES[category[i]],
-         int(international[i]), int(age[i]), f"{distance[i]:.1f}", REGIONS[region[i]], int(fraud[i])]
+        [
+            f"t{i:06d}",
+            f"{amount[i]:.2f}",
+            int(hour[i]),
+            CATEGORIES[category[i]],
+            int(international[i]),
+            int(age[i]),
+            f"{distance[i]:.1f}",
+            REGIONS[region[i]],
+            int(fraud[i]),
+        ]
         for i in range(rows)
     ]
 

@@ -69,13 +69,18 @@ def load(path: str) -> pd.DataFrame:
         bad = values.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise DataError(f"{path}: row {row}: column '{column}' must be a number, got {frame[column].iloc[row - 2]!r}")
+            raise DataError(
+                f"{path}: row {row}: column '{column}' must be a number, "
+                f"got {frame[column].iloc[row - 2]!r}"
+            )
         frame[column] = values
     labels = set(frame[LABEL].unique())
     if not labels <= {0, 1}:
         raise DataError(f"{path}: column '{LABEL}' must be 0/1, found {sorted(labels)[:5]}")
     if len(labels) < 2:
-        raise DataError(f"{path}: column '{LABEL}' has only one class; need fraud and non-fraud rows")
+        raise DataError(
+            f"{path}: column '{LABEL}' has only one class; need fraud and non-fraud rows"
+        )
     return frame
 
 
@@ -86,13 +91,21 @@ def build_model(params: dict[str, float]) -> Pipeline:
         [
             ("categories", one_hot, [*CATEGORICAL, "hour"]),
             ("log_amount", FunctionTransformer(np.log1p), ["amount"]),
-            ("age", KBinsDiscretizer(n_bins=int(params["age_bins"]), quantile_method="averaged_inverted_cdf"), ["account_age_days"]),
+            (
+                "age",
+                KBinsDiscretizer(
+                    n_bins=int(params["age_bins"]), quantile_method="averaged_inverted_cdf"
+                ),
+                ["account_age_days"],
+            ),
             ("distance", SplineTransformer(n_knots=6), ["distance_from_home_km"]),
             ("flags", "passthrough", ["is_international"]),
         ]
     )
     classifier = LogisticRegression(C=params["C"], max_iter=int(params["max_iter"]))
-    return Pipeline([("features", features), ("scale", StandardScaler()), ("classifier", classifier)])
+    return Pipeline(
+        [("features", features), ("scale", StandardScaler()), ("classifier", classifier)]
+    )
 
 
 def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +122,9 @@ def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
 def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[str, float]:
     frame = load(data_path)
     train_part, holdout = train_test_split(
-        frame, test_size=params["test_size"], random_state=int(params["random_state"]),
+        frame,
+        test_size=params["test_size"],
+        random_state=int(params["random_state"]),
         stratify=frame[LABEL],
     )
     model = build_model(params)
@@ -122,8 +137,8 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
         "recall": float(recall_score(y, predicted)),
         "roc_auc": float(roc_auc_score(y, proba)),
         "average_precision": float(average_precision_score(y, proba)),
-        "rows_train": int(len(train_part)),
-        "rows_holdout": int(len(holdout)),
+        "rows_train": len(train_part),
+        "rows_holdout": len(holdout),
     }
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,9 +146,16 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
         {LABEL: y, "fraud_probability": np.round(proba, 6), "region": holdout["region"].to_numpy()}
     )
     directory = out.parent
-    _write_atomic(directory / "holdout-predictions.csv", lambda p: predictions.to_csv(p, index=False))
-    _write_atomic(directory / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2) + "\n"))
-    _write_atomic(directory / "params.json", lambda p: Path(p).write_text(json.dumps(params, indent=2) + "\n"))
+    _write_atomic(
+        directory / "holdout-predictions.csv", lambda p: predictions.to_csv(p, index=False)
+    )
+    _write_atomic(
+        directory / "metrics.json",
+        lambda p: Path(p).write_text(json.dumps(metrics, indent=2) + "\n"),
+    )
+    _write_atomic(
+        directory / "params.json", lambda p: Path(p).write_text(json.dumps(params, indent=2) + "\n")
+    )
     # The model goes last: its presence means the run finished.
     _write_atomic(out, lambda p: sio.dump(model, p))
     return metrics
@@ -142,18 +164,28 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the fraud detector.")
     parser.add_argument("--output-path", required=True, help="where the model (.skops) goes")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "data" / "transactions.csv"))
+    parser.add_argument(
+        "--data", default=str(Path(__file__).resolve().parents[1] / "data" / "transactions.csv")
+    )
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     params = dict(DEFAULT_PARAMS)
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep or key not in DEFAULT_PARAMS:
-            print(f"error: --param {item!r}: expected KEY=VALUE with KEY in {', '.join(DEFAULT_PARAMS)}", file=sys.stderr)
+            print(
+                f"error: --param {item!r}: expected KEY=VALUE, KEY one of "
+                f"{', '.join(DEFAULT_PARAMS)}",
+                file=sys.stderr,
+            )
             return 2
         params[key] = float(value)
     if not args.output_path.endswith(".skops"):
-        print(f"error: --output-path {args.output_path}: models are saved with skops; use a .skops path", file=sys.stderr)
+        print(
+            f"error: --output-path {args.output_path}: models are saved with skops; "
+            "use a .skops path",
+            file=sys.stderr,
+        )
         return 2
     try:
         metrics = train(args.data, args.output_path, params)

@@ -12,7 +12,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train once per session on the committed data; returns the artifacts directory."""
     out = tmp_path_factory.mktemp("artifacts")
     subprocess.run(
-        [sys.executable, str(PROJECT / "src" / "train.py"), "--output-path", str(out / "model.skops")],
+        [
+            sys.executable,
+            str(PROJECT / "src" / "train.py"),
+            "--output-path",
+            str(out / "model.skops"),
+        ],
         check=True,
         capture_output=True,
     )

@@ -8,7 +8,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def test_committed_data_is_what_the_generator_makes(tmp_path):
     out = tmp_path / "t.csv"
-    subprocess.run([sys.executable, str(PROJECT / "data" / "generate.py"), "--output", str(out)], check=True)
+    subprocess.run(
+        [sys.executable, str(PROJECT / "data" / "generate.py"), "--output", str(out)], check=True
+    )
     committed = (PROJECT / "data" / "transactions.csv").read_bytes()
     assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(committed).hexdigest()
 

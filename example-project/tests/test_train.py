@@ -15,7 +15,10 @@ def run_train(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_training_writes_model_predictions_metrics_and_params(trained):
     assert {p.name for p in trained.iterdir()} >= {
-        "model.skops", "holdout-predictions.csv", "metrics.json", "params.json"
+        "model.skops",
+        "holdout-predictions.csv",
+        "metrics.json",
+        "params.json",
     }
     header = (trained / "holdout-predictions.csv").read_text().splitlines()[0]
     assert header == "is_fraud,fraud_probability,region"

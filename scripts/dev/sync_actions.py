@@ -84,7 +84,10 @@ def main() -> int:
                 path.write_text(text, encoding="utf-8")
     if args.check and stale:
         names = ", ".join(map(str, stale))
-        print(f"stale generated files: {names}; run python scripts/dev/sync_actions.py", file=sys.stderr)
+        print(
+            f"stale generated files: {names}; run python scripts/dev/sync_actions.py",
+            file=sys.stderr,
+        )
         return 1
     for path in stale:
         print(f"updated {path}")

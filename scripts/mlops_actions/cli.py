@@ -30,7 +30,9 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _add(parser: argparse.ArgumentParser, name: str, help_text: str, default: str | None = None) -> None:
+def _add(
+    parser: argparse.ArgumentParser, name: str, help_text: str, default: str | None = None
+) -> None:
     parser.add_argument(f"--{name}", default=_env(name, default), help=help_text)
 
 
@@ -62,7 +64,9 @@ def _gate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add(p, "fail-on", "failure (exit 1 when the gate fails) or never (report only)", "failure")
     _add(p, "name", "report name; keys the sticky PR comment", "model-gate")
     _add(p, "comment-on-pr", "on pull requests, keep one sticky comment with the report", "true")
-    p.add_argument("--github-token", default=None, help="token for the PR comment (env: GITHUB_TOKEN)")
+    p.add_argument(
+        "--github-token", default=None, help="token for the PR comment (env: GITHUB_TOKEN)"
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the report")
 
 
@@ -75,7 +79,9 @@ def _gate(args: argparse.Namespace) -> int:
     if fail_on not in ("failure", "never"):
         raise UserError(f"fail-on: expected 'failure' or 'never', got {args.fail_on!r}")
     comment = _flag(args.comment_on_pr, "comment-on-pr", True)
-    groups = tuple(g.strip() for g in (args.group_columns or "").replace("\n", ",").split(",") if g.strip())
+    groups = tuple(
+        g.strip() for g in (args.group_columns or "").replace("\n", ",").split(",") if g.strip()
+    )
     output_dir = args.output_dir
     if not output_dir:
         temp = os.environ.get("RUNNER_TEMP")
@@ -102,8 +108,11 @@ def _gate(args: argparse.Namespace) -> int:
 
     if not args.quiet:
         print(outcome.report)
-    print(f"gate {'passed' if decision.passed else 'FAILED'} in {elapsed:.2f}s; "
-          f"verdict: {outcome.verdict_path}", file=sys.stderr)
+    print(
+        f"gate {'passed' if decision.passed else 'FAILED'} in {elapsed:.2f}s; "
+        f"verdict: {outcome.verdict_path}",
+        file=sys.stderr,
+    )
 
     runner.set_output("passed", "true" if decision.passed else "false")
     runner.set_output("verdict-path", str(outcome.verdict_path.resolve()))
@@ -115,7 +124,9 @@ def _gate(args: argparse.Namespace) -> int:
     level = "error" if fail_on == "failure" else "warning"
     for check in decision.failed:
         if runner.in_actions():
-            runner.annotate(level, check.message, file=config_file, title=f"model gate: {check.kind} check")
+            runner.annotate(
+                level, check.message, file=config_file, title=f"model gate: {check.kind} check"
+            )
 
     if comment and runner.in_actions():
         number = pr_comment.pull_request_number()
@@ -134,7 +145,9 @@ def _gate(args: argparse.Namespace) -> int:
             else:
                 print(result.detail, file=sys.stderr)
         elif number is not None:
-            runner.annotate("warning", "no github-token: skipped the PR comment", title="model gate")
+            runner.annotate(
+                "warning", "no github-token: skipped the PR comment", title="model gate"
+            )
     if decision.passed or fail_on == "never":
         return EXIT_PASS
     return EXIT_FAIL
@@ -156,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         runner.annotate("error", exc.message, file=exc.file, line=exc.line)
         if runner.in_actions():
-            runner.append_summary(f"### ❌ mlops-actions {' '.join(argv or sys.argv[1:2])}: could not run\n\n{exc.message}")
+            runner.append_summary(f"### ❌ mlops-actions could not run\n\n{exc.message}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -182,10 +182,16 @@ def parse_config(data: Any, source: str) -> GateConfig:
     )
     min_size = fair.get("min_group_size", 30)
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
-        raise _fail(source, "fairness.min_group_size", f"expected a whole number >= 1, got {min_size!r}")
-    fair_rules = _rules(source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics")))
+        raise _fail(
+            source, "fairness.min_group_size", f"expected a whole number >= 1, got {min_size!r}"
+        )
+    fair_rules = _rules(
+        source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics"))
+    )
     if fair_rules and not groups:
-        raise _fail(source, "fairness.group_columns", "fairness metrics need at least one group column")
+        raise _fail(
+            source, "fairness.group_columns", "fairness metrics need at least one group column"
+        )
     rules += fair_rules
 
     conf = _mapping(source, "confidence", doc.get("confidence"))
@@ -196,7 +202,8 @@ def parse_config(data: Any, source: str) -> GateConfig:
         raise _fail(
             source,
             "confidence.gate_on",
-            f"expected one of {', '.join(GATE_ON)}{_suggest(str(gate_on), GATE_ON)}, got {gate_on!r}",
+            f"expected one of {', '.join(GATE_ON)}"
+            f"{_suggest(str(gate_on), GATE_ON)}, got {gate_on!r}",
         )
 
     return GateConfig(
@@ -284,9 +291,11 @@ def _coerce_scalar(text: str) -> str | int | float | bool:
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)  # type: ignore[operator]
-        except ValueError:
-            pass
-    return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlops_actions.gate.config import GateConfig, Rule
 from mlops_actions.gate.metrics import METRICS, Estimate
@@ -64,6 +65,10 @@ class Decision:
         return tuple(c for c in self.checks if c.status == "fail")
 
 
+def _result(rule: Rule, status: str, message: str, **details: Any) -> Check:
+    return Check(rule.kind, rule.metric, rule.op, rule.bound, status, message, **details)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -85,10 +90,10 @@ def _ci(estimate: Estimate) -> tuple[float, float] | None:
 
 def _value_check(rule: Rule, estimate: Estimate, gate_on: str) -> Check:
     observed = judged_value(rule.metric, estimate, gate_on)
-    base = dict(kind="value", metric=rule.metric, op=rule.op, bound=rule.bound, ci=_ci(estimate))
+    ci = _ci(estimate)
     if observed is None:
         reason = estimate.reason or "not available"
-        return Check(**base, status="fail", message=f"{rule.metric} cannot be computed: {reason}")  # type: ignore[arg-type]
+        return _result(rule, "fail", f"{rule.metric} cannot be computed: {reason}", ci=ci)
     what = rule.metric if gate_on == "point" else f"{rule.metric} ({gate_on.replace('_', ' ')})"
     if rule.op == "min":
         ok = observed >= rule.bound
@@ -97,23 +102,23 @@ def _value_check(rule: Rule, estimate: Estimate, gate_on: str) -> Check:
         ok = observed <= rule.bound
         relation = "<=" if ok else "is above the maximum"
     message = f"{what} {_fmt(observed)} {relation} {_fmt(rule.bound)}"
-    return Check(**base, status="pass" if ok else "fail", message=message, observed=observed)  # type: ignore[arg-type]
+    return _result(rule, "pass" if ok else "fail", message, observed=observed, ci=ci)
 
 
 def _baseline_check(
     rule: Rule, estimate: Estimate, baseline: Mapping[str, float] | None, gate_on: str
 ) -> Check:
-    base = dict(kind="baseline", metric=rule.metric, op=rule.op, bound=rule.bound, ci=_ci(estimate))
+    ci = _ci(estimate)
     if baseline is None:
-        return Check(**base, status="skipped", message="no baseline given")  # type: ignore[arg-type]
+        return _result(rule, "skipped", "no baseline given", ci=ci)
     observed = judged_value(rule.metric, estimate, gate_on)
     if observed is None:
         reason = estimate.reason or "not available"
-        return Check(**base, status="fail", message=f"{rule.metric} cannot be computed: {reason}")  # type: ignore[arg-type]
+        return _result(rule, "fail", f"{rule.metric} cannot be computed: {reason}", ci=ci)
     champion = baseline.get(rule.metric)
     if champion is None:
         message = f"the baseline has no {rule.metric}, so the change cannot be judged"
-        return Check(**base, status="fail", message=message, observed=observed)  # type: ignore[arg-type]
+        return _result(rule, "fail", message, observed=observed, ci=ci)
     higher_better = METRICS[rule.metric].higher_is_better
     drop = champion - observed if higher_better else observed - champion
     if rule.op == "max_drop":
@@ -123,37 +128,39 @@ def _baseline_check(
     else:
         worsening, limit_text = drop / abs(champion), f"{rule.bound:.1%}"
     ok = worsening <= rule.bound
-    shown = _fmt(worsening) if rule.op == "max_drop" else f"{worsening:.1%}"
-    verb = "worsened by" if drop > 0 else "did not worsen; change"
+    if drop <= 0:
+        change = "no worsening"
+    elif rule.op == "max_drop":
+        change = f"worsened by {_fmt(worsening)}"
+    else:
+        change = f"worsened by {worsening:.1%}"
     message = (
-        f"{rule.metric} {_fmt(observed)} vs baseline {_fmt(champion)}: {verb} {shown} "
+        f"{rule.metric} {_fmt(observed)} vs baseline {_fmt(champion)}: {change} "
         f"({'within' if ok else 'over'} the allowed {limit_text})"
     )
-    return Check(
-        **base,  # type: ignore[arg-type]
-        status="pass" if ok else "fail",
-        message=message,
-        observed=observed,
-        baseline=champion,
+    return _result(
+        rule, "pass" if ok else "fail", message, observed=observed, ci=ci, baseline=champion
     )
 
 
-def _fairness_check(rule: Rule, column: str, groups: Mapping[str, GroupResult], min_size: int) -> Check:
-    base = dict(kind="fairness", metric=rule.metric, op=rule.op, bound=rule.bound, group_column=column)
-    values = {
-        name: g.metrics[rule.metric].value
-        for name, g in groups.items()
-        if g.rows >= min_size and g.metrics[rule.metric].value is not None
-    }
+def _fairness_check(
+    rule: Rule, column: str, groups: Mapping[str, GroupResult], min_size: int
+) -> Check:
+    column_detail = {"group_column": column}
+    values: dict[str, float] = {}
+    for name, g in groups.items():
+        value = g.metrics[rule.metric].value
+        if g.rows >= min_size and value is not None:
+            values[name] = value
     if len(values) < 2:
         message = (
             f"{rule.metric} by {column}: fewer than 2 groups with >= {min_size} rows and a "
             f"defined {rule.metric}, so the spread cannot be judged"
         )
-        return Check(**base, status="fail", message=message)  # type: ignore[arg-type]
-    low_name = min(values, key=lambda k: values[k])  # type: ignore[arg-type, return-value]
-    high_name = max(values, key=lambda k: values[k])  # type: ignore[arg-type, return-value]
-    low, high = float(values[low_name] or 0.0), float(values[high_name] or 0.0)
+        return _result(rule, "fail", message, **column_detail)
+    low_name = min(values, key=values.__getitem__)
+    high_name = max(values, key=values.__getitem__)
+    low, high = values[low_name], values[high_name]
     if rule.op == "max_difference":
         observed = high - low
         ok = observed <= rule.bound
@@ -166,7 +173,7 @@ def _fairness_check(rule: Rule, column: str, groups: Mapping[str, GroupResult], 
         f"{rule.metric} by {column}: {text} "
         f"(lowest {low_name} {_fmt(low)}, highest {high_name} {_fmt(high)})"
     )
-    return Check(**base, status="pass" if ok else "fail", message=message, observed=observed)  # type: ignore[arg-type]
+    return _result(rule, "pass" if ok else "fail", message, observed=observed, **column_detail)
 
 
 def decide(
@@ -185,7 +192,9 @@ def decide(
         estimate = metrics.get(rule.metric, missing)
         checks.append(_baseline_check(rule, estimate, baseline, config.gate_on))
     if baseline is None and baseline_rules:
-        notes.append("No baseline was given: baseline checks were skipped; value checks alone apply.")
+        notes.append(
+            "No baseline was given: baseline checks were skipped; value checks alone apply."
+        )
     elif baseline is None:
         notes.append("No baseline was given: value checks alone apply.")
     fairness_rules = config.rules_of("fairness")
@@ -193,12 +202,24 @@ def decide(
         column_groups = (groups or {}).get(column)
         for rule in fairness_rules:
             if column_groups is None:
-                message = f"{rule.metric} by {column}: no per-group metrics (needs a predictions file)"
+                message = (
+                    f"{rule.metric} by {column}: no per-group metrics (needs a predictions file)"
+                )
                 checks.append(
-                    Check("fairness", rule.metric, rule.op, rule.bound, "fail", message, group_column=column)
+                    Check(
+                        "fairness",
+                        rule.metric,
+                        rule.op,
+                        rule.bound,
+                        "fail",
+                        message,
+                        group_column=column,
+                    )
                 )
             else:
-                checks.append(_fairness_check(rule, column, column_groups, config.fairness.min_group_size))
+                checks.append(
+                    _fairness_check(rule, column, column_groups, config.fairness.min_group_size)
+                )
         if column_groups is not None:
             small = [g for g, r in column_groups.items() if r.rows < config.fairness.min_group_size]
             if small:
@@ -208,6 +229,4 @@ def decide(
                 )
     if not checks:
         notes.append("No checks are configured: the gate reports metrics only.")
-    return Decision(
-        passed=all(c.passed for c in checks), checks=tuple(checks), notes=tuple(notes)
-    )
+    return Decision(passed=all(c.passed for c in checks), checks=tuple(checks), notes=tuple(notes))

@@ -71,7 +71,9 @@ def load_config(path: str) -> GateConfig:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or "invalid YAML"
-        raise UserError(f"{path}: line {line}: malformed YAML: {problem}", file=path, line=line) from None
+        raise UserError(
+            f"{path}: line {line}: malformed YAML: {problem}", file=path, line=line
+        ) from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: malformed YAML: {exc}", file=path) from None
     return parse_config(data, path)
@@ -105,7 +107,11 @@ def _as_estimate(path: str, key: str, raw: Any, intervals: Mapping[str, Any]) ->
     low_ci = high_ci = None
     if isinstance(ci, Mapping):
         ci = [ci.get("low"), ci.get("high")]
-    if isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(v, int | float) for v in ci):
+    if (
+        isinstance(ci, list | tuple)
+        and len(ci) == 2
+        and all(isinstance(v, int | float) for v in ci)
+    ):
         low_ci, high_ci = float(ci[0]), float(ci[1])
     return Estimate(value, low_ci, high_ci, "given" if low_ci is not None else "")
 
@@ -114,7 +120,7 @@ def load_metrics_file(path: str, what: str = "metrics") -> dict[str, Estimate]:
     """A plain metrics JSON ({"precision": 0.91, ...}) or a previous verdict.json."""
     data = _load_json(path, what)
     shape_hint = (
-        f"expected a {what} JSON object like {{\"precision\": 0.91, \"recall\": 0.84}} "
+        f'expected a {what} JSON object like {{"precision": 0.91, "recall": 0.84}} '
         "or a verdict.json from a previous gate run"
     )
     if not isinstance(data, Mapping):
@@ -172,7 +178,9 @@ def _header(path: str, fmt: str) -> list[str]:
             raise UserError(f"{path}: cannot read CSV ({exc})", file=path) from None
         first = list(reader.schema.names)
     if not first or all(not c.strip() for c in first):
-        raise UserError(f"{path}: the first line must be a header naming the columns", file=path, line=1)
+        raise UserError(
+            f"{path}: the first line must be a header naming the columns", file=path, line=1
+        )
     return first
 
 
@@ -181,7 +189,9 @@ def _missing_column(path: str, role: str, name: str, header: list[str], option: 
     hint = f"did you mean '{close[0]}'? " if close else ""
     shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
     return UserError(
-        f"{path}: no {role} column '{name}'; {hint}set {option} (columns: {shown})", file=path, line=1
+        f"{path}: no {role} column '{name}'; {hint}set {option} (columns: {shown})",
+        file=path,
+        line=1,
     )
 
 
@@ -277,9 +287,7 @@ def _score_array(path: str, fmt: str, name: str, column: Any) -> FloatArray:
     import pyarrow.compute as pc
 
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-        bad = next(
-            (i for i, v in enumerate(column.to_pylist()) if not _is_number(v)), 0
-        )
+        bad = next((i for i, v in enumerate(column.to_pylist()) if not _is_number(v)), 0)
         row = _row(bad, fmt)
         raise UserError(
             f"{path}: row {row}: score column '{name}' must hold numbers (probabilities in "
@@ -337,7 +345,9 @@ def load_predictions(path: str, config: GateConfig) -> Predictions:
     groups = config.fairness.group_columns
     for g in groups:
         if g not in header:
-            raise _missing_column(path, "group", g, header, "fairness.group_columns / group-columns")
+            raise _missing_column(
+                path, "group", g, header, "fairness.group_columns / group-columns"
+            )
     wanted = [c for c in (columns.label, columns.score, columns.prediction, *groups) if c]
     table = _read_table(path, fmt, list(dict.fromkeys(wanted)), groups)
     rows = table.num_rows

@@ -161,7 +161,7 @@ def render(result: GateResult, name: str = "model-gate") -> str:
     facts.append(f"judged on {gate_on}")
     lines = [marker(name), title, "", " · ".join(facts), ""]
     if decision.checks:
-        lines += _checks_table(decision.checks) + [""]
+        lines += [*_checks_table(decision.checks), ""]
     lines += [f"> {note}" for note in decision.notes]
     if decision.notes:
         lines.append("")

@@ -35,7 +35,11 @@ def pull_request_number(event_path: str | None = None, ref: str | None = None) -
         if isinstance(pr, dict) and isinstance(pr.get("number"), int):
             return int(pr["number"])
         issue = event.get("issue") or {}
-        if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
+        if (
+            isinstance(issue, dict)
+            and issue.get("pull_request")
+            and isinstance(issue.get("number"), int)
+        ):
             return int(issue["number"])
     match = re.fullmatch(r"refs/pull/(\d+)/(merge|head)", ref or os.environ.get("GITHUB_REF", ""))
     return int(match.group(1)) if match else None
@@ -67,9 +71,13 @@ def upsert_sticky_comment(
         for comment in issue.get_comments():
             if marker in (comment.body or ""):
                 comment.edit(body)
-                return CommentResult("updated", f"updated comment {comment.id} on #{number}", comment.html_url)
+                return CommentResult(
+                    "updated", f"updated comment {comment.id} on #{number}", comment.html_url
+                )
         created = issue.create_comment(body)
-        return CommentResult("created", f"created comment {created.id} on #{number}", created.html_url)
+        return CommentResult(
+            "created", f"created comment {created.id} on #{number}", created.html_url
+        )
     except GithubException as exc:
         if exc.status in (401, 403, 404):
             why = {
@@ -84,6 +92,8 @@ def upsert_sticky_comment(
             )
         return CommentResult("failed", f"could not comment on PR #{number}: HTTP {exc.status}")
     except Exception as exc:  # network errors must not fail the gate
-        return CommentResult("failed", f"could not comment on PR #{number}: {type(exc).__name__}: {exc}")
+        return CommentResult(
+            "failed", f"could not comment on PR #{number}: {type(exc).__name__}: {exc}"
+        )
     finally:
         client.close()
