@@ -1,0 +1,38 @@
+# Source me: create or refresh the development venv (.venv) from a clean clone.
+#   - Python 3.10+ (python3, or $PYTHON);
+#   - the package in editable mode with its dev extra, constrained to the same pinned versions
+#     the actions install (scripts/requirements/gate.txt, example-project/requirements.txt);
+#   - shellcheck from Debian when missing (actionlint uses it to lint run: scripts).
+# Re-installs only when pyproject.toml or a requirements file changed.
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$REPO_ROOT/.venv"
+PYTHON_BIN="${PYTHON:-python3}"
+
+"$PYTHON_BIN" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || {
+  echo "error: $PYTHON_BIN is $("$PYTHON_BIN" -V 2>&1); mlops-actions needs Python 3.10+ (set PYTHON=...)" >&2
+  exit 1
+}
+[ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV"
+
+stamp="$VENV/.mlops-actions-installed"
+want="$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT/scripts/requirements/"*.txt \
+  "$REPO_ROOT/example-project/requirements.txt" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setting up $VENV ..." >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c "$REPO_ROOT/scripts/requirements/gate.txt" -c "$REPO_ROOT/example-project/requirements.txt" \
+    -e "$REPO_ROOT[dev]"
+  echo "$want" > "$stamp"
+fi
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing shellcheck (Debian package) ..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  else
+    echo "warning: shellcheck is missing; install it (e.g. apt-get install shellcheck) for the lint gates" >&2
+  fi
+fi
+export PATH="$VENV/bin:$PATH"

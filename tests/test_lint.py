@@ -1,0 +1,139 @@
+"""The repository's quality gates, run for real: a missing tool fails, it never skips."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+from conftest import REPO, tool
+
+pytestmark = pytest.mark.lint
+
+ACTION_FILES = sorted([REPO / "action.yml", *REPO.glob("actions/*/action.yml")])
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+# The Marketplace's allowed branding values (docs: metadata syntax for GitHub Actions, branding).
+BRANDING_COLORS = {
+    "white",
+    "black",
+    "yellow",
+    "blue",
+    "green",
+    "orange",
+    "red",
+    "purple",
+    "gray-dark",
+}
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_actionlint_with_shellcheck_is_clean():
+    assert shutil.which("shellcheck"), (
+        "shellcheck must be installed so actionlint checks run: scripts"
+    )
+    proc = _run(
+        tool("actionlint"), "-shellcheck", shutil.which("shellcheck") or "", *map(str, WORKFLOWS)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_zizmor_has_no_findings():
+    proc = _run(tool("zizmor"), "--offline", "--no-progress", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "schema,files",
+    [
+        ("vendor.github-actions", ACTION_FILES),
+        ("vendor.github-workflows", WORKFLOWS),
+        ("vendor.dependabot", [REPO / ".github" / "dependabot.yml"]),
+    ],
+)
+def test_check_jsonschema(schema, files):
+    assert files
+    proc = _run(tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff():
+    proc = _run(tool("ruff"), "check", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _run(tool("ruff"), "format", "--check", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy():
+    proc = _run(tool("mypy"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_generated_root_action_and_docs_tables_are_current():
+    proc = _run(sys.executable, "scripts/dev/sync_actions.py", "--check")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_marketplace_listing_is_acceptable():
+    root = yaml.safe_load((REPO / "action.yml").read_text())
+    assert len(root["description"]) < 125
+    assert root["branding"]["color"] in BRANDING_COLORS
+    assert re.fullmatch(r"[a-z0-9-]+", root["branding"]["icon"])
+
+
+def _uses(path: Path) -> list[str]:
+    return re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", path.read_text(), re.M)
+
+
+def test_third_party_actions_are_pinned_to_a_sha_with_a_version_comment():
+    for path in [*ACTION_FILES, *WORKFLOWS]:
+        for ref, rest in _uses(path):
+            if ref.startswith(("./", "$/")):
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), (
+                f"{path}: {ref} is not SHA-pinned"
+            )
+            assert re.search(r"#\s*v\d+\.\d+\.\d+", rest), (
+                f"{path}: {ref} needs a '# vX.Y.Z' comment"
+            )
+
+
+def test_no_expressions_inside_run_scripts():
+    for path in [*ACTION_FILES, *WORKFLOWS]:
+        doc = yaml.safe_load(path.read_text())
+        jobs = doc.get("jobs", {}).values() if "jobs" in doc else [doc.get("runs", {})]
+        for job in jobs:
+            for step in job.get("steps", []):
+                assert "${{" not in step.get("run", ""), (
+                    f"{path}: step {step.get('name')} pastes an expression into run:"
+                )
+
+
+def test_workflows_start_with_no_permissions():
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text())
+        assert doc.get("permissions") == {}, f"{path}: set top-level permissions: {{}}"
+
+
+def test_pinned_gate_requirements_match_the_extra():
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["gate"]
+    declared = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower() for d in extra}
+    pinned_lines = [
+        line
+        for line in (REPO / "scripts" / "requirements" / "gate.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all("==" in line for line in pinned_lines)
+    assert {line.split("==")[0].lower() for line in pinned_lines} == declared
