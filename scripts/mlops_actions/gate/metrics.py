@@ -277,8 +277,11 @@ def evaluate(
             if info.needs_score:
                 metrics[name] = Estimate.undefined("no rows")
     else:
-        pos = np.sort(score[y_true])
-        neg = np.sort(score[~y_true])
+        # Boolean indexing already copies; sort those copies in place.
+        pos = score[y_true]
+        pos.sort()
+        neg = score[~y_true]
+        neg.sort()
         metrics["roc_auc"] = roc_auc_estimate(pos, neg, level)
         metrics["average_precision"] = average_precision_estimate(pos, neg, level)
         del pos, neg

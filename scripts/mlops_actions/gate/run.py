@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.errors import UserError
-from mlops_actions.gate import loader
+from mlops_actions.gate import loader, predictions
 from mlops_actions.gate.config import GateConfig, parse_inline_thresholds, with_overrides
 from mlops_actions.gate.decide import GroupResult, Groups, decide
 from mlops_actions.gate.metrics import Estimate, evaluate
@@ -62,7 +62,7 @@ def resolve_config(request: GateRequest) -> GateConfig:
     )
 
 
-def _group_results(data: loader.Predictions, config: GateConfig) -> Groups:
+def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
     out: dict[str, dict[str, GroupResult]] = {}
     for column, group in data.groups.items():
         out[column] = {}
@@ -92,7 +92,7 @@ def compute(request: GateRequest) -> GateResult:
     groups: Groups | None = None
     metrics: dict[str, Estimate]
     if request.predictions:
-        data = loader.load_predictions(request.predictions, config)
+        data = predictions.load_predictions(request.predictions, config)
         evaluation = evaluate(
             data.y_true,
             score=data.score,

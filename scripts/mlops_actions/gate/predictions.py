@@ -1,0 +1,389 @@
+"""Reading a predictions file (CSV or Parquet) into arrays for the gate, validating as it goes.
+
+The file is streamed in record batches and only the used columns are converted, so memory stays
+near the size of the arrays the gate needs (labels as booleans, scores as float64), not the
+size of the file or of a parsed table. Every problem becomes a UserError that names the file,
+the column, the row and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlops_actions.errors import UserError
+from mlops_actions.gate.config import Columns, GateConfig
+from mlops_actions.gate.metrics import BoolArray, FloatArray
+
+MAX_GROUPS = 200
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_BLOCK = 1 << 20
+_PARQUET_BATCH = 1 << 17
+
+
+@dataclass
+class Group:
+    codes: np.ndarray[Any, np.dtype[np.int32]]
+    names: list[str]
+
+
+@dataclass
+class Predictions:
+    path: str
+    rows: int
+    y_true: BoolArray
+    score: FloatArray | None
+    y_pred: BoolArray | None
+    groups: dict[str, Group] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: str
+    fmt: str  # csv | parquet
+
+    def row(self, index: int) -> int:
+        """The row a user sees: CSV line numbers count the header line."""
+        return index + 2 if self.fmt == "csv" else index + 1
+
+    def error(self, index: int, message: str) -> UserError:
+        row = self.row(index)
+        return UserError(
+            f"{self.path}: row {row}: {message}",
+            file=self.path,
+            line=row if self.fmt == "csv" else None,
+        )
+
+
+def _format(path: str) -> str:
+    lowered = path.lower()
+    if lowered.endswith(_CSV_SUFFIXES):
+        return "csv"
+    if lowered.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    raise UserError(
+        f"{path}: unsupported predictions format; use a .csv (optionally .gz) or .parquet file"
+    )
+
+
+def _header(source: _Source) -> list[str]:
+    import pyarrow as pa
+
+    path = source.path
+    if source.fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise UserError(f"{path}: not a readable Parquet file ({exc})", file=path) from None
+    if path.lower().endswith(".csv"):
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            first = next(csv.reader(handle), [])
+    else:
+        import pyarrow.csv as pacsv
+
+        try:
+            first = list(pacsv.open_csv(path).schema.names)
+        except pa.ArrowInvalid as exc:
+            raise UserError(f"{path}: cannot read CSV ({exc})", file=path) from None
+    if not first or all(not c.strip() for c in first):
+        raise UserError(
+            f"{path}: the first line must be a header naming the columns", file=path, line=1
+        )
+    return first
+
+
+def _missing_column(path: str, role: str, name: str, header: list[str], option: str) -> UserError:
+    close = difflib.get_close_matches(name, header, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
+    return UserError(
+        f"{path}: no {role} column '{name}'; {hint}set {option} (columns: {shown})",
+        file=path,
+        line=1,
+    )
+
+
+def _resolve_columns(path: str, header: list[str], columns: Columns) -> Columns:
+    if columns.label not in header:
+        raise _missing_column(path, "label", columns.label, header, "columns.label / label-column")
+    score = columns.score
+    if score is not None and score not in header:
+        if columns.score_explicit or columns.prediction is None:
+            raise _missing_column(path, "score", score, header, "columns.score / score-column")
+        score = None
+    if columns.prediction is not None and columns.prediction not in header:
+        raise _missing_column(
+            path, "prediction", columns.prediction, header, "columns.prediction / prediction-column"
+        )
+    return Columns(columns.label, score, columns.prediction, columns.score_explicit)
+
+
+def _first_bad_number(source: _Source, column: str) -> UserError:
+    """Find the first non-numeric score in a CSV (only on the error path)."""
+    opener: Any = open
+    if source.path.lower().endswith(".gz"):
+        import gzip
+
+        opener = gzip.open
+    with opener(source.path, "rt", encoding="utf-8-sig", newline="") as handle:
+        for index, record in enumerate(csv.DictReader(handle)):
+            value = record.get(column)
+            try:
+                float(value or "nan")
+            except ValueError:
+                return source.error(
+                    index,
+                    f"score column '{column}' must hold numbers (probabilities in [0, 1]); "
+                    f"found {value!r}",
+                )
+    return UserError(f"{source.path}: score column '{column}' must hold numbers", file=source.path)
+
+
+def _batches(source: _Source, names: list[str], score: str | None) -> Iterator[Any]:
+    import pyarrow as pa
+
+    try:
+        if source.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            yield from pq.ParquetFile(source.path).iter_batches(
+                batch_size=_PARQUET_BATCH, columns=names
+            )
+            return
+        import pyarrow.csv as pacsv
+
+        types = {name: pa.string() for name in names}
+        if score:
+            types[score] = pa.float64()
+        reader = pacsv.open_csv(
+            source.path,
+            read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=names, column_types=types, strings_can_be_null=True
+            ),
+        )
+        yield from reader
+    except (pa.ArrowInvalid, OSError) as exc:
+        message = str(exc).splitlines()[0]
+        if score and "conversion error to double" in message:
+            raise _first_bad_number(source, score) from None
+        raise UserError(
+            f"{source.path}: cannot parse the file: {message}", file=source.path
+        ) from None
+
+
+def _first_null(column: Any) -> int | None:
+    if not column.null_count:
+        return None
+    import pyarrow.compute as pc
+
+    return int(pc.index(pc.is_null(column), True).as_py())
+
+
+def _missing_value(source: _Source, offset: int, column: Any, name: str, role: str) -> None:
+    first = _first_null(column)
+    if first is not None:
+        raise source.error(
+            offset + first,
+            f"{role} column '{name}' is missing a value (empty, NA or NaN); every row needs one",
+        )
+
+
+def _same_label(a: Any, b: Any) -> bool:
+    """Does a column value equal the positive label? 1 == "1" == "1.0"; true == "True"."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        words = {"true": "1", "false": "0"}
+        left, right = str(a).strip().lower(), str(b).strip().lower()
+        return words.get(left, left) == words.get(right, right)
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a).strip() == str(b).strip()
+
+
+class _BinaryColumn:
+    """Accumulates a two-valued column (labels or predicted labels) as a positive-class mask."""
+
+    def __init__(self, source: _Source, name: str, role: str, positive: Any):
+        self.source, self.name, self.role, self.positive = source, name, role, positive
+        self.values: list[Any] = []
+        self.matched: Any = None
+        self.chunks: list[BoolArray] = []
+
+    def add(self, column: Any, offset: int) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        _missing_value(self.source, offset, column, self.name, self.role)
+        for value in pc.unique(column).to_pylist():
+            if value not in self.values:
+                self.values.append(value)
+                if self.matched is None and _same_label(value, self.positive):
+                    self.matched = value
+        if len(self.values) > 2:
+            shown = ", ".join(repr(v) for v in self.values[:5])
+            raise UserError(
+                f"{self.source.path}: {self.role} column '{self.name}' must be binary but has "
+                f"{'more than 2' if len(self.values) > 3 else '3'} distinct values ({shown}); "
+                "map it to two classes",
+                file=self.source.path,
+            )
+        if self.matched is None:
+            self.chunks.append(np.zeros(len(column), dtype=bool))
+        else:
+            mask = pc.equal(column, pa.scalar(self.matched, type=column.type))
+            self.chunks.append(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool))
+
+    def finish(self) -> BoolArray:
+        if self.matched is None and len(self.values) == 2:
+            a, b = self.values
+            raise UserError(
+                f"{self.source.path}: positive_label {self.positive!r} is not a value of "
+                f"{self.role} column '{self.name}' (values: {a!r}, {b!r}); set positive_label / "
+                "positive-label",
+                file=self.source.path,
+            )
+        mask: BoolArray = _concat(self.chunks, bool)
+        return mask
+
+
+class _ScoreColumn:
+    def __init__(self, source: _Source, name: str):
+        self.source, self.name = source, name
+        self.chunks: list[FloatArray] = []
+
+    def add(self, column: Any, offset: int) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+            raise UserError(
+                f"{self.source.path}: score column '{self.name}' must hold numbers "
+                f"(probabilities in [0, 1]), not {column.type}",
+                file=self.source.path,
+            )
+        _missing_value(self.source, offset, column, self.name, "score")
+        score = np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
+        ok = score >= 0.0
+        ok &= score <= 1.0
+        if not ok.all():
+            first = int(np.flatnonzero(~ok)[0])
+            value = float(score[first])
+            problem = "is NaN" if math.isnan(value) else f"= {value:g} is outside [0, 1]"
+            raise self.source.error(
+                offset + first,
+                f"score column '{self.name}' {problem}; scores must be probabilities of the "
+                "positive class (use a prediction column for hard labels)",
+            )
+        # A copy owned by NumPy, so Arrow's batch memory is released as we go.
+        self.chunks.append(np.array(score, dtype=np.float64, copy=True))
+
+    def finish(self) -> FloatArray:
+        score: FloatArray = _concat(self.chunks, np.float64)
+        return score
+
+
+class _GroupColumn:
+    def __init__(self, source: _Source, name: str):
+        self.source, self.name = source, name
+        self.codes_of: dict[str, int] = {}
+        self.chunks: list[np.ndarray[Any, np.dtype[np.int32]]] = []
+
+    def add(self, column: Any, offset: int) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        filled = pc.fill_null(pc.cast(column, pa.string()), "(missing)")
+        encoded = pc.dictionary_encode(filled)
+        lookup = np.array(
+            [
+                self.codes_of.setdefault(str(v), len(self.codes_of))
+                for v in encoded.dictionary.to_pylist()
+            ],
+            dtype=np.int32,
+        )
+        if len(self.codes_of) > MAX_GROUPS:
+            raise UserError(
+                f"{self.source.path}: group column '{self.name}' has more than {MAX_GROUPS} "
+                "distinct values; fairness groups must be categories; bucket it or pick another "
+                "column",
+                file=self.source.path,
+            )
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        self.chunks.append(lookup[indices] if len(lookup) else np.zeros(0, dtype=np.int32))
+
+    def finish(self) -> Group:
+        return Group(codes=_concat(self.chunks, np.int32), names=list(self.codes_of))
+
+
+def _concat(chunks: list[Any], dtype: Any) -> Any:
+    """Join per-batch arrays; the chunk list is emptied so its memory can go."""
+    if not chunks:
+        return np.zeros(0, dtype=dtype)
+    out = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    chunks.clear()
+    return out
+
+
+def load_predictions(path: str, config: GateConfig) -> Predictions:
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise UserError(
+            f"{path}: predictions file not found; check the path (relative to {Path.cwd()})"
+        )
+    if p.is_dir():
+        raise UserError(f"{path}: is a directory; give the predictions file inside it")
+    if p.stat().st_size == 0:
+        raise UserError(f"{path}: predictions file is empty", file=path)
+    source = _Source(path, _format(path))
+    header = _header(source)
+    columns = _resolve_columns(path, header, config.columns)
+    for g in config.fairness.group_columns:
+        if g not in header:
+            raise _missing_column(
+                path, "group", g, header, "fairness.group_columns / group-columns"
+            )
+
+    positive = config.positive_label
+    label = _BinaryColumn(source, columns.label, "label", positive)
+    score = _ScoreColumn(source, columns.score) if columns.score else None
+    prediction = (
+        _BinaryColumn(source, columns.prediction, "prediction", positive)
+        if columns.prediction
+        else None
+    )
+    groups = {g: _GroupColumn(source, g) for g in config.fairness.group_columns}
+    used = [c for c in (columns.label, columns.score, columns.prediction, *groups) if c]
+    names = list(dict.fromkeys(used))
+
+    rows = 0
+    for batch in _batches(source, names, columns.score):
+        label.add(batch.column(columns.label), rows)
+        if score is not None:
+            score.add(batch.column(columns.score), rows)
+        if prediction is not None:
+            prediction.add(batch.column(columns.prediction), rows)
+        for name, group in groups.items():
+            group.add(batch.column(name), rows)
+        rows += batch.num_rows
+    if rows == 0:
+        raise UserError(f"{path}: has a header but no rows; the gate needs predictions", file=path)
+    return Predictions(
+        path=path,
+        rows=rows,
+        y_true=label.finish(),
+        score=score.finish() if score else None,
+        y_pred=prediction.finish() if prediction else None,
+        groups={name: group.finish() for name, group in groups.items()},
+    )
