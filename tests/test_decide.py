@@ -1,0 +1,129 @@
+"""What the gate decides, tested on the pure core (no files)."""
+
+import pytest
+
+from mlops_actions.gate.config import GateConfig, parse_config
+from mlops_actions.gate.decide import GroupResult, decide, judged_value
+from mlops_actions.gate.metrics import Estimate
+
+
+def cfg(**doc) -> GateConfig:
+    return parse_config(doc, "test.yml")
+
+
+def est(value, low=None, high=None):
+    return Estimate(value, low, high, "test")
+
+
+def test_value_checks_min_and_max():
+    config = cfg(metrics={"recall": {"min": 0.8}, "log_loss": {"max": 0.3}})
+    decision = decide({"recall": est(0.85), "log_loss": est(0.35)}, config)
+    assert [c.status for c in decision.checks] == ["pass", "fail"]
+    assert "is above the maximum 0.3" in decision.checks[1].message
+    assert not decision.passed
+
+
+@pytest.mark.parametrize(
+    "gate_on,expected", [("point", 0.85), ("lower_bound", 0.78), ("upper_bound", 0.9)]
+)
+def test_gate_on_picks_the_judged_end(gate_on, expected):
+    assert judged_value("recall", est(0.85, 0.78, 0.9), gate_on) == expected
+
+
+def test_lower_bound_uses_the_upper_end_for_losses():
+    assert judged_value("log_loss", est(0.2, 0.15, 0.25), "lower_bound") == 0.25
+    assert judged_value("log_loss", est(0.2, 0.15, 0.25), "upper_bound") == 0.15
+
+
+def test_baseline_absolute_and_relative_drops():
+    config = cfg(baseline={"recall": {"max_drop": 0.01}, "precision": {"max_drop_relative": 0.02}})
+    metrics = {"recall": est(0.80), "precision": est(0.88)}
+    decision = decide(metrics, config, baseline={"recall": 0.805, "precision": 0.90})
+    recall, precision = decision.checks
+    assert recall.status == "pass" and "worsened by 0.005" in recall.message
+    assert precision.status == "fail" and "worsened by 2.2%" in precision.message
+
+
+def test_baseline_improvement_passes_and_loss_increase_is_a_drop():
+    config = cfg(baseline={"recall": {"max_drop": 0.0}, "brier": {"max_drop": 0.01}})
+    decision = decide(
+        {"recall": est(0.9), "brier": est(0.08)}, config, baseline={"recall": 0.85, "brier": 0.05}
+    )
+    assert decision.checks[0].status == "pass" and "no worsening" in decision.checks[0].message
+    assert decision.checks[1].status == "fail"
+
+
+def test_no_baseline_skips_and_says_so():
+    decision = decide({"recall": est(0.9)}, cfg(baseline={"recall": {"max_drop": 0.01}}))
+    assert decision.passed and decision.checks[0].status == "skipped"
+    assert "No baseline" in decision.notes[0]
+
+
+def test_fail_closed_when_metric_or_baseline_value_is_missing():
+    config = cfg(metrics={"precision": {"min": 0.5}}, baseline={"recall": {"max_drop": 0.1}})
+    decision = decide(
+        {"precision": Estimate.undefined("no positive predictions"), "recall": est(0.8)},
+        config,
+        baseline={},
+    )
+    assert [c.status for c in decision.checks] == ["fail", "fail"]
+    assert "no positive predictions" in decision.checks[0].message
+    assert "the baseline has no recall" in decision.checks[1].message
+
+
+def _groups(values, rows=100):
+    return {
+        "region": {name: GroupResult(rows, 10, {"recall": est(v)}) for name, v in values.items()}
+    }
+
+
+def test_fairness_difference_and_ratio():
+    config = cfg(
+        fairness={
+            "group_columns": ["region"],
+            "metrics": {"recall": {"max_difference": 0.1, "min_ratio": 0.9}},
+        }
+    )
+    decision = decide({}, config, groups=_groups({"a": 0.9, "b": 0.78}))
+    difference, ratio = decision.checks
+    assert difference.status == "fail" and difference.observed == pytest.approx(0.12)
+    assert "lowest b 0.78, highest a 0.9" in difference.message
+    assert ratio.status == "fail" and ratio.observed == pytest.approx(0.78 / 0.9)
+
+
+def test_fairness_ignores_small_groups_and_fails_closed_without_two_groups():
+    config = cfg(
+        fairness={
+            "group_columns": ["region"],
+            "min_group_size": 50,
+            "metrics": {"recall": {"max_difference": 0.1}},
+        }
+    )
+    groups = {
+        "region": {
+            "a": GroupResult(100, 10, {"recall": est(0.9)}),
+            "tiny": GroupResult(5, 1, {"recall": est(0.0)}),
+        }
+    }
+    decision = decide({}, config, groups=groups)
+    assert (
+        decision.checks[0].status == "fail" and "fewer than 2 groups" in decision.checks[0].message
+    )
+    assert any("tiny" in note for note in decision.notes)
+
+
+def test_fairness_without_predictions_fails_closed():
+    config = cfg(
+        fairness={"group_columns": ["region"], "metrics": {"recall": {"max_difference": 0.1}}}
+    )
+    decision = decide({"recall": est(0.9)}, config, groups=None)
+    assert (
+        decision.checks[0].status == "fail"
+        and "needs a predictions file" in decision.checks[0].message
+    )
+
+
+def test_no_checks_reports_only():
+    decision = decide({"recall": est(0.9)}, cfg())
+    assert decision.passed and decision.checks == ()
+    assert any("reports metrics only" in n for n in decision.notes)
