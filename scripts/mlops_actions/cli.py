@@ -107,7 +107,8 @@ def _gate(args: argparse.Namespace) -> int:
     decision = outcome.result.decision
 
     if not args.quiet:
-        print(outcome.report)
+        # The hidden marker is for the PR comment; a terminal needs only the report.
+        print(outcome.report.removeprefix(marker(args.name) + "\n"))
     print(
         f"gate {'passed' if decision.passed else 'FAILED'} in {elapsed:.2f}s; "
         f"verdict: {outcome.verdict_path}",
