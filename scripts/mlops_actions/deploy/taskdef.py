@@ -1,0 +1,183 @@
+"""Render an ECS task definition for registration. Pure: dicts in, dicts out, no AWS calls.
+
+- Accepts a RegisterTaskDefinition-style document, a console export, or DescribeTaskDefinition
+  output (`{"taskDefinition": {...}, "tags": [...]}`).
+- Drops every key that RegisterTaskDefinition does not take. The allowed keys come from the
+  caller (the adapter reads them from botocore's service model), so new AWS fields keep working.
+- Sets the image of one or several containers, sets or overrides environment variables, and
+  optionally the task and execution role ARNs (format checked).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_actions.errors import UserError
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+TASK_DEFINITION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d+$"
+)
+FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}(:\d+)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What to change in the task definition."""
+
+    images: Mapping[str, str] = field(default_factory=dict)  # container -> image
+    # container -> {name: value}; the key "*" means every container whose image is set
+    environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    task_role_arn: str | None = None
+    execution_role_arn: str | None = None
+
+
+def unwrap(document: Any, source: str) -> dict[str, Any]:
+    """The task definition inside a file: bare, or DescribeTaskDefinition's wrapper."""
+    if not isinstance(document, Mapping):
+        raise UserError(f"{source}: expected a JSON object (a task definition), got {type(document).__name__}", file=source)
+    inner = document.get("taskDefinition", document)
+    if not isinstance(inner, Mapping):
+        raise UserError(f"{source}: field 'taskDefinition' must be an object", file=source)
+    containers = inner.get("containerDefinitions")
+    if not isinstance(containers, list) or not containers:
+        raise UserError(
+            f"{source}: field 'containerDefinitions' must be a non-empty list of containers",
+            file=source,
+        )
+    for index, container in enumerate(containers):
+        if not isinstance(container, Mapping) or not isinstance(container.get("name"), str):
+            raise UserError(
+                f"{source}: containerDefinitions[{index}].name is missing; every container needs a name",
+                file=source,
+            )
+    if not isinstance(inner.get("family"), str) or not FAMILY.match(str(inner["family"])):
+        raise UserError(
+            f"{source}: field 'family' must be 1-255 letters, digits, '-' or '_'", file=source
+        )
+    return dict(inner)
+
+
+def registrable(taskdef: Mapping[str, Any], allowed_keys: Collection[str]) -> dict[str, Any]:
+    """Only the keys RegisterTaskDefinition accepts (drops revision, status, registeredAt...)."""
+    return {k: copy.deepcopy(v) for k, v in taskdef.items() if k in allowed_keys}
+
+
+def check_role_arn(value: str, field_name: str) -> str:
+    if not ROLE_ARN.match(value):
+        raise UserError(
+            f"{field_name}: {value!r} is not an IAM role ARN; expected "
+            "arn:aws:iam::<12-digit account>:role/<name>"
+        )
+    return value
+
+
+def parse_images(text: str, field_name: str = "containers") -> dict[str, str]:
+    """`name=image` lines (or comma-separated) into {container: image}."""
+    images: dict[str, str] = {}
+    for number, item in enumerate(_items(text), start=1):
+        name, sep, image = item.partition("=")
+        if not sep or not name.strip() or not image.strip() or " " in image.strip():
+            raise UserError(
+                f"{field_name}: item {number} {item!r}: expected 'container-name=image', "
+                "e.g. 'web=ghcr.io/acme/app@sha256:...'"
+            )
+        images[name.strip()] = image.strip()
+    return images
+
+
+def parse_environment(text: str, field_name: str = "environment") -> dict[str, dict[str, str]]:
+    """`KEY=VALUE` (every deployed container) or `container:KEY=VALUE` lines."""
+    out: dict[str, dict[str, str]] = {}
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        target, sep, value = line.strip().partition("=")
+        container, colon, name = target.rpartition(":")
+        if not colon:
+            container = "*"
+        if not sep or not _ENV_NAME.match(name):
+            raise UserError(
+                f"{field_name}: line {number} {line.strip()!r}: expected 'KEY=VALUE' or "
+                "'container:KEY=VALUE' with KEY a valid variable name"
+            )
+        out.setdefault(container, {})[name] = value
+    return out
+
+
+def _items(text: str) -> list[str]:
+    return [p.strip() for line in text.splitlines() for p in line.split(",") if p.strip()]
+
+
+def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[str, Any]:
+    """Apply the changes to a copy of the task definition."""
+    out = copy.deepcopy(dict(taskdef))
+    containers = out["containerDefinitions"]
+    by_name = {c["name"]: c for c in containers}
+    known = ", ".join(by_name)
+    for name, image in changes.images.items():
+        if name not in by_name:
+            raise UserError(
+                f"{source}: no container named '{name}' in containerDefinitions (containers: "
+                f"{known}); fix the containers / container-name input",
+                file=source,
+            )
+        by_name[name]["image"] = image
+    for target, variables in changes.environment.items():
+        if target == "*":
+            names = list(changes.images) or ([containers[0]["name"]] if len(containers) == 1 else [])
+            if not names:
+                raise UserError(
+                    "environment: several containers and none being deployed; prefix each line "
+                    f"with the container, e.g. '{containers[0]['name']}:KEY=VALUE'"
+                )
+        elif target not in by_name:
+            raise UserError(
+                f"{source}: environment names container '{target}', which is not in "
+                f"containerDefinitions (containers: {known})",
+                file=source,
+            )
+        else:
+            names = [target]
+        for name in names:
+            current = {e["name"]: e.get("value", "") for e in by_name[name].get("environment") or []}
+            current.update(variables)
+            by_name[name]["environment"] = [{"name": k, "value": v} for k, v in sorted(current.items())]
+    if changes.task_role_arn:
+        out["taskRoleArn"] = check_role_arn(changes.task_role_arn, "task-role-arn")
+    if changes.execution_role_arn:
+        out["executionRoleArn"] = check_role_arn(changes.execution_role_arn, "execution-role-arn")
+    return out
+
+
+# ECS fills these in when it stores a definition; their absence in ours means the same thing.
+_CONTAINER_DEFAULTS: dict[str, Any] = {"essential": True, "cpu": 0}
+
+
+def _default_like(key: str, value: Any) -> bool:
+    return value in (None, [], {}, "") or _CONTAINER_DEFAULTS.get(key, object()) == value
+
+
+def _normalise(value: Any, key: str = "") -> Any:
+    if isinstance(value, Mapping):
+        return {k: _normalise(v, k) for k, v in value.items() if not _default_like(k, v)}
+    if isinstance(value, list):
+        items = [_normalise(v) for v in value]
+        if key in ("environment", "secrets"):  # order carries no meaning
+            items.sort(key=lambda e: str(e.get("name")) if isinstance(e, Mapping) else str(e))
+        return items
+    return value
+
+
+def same_definition(ours: Mapping[str, Any], current: Mapping[str, Any], allowed_keys: Collection[str]) -> bool:
+    """True when registering ours would only repeat the current revision."""
+    return _normalise(registrable(ours, allowed_keys)) == _normalise(registrable(current, allowed_keys))
+
+
+def images_of(taskdef: Mapping[str, Any]) -> dict[str, str]:
+    return {c["name"]: str(c.get("image", "")) for c in taskdef.get("containerDefinitions", [])}
