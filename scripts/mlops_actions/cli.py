@@ -154,16 +154,161 @@ def _gate(args: argparse.Namespace) -> int:
     return EXIT_FAIL
 
 
+def _number(
+    value: str | None, option: str, *, minimum: float = 0, integer: bool = False
+) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value)) if integer else float(str(value))
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        kind = "a whole number" if integer else "a number"
+        raise UserError(f"{option}: expected {kind} >= {minimum:g}, got {value!r}")
+    return number
+
+
+def _deploy_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("deploy", help="deploy a task definition to an ECS service, wait, roll back")
+    _add(
+        p, "task-definition", "task definition JSON file (console export or Describe output works)"
+    )
+    _add(p, "task-definition-arn", "deploy an existing task definition: ARN or family[:revision]")
+    _add(p, "containers", "'name=image' lines: the containers whose image to set")
+    _add(p, "container-name", "one container to update (with --image)")
+    _add(p, "image", "the image for --container-name")
+    _add(p, "environment", "'KEY=VALUE' or 'container:KEY=VALUE' lines to set")
+    _add(p, "task-role-arn", "set the task role ARN")
+    _add(p, "execution-role-arn", "set the execution role ARN")
+    _add(p, "cluster", "ECS cluster name or ARN")
+    _add(p, "service", "ECS service name or ARN")
+    _add(p, "wait", "wait for the service to be stable", "true")
+    _add(p, "wait-timeout-seconds", "how long to wait for stability", "900")
+    _add(p, "poll-interval-seconds", "longest pause between DescribeServices polls", "15")
+    _add(p, "rollback", "on failure or timeout, go back to the previous task definition", "true")
+    _add(p, "force-new-deployment", "start a deployment even if nothing changed", "false")
+    _add(p, "desired-count", "set the service's desired count")
+    _add(
+        p,
+        "max-failed-tasks",
+        "fail once this many tasks failed (default: ECS's circuit-breaker rule)",
+    )
+    _add(p, "aws-region", "AWS region (default: AWS_REGION)")
+    _add(p, "deployment-environment", "GitHub deployment environment name", "staging")
+    _add(p, "github-token", "token to record a GitHub Deployment (needs deployments: write)")
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from mlops_actions.deploy import report as deploy_report
+    from mlops_actions.deploy import taskdef
+    from mlops_actions.deploy.ecs import Ecs
+    from mlops_actions.deploy.run import DeployRequest, deploy
+    from mlops_actions.github.deployments import DeploymentRecord
+
+    if not args.cluster or not args.service:
+        raise UserError(
+            "cluster and service are required: name the ECS cluster and service to update"
+        )
+    images = taskdef.parse_images(args.containers or "")
+    if args.container_name or args.image:
+        if not (args.container_name and args.image):
+            raise UserError("container-name and image go together: give both, or use containers")
+        images.update(
+            taskdef.parse_images(f"{args.container_name}={args.image}", "container-name/image")
+        )
+    changes = taskdef.Changes(
+        images=images,
+        environment=taskdef.parse_environment(args.environment or ""),
+        task_role_arn=args.task_role_arn or None,
+        execution_role_arn=args.execution_role_arn or None,
+    )
+    for arn, name in (
+        (changes.task_role_arn, "task-role-arn"),
+        (changes.execution_role_arn, "execution-role-arn"),
+    ):
+        if arn:
+            taskdef.check_role_arn(arn, name)
+    desired = _number(args.desired_count, "desired-count", integer=True)
+    max_failed = _number(args.max_failed_tasks, "max-failed-tasks", integer=True)
+    request = DeployRequest(
+        cluster=args.cluster,
+        service=args.service,
+        task_definition=args.task_definition or None,
+        task_definition_arn=args.task_definition_arn or None,
+        changes=changes,
+        wait=_flag(args.wait, "wait", True),
+        timeout_seconds=_number(args.wait_timeout_seconds, "wait-timeout-seconds", minimum=1)
+        or 900,
+        poll_interval_seconds=_number(
+            args.poll_interval_seconds, "poll-interval-seconds", minimum=0.01
+        )
+        or 15,
+        rollback=_flag(args.rollback, "rollback", True),
+        force_new_deployment=_flag(args.force_new_deployment, "force-new-deployment", False),
+        desired_count=None if desired is None else int(desired),
+        max_failed_tasks=None if max_failed is None else int(max_failed),
+    )
+    region = args.aws_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise UserError("aws-region: no region given; set the aws-region input or AWS_REGION")
+    ecs = Ecs(region)
+
+    record = None
+    token = args.github_token
+    repository, sha = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_SHA")
+    if token and repository and sha:
+        record = DeploymentRecord(
+            token=token,
+            repository=repository,
+            environment=args.deployment_environment or "staging",
+            ref=sha,
+        )
+        record.start(f"ECS {args.cluster}/{args.service}")
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    result = deploy(request, ecs, log=log)
+    text = deploy_report.render(request, result)
+    print(text)
+    runner.set_output("task-definition-arn", result.task_definition_arn)
+    runner.set_output("previous-task-definition-arn", result.previous_task_definition_arn or "")
+    runner.set_output("deployment-id", result.deployment_id or "")
+    runner.set_output("rollout-state", result.rollout_state)
+    runner.set_output("rolled-back", "true" if result.rolled_back else "false")
+    runner.set_output("registered", "true" if result.registered else "false")
+    runner.append_summary(text)
+    if not result.succeeded:
+        message = f"ECS deploy of {args.service} {result.rollout_state}: {result.detail}"
+        if result.rolled_back:
+            message += f"; rolled back to {result.previous_task_definition_arn}"
+        runner.annotate("error", message, title="ecs-deploy")
+    if record is not None:
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{repository}/actions/runs/{os.environ.get('GITHUB_RUN_ID', '')}"
+        record.finish(
+            "success" if result.succeeded else "failure",
+            f"{result.rollout_state}: {result.detail}",
+            environment_url=result.links.get("service", ""),
+            log_url=run_url,
+        )
+        if record.warning:
+            runner.annotate("warning", record.warning, title="ecs-deploy")
+    return EXIT_PASS if result.succeeded else EXIT_FAIL
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="mlops-actions", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"mlops-actions {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _gate_parser(sub)
+    _deploy_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    handlers = {"gate": _gate}
+    handlers = {"gate": _gate, "deploy": _deploy}
     try:
         args = build_parser().parse_args(argv)
         return handlers[args.command](args)

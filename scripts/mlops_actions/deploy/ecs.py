@@ -45,7 +45,9 @@ def aws_errors(action: str, **names: str) -> Iterator[None]:
             "(OIDC) before this step"
         ) from None
     except NoRegionError:
-        raise UserError("aws-region: no region given; set the aws-region input or AWS_REGION") from None
+        raise UserError(
+            "aws-region: no region given; set the aws-region input or AWS_REGION"
+        ) from None
     except EndpointConnectionError as exc:
         raise UserError(f"cannot reach the ECS endpoint ({exc}); check aws-region") from None
     except ClientError as exc:
@@ -53,7 +55,8 @@ def aws_errors(action: str, **names: str) -> Iterator[None]:
         code, message = error.get("Code", "Error"), error.get("Message", str(exc))
         if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
             raise UserError(
-                f"AWS denied ecs:{action}: {message}; grant ecs:{action} to the deploy role ({IAM_HINT})"
+                f"AWS denied ecs:{action}: {message}; grant ecs:{action} to the deploy role "
+                f"({IAM_HINT})"
             ) from None
         if code == "ClusterNotFoundException":
             raise UserError(
@@ -83,7 +86,9 @@ class Ecs:
         self.client = client
         self.region: str = client.meta.region_name
 
-    def _call(self, action: str, method: Callable[..., Any], names: dict[str, str], **kwargs: Any) -> Any:
+    def _call(
+        self, action: str, method: Callable[..., Any], names: dict[str, str], **kwargs: Any
+    ) -> Any:
         with aws_errors(action, **names):
             return method(**kwargs)
 
@@ -104,20 +109,29 @@ class Ecs:
         try:
             out = self.client.describe_task_definition(taskDefinition=family)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("ClientException", "InvalidParameterException"):
+            if exc.response.get("Error", {}).get("Code") in (
+                "ClientException",
+                "InvalidParameterException",
+            ):
                 return None
             with aws_errors("DescribeTaskDefinition"):
                 raise
         return dict(out["taskDefinition"])
 
     def register(self, taskdef: dict[str, Any]) -> str:
-        out = self._call("RegisterTaskDefinition", self.client.register_task_definition, {}, **taskdef)
+        out = self._call(
+            "RegisterTaskDefinition", self.client.register_task_definition, {}, **taskdef
+        )
         return str(out["taskDefinition"]["taskDefinitionArn"])
 
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
         names = {"cluster": cluster, "service": service}
         out = self._call(
-            "DescribeServices", self.client.describe_services, names, cluster=cluster, services=[service]
+            "DescribeServices",
+            self.client.describe_services,
+            names,
+            cluster=cluster,
+            services=[service],
         )
         services = [s for s in out.get("services", []) if s.get("status") != "INACTIVE"]
         if not services:
@@ -131,11 +145,18 @@ class Ecs:
     def update_service(self, cluster: str, service: str, **kwargs: Any) -> dict[str, Any]:
         names = {"cluster": cluster, "service": service}
         out = self._call(
-            "UpdateService", self.client.update_service, names, cluster=cluster, service=service, **kwargs
+            "UpdateService",
+            self.client.update_service,
+            names,
+            cluster=cluster,
+            service=service,
+            **kwargs,
         )
         return dict(out["service"])
 
-    def stopped_tasks(self, cluster: str, service: str, task_definition_arn: str, since: datetime) -> list[dict[str, Any]]:
+    def stopped_tasks(
+        self, cluster: str, service: str, task_definition_arn: str, since: datetime
+    ) -> list[dict[str, Any]]:
         """Stopped tasks of this task definition since the deploy began, newest first."""
         names = {"cluster": cluster, "service": service}
         arns = self._call(
@@ -148,7 +169,9 @@ class Ecs:
         ).get("taskArns", [])
         if not arns:
             return []
-        tasks = self._call("DescribeTasks", self.client.describe_tasks, names, cluster=cluster, tasks=arns[:100])
+        tasks = self._call(
+            "DescribeTasks", self.client.describe_tasks, names, cluster=cluster, tasks=arns[:100]
+        )
         out = []
         for task in tasks.get("tasks", []):
             stopped_at = task.get("stoppedAt") or task.get("createdAt")

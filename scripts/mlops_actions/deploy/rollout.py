@@ -45,14 +45,17 @@ def failed_task_limit(desired: int) -> int:
     return min(200, max(3, math.ceil(desired / 2)))
 
 
-def _ours(deployments: list[Mapping[str, Any]], task_definition_arn: str, deployment_id: str | None) -> Mapping[str, Any] | None:
+def _ours(
+    deployments: list[Mapping[str, Any]], task_definition_arn: str, deployment_id: str | None
+) -> Mapping[str, Any] | None:
     if deployment_id:
         for d in deployments:
             if d.get("id") == deployment_id:
                 return d
     candidates = [d for d in deployments if d.get("taskDefinition") == task_definition_arn]
     primary = [d for d in candidates if d.get("status") == "PRIMARY"]
-    return (primary or candidates or [None])[0]
+    found = primary or candidates
+    return found[0] if found else None
 
 
 def assess(
@@ -83,15 +86,21 @@ def assess(
     running = int(ours.get("runningCount") or 0)
     desired = int(ours.get("desiredCount") or 0)
     failed = int(ours.get("failedTasks") or 0)
-    base = {"deployment_id": ours.get("id"), "running": running, "desired": desired, "failed_tasks": failed}
+    deployment = ours.get("id")
+
+    def verdict(state: str, detail: str) -> Assessment:
+        return Assessment(state, detail, deployment, running, desired, failed)
+
     rollout = ours.get("rolloutState")
     reason = ours.get("rolloutStateReason") or ""
     if rollout == FAILED:
-        return Assessment(FAILED, reason or "rolloutState is FAILED", **base)
+        return verdict(FAILED, reason or "rolloutState is FAILED")
     limit = failed_task_limit(desired) if max_failed_tasks is None else max_failed_tasks
     if limit > 0 and failed >= limit:
-        return Assessment(FAILED, f"{failed} tasks failed to start (limit {limit})", **base)
+        return verdict(FAILED, f"{failed} tasks failed to start (limit {limit})")
     finished = rollout == COMPLETED if rollout else len(deployments) == 1
     if finished and running == desired:
-        return Assessment(COMPLETED, reason or f"{running}/{desired} tasks running", **base)
-    return Assessment(IN_PROGRESS, f"{running}/{desired} tasks running, rollout {rollout or 'pending'}", **base)
+        return verdict(COMPLETED, reason or f"{running}/{desired} tasks running")
+    return verdict(
+        IN_PROGRESS, f"{running}/{desired} tasks running, rollout {rollout or 'pending'}"
+    )

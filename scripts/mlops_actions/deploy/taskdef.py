@@ -40,7 +40,10 @@ class Changes:
 def unwrap(document: Any, source: str) -> dict[str, Any]:
     """The task definition inside a file: bare, or DescribeTaskDefinition's wrapper."""
     if not isinstance(document, Mapping):
-        raise UserError(f"{source}: expected a JSON object (a task definition), got {type(document).__name__}", file=source)
+        raise UserError(
+            f"{source}: expected a JSON object (a task definition), got {type(document).__name__}",
+            file=source,
+        )
     inner = document.get("taskDefinition", document)
     if not isinstance(inner, Mapping):
         raise UserError(f"{source}: field 'taskDefinition' must be an object", file=source)
@@ -53,7 +56,8 @@ def unwrap(document: Any, source: str) -> dict[str, Any]:
     for index, container in enumerate(containers):
         if not isinstance(container, Mapping) or not isinstance(container.get("name"), str):
             raise UserError(
-                f"{source}: containerDefinitions[{index}].name is missing; every container needs a name",
+                f"{source}: containerDefinitions[{index}].name is missing; "
+                "every container needs a name",
                 file=source,
             )
     if not isinstance(inner.get("family"), str) or not FAMILY.match(str(inner["family"])):
@@ -130,7 +134,9 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
         by_name[name]["image"] = image
     for target, variables in changes.environment.items():
         if target == "*":
-            names = list(changes.images) or ([containers[0]["name"]] if len(containers) == 1 else [])
+            names = list(changes.images) or (
+                [containers[0]["name"]] if len(containers) == 1 else []
+            )
             if not names:
                 raise UserError(
                     "environment: several containers and none being deployed; prefix each line "
@@ -145,9 +151,13 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
         else:
             names = [target]
         for name in names:
-            current = {e["name"]: e.get("value", "") for e in by_name[name].get("environment") or []}
+            current = {
+                e["name"]: e.get("value", "") for e in by_name[name].get("environment") or []
+            }
             current.update(variables)
-            by_name[name]["environment"] = [{"name": k, "value": v} for k, v in sorted(current.items())]
+            by_name[name]["environment"] = [
+                {"name": k, "value": v} for k, v in sorted(current.items())
+            ]
     if changes.task_role_arn:
         out["taskRoleArn"] = check_role_arn(changes.task_role_arn, "task-role-arn")
     if changes.execution_role_arn:
@@ -174,9 +184,13 @@ def _normalise(value: Any, key: str = "") -> Any:
     return value
 
 
-def same_definition(ours: Mapping[str, Any], current: Mapping[str, Any], allowed_keys: Collection[str]) -> bool:
+def same_definition(
+    ours: Mapping[str, Any], current: Mapping[str, Any], allowed_keys: Collection[str]
+) -> bool:
     """True when registering ours would only repeat the current revision."""
-    return _normalise(registrable(ours, allowed_keys)) == _normalise(registrable(current, allowed_keys))
+    mine = _normalise(registrable(ours, allowed_keys))
+    theirs = _normalise(registrable(current, allowed_keys))
+    return bool(mine == theirs)
 
 
 def images_of(taskdef: Mapping[str, Any]) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""ECS deploy: render the task definition, update the service, wait, explain, roll back."""

@@ -1,0 +1,301 @@
+"""Deploy to ECS end to end: render, register (or reuse), update the service, wait, explain,
+roll back. The decisions live in taskdef.py and rollout.py; this module sequences the calls."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from mlops_actions.deploy import rollout, taskdef
+from mlops_actions.deploy.ecs import Ecs, registrable_keys
+from mlops_actions.errors import UserError
+
+TIMED_OUT = "TIMED_OUT"
+NOT_WAITED = "NOT_WAITED"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    cluster: str
+    service: str
+    task_definition: str | None = None  # a JSON file
+    task_definition_arn: str | None = None  # an ARN, or family[:revision]
+    changes: taskdef.Changes = field(default_factory=taskdef.Changes)
+    wait: bool = True
+    timeout_seconds: float = 900
+    poll_interval_seconds: float = 15
+    rollback: bool = True
+    force_new_deployment: bool = False
+    desired_count: int | None = None
+    max_failed_tasks: int | None = None
+
+
+@dataclass
+class Wait:
+    state: str
+    detail: str
+    polls: int
+    seconds: float
+    service: dict[str, Any]
+    deployment_id: str | None = None
+
+
+@dataclass
+class DeployResult:
+    task_definition_arn: str
+    previous_task_definition_arn: str | None
+    registered: bool
+    images: dict[str, str]
+    rollout_state: str
+    detail: str
+    deployment_id: str | None = None
+    rolled_back: bool = False
+    rollback_state: str | None = None
+    events: list[str] = field(default_factory=list)
+    stopped_tasks: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    polls: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.rollout_state in (rollout.COMPLETED, NOT_WAITED)
+
+
+def load_task_definition_file(path: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{path}: task definition file not found; check the task-definition input")
+    try:
+        document = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{path}: line {exc.lineno}: malformed JSON: {exc.msg}", file=path, line=exc.lineno
+        ) from None
+    inner = taskdef.unwrap(document, path)
+    if "tags" not in inner and isinstance(document.get("tags"), list) and document["tags"]:
+        inner["tags"] = document["tags"]
+    return inner
+
+
+def _check_reference(value: str) -> str:
+    if value.startswith("arn:"):
+        if not taskdef.TASK_DEFINITION_ARN.match(value):
+            raise UserError(
+                f"task-definition-arn: {value!r} is not a task definition ARN; expected "
+                "arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>"
+            )
+    elif not taskdef.FAMILY.match(value):
+        raise UserError(f"task-definition-arn: {value!r} is neither an ARN nor a family[:revision]")
+    return value
+
+
+def prepare(
+    request: DeployRequest, ecs: Ecs, log: Callable[[str], None]
+) -> tuple[str, bool, dict[str, str]]:
+    """The ARN to deploy: registered from the rendered definition, or reused when unchanged."""
+    if bool(request.task_definition) == bool(request.task_definition_arn):
+        raise UserError("give exactly one of task-definition (a JSON file) or task-definition-arn")
+    changes = request.changes
+    has_changes = bool(
+        changes.images or changes.environment or changes.task_role_arn or changes.execution_role_arn
+    )
+    if request.task_definition:
+        source = request.task_definition
+        base = load_task_definition_file(source)
+    else:
+        reference = _check_reference(str(request.task_definition_arn))
+        base, tags = ecs.describe_task_definition(reference)
+        if not has_changes:
+            log(f"deploying the existing task definition {base['taskDefinitionArn']}")
+            return str(base["taskDefinitionArn"]), False, taskdef.images_of(base)
+        source = reference
+        if tags:
+            base["tags"] = tags
+    keys = registrable_keys()
+    rendered = taskdef.registrable(taskdef.render(base, changes, source), keys)
+    current = ecs.latest_revision(rendered["family"])
+    if current is not None and taskdef.same_definition(rendered, current, keys):
+        log(f"task definition unchanged: reusing {current['taskDefinitionArn']}")
+        return str(current["taskDefinitionArn"]), False, taskdef.images_of(rendered)
+    arn = ecs.register(rendered)
+    log(f"registered {arn}")
+    return arn, True, taskdef.images_of(rendered)
+
+
+def _primary_id(service: dict[str, Any], arn: str) -> str | None:
+    for d in service.get("deployments") or []:
+        if d.get("status") == "PRIMARY" and d.get("taskDefinition") == arn:
+            return str(d.get("id"))
+    return None
+
+
+def wait_for(
+    ecs: Ecs,
+    request: DeployRequest,
+    arn: str,
+    deployment_id: str | None,
+    *,
+    log: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Wait:
+    """Poll DescribeServices with backoff (starting small, capped at the poll interval)."""
+    started = clock()
+    deadline = started + request.timeout_seconds
+    interval = min(2.0, request.poll_interval_seconds)
+    polls, last_detail = 0, ""
+    while True:
+        service = ecs.describe_service(request.cluster, request.service)
+        polls += 1
+        verdict = rollout.assess(
+            service, arn, deployment_id=deployment_id, max_failed_tasks=request.max_failed_tasks
+        )
+        if verdict.detail != last_detail:
+            log(f"[{clock() - started:6.1f}s] {verdict.state}: {verdict.detail}")
+            last_detail = verdict.detail
+        if verdict.done:
+            return Wait(
+                verdict.state,
+                verdict.detail,
+                polls,
+                clock() - started,
+                service,
+                verdict.deployment_id,
+            )
+        remaining = deadline - clock()
+        if remaining <= 0:
+            detail = f"not stable after {request.timeout_seconds:g}s ({verdict.detail})"
+            return Wait(TIMED_OUT, detail, polls, clock() - started, service, verdict.deployment_id)
+        sleep(min(interval, remaining))
+        interval = min(interval * 1.5, request.poll_interval_seconds)
+
+
+def _events_since(service: dict[str, Any], since: datetime) -> list[str]:
+    out = []
+    for event in reversed(service.get("events") or []):
+        created = event.get("createdAt")
+        if isinstance(created, datetime) and created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        if isinstance(created, datetime) and created < since:
+            continue
+        stamp = created.strftime("%H:%M:%S") if isinstance(created, datetime) else "?"
+        out.append(f"{stamp} {event.get('message', '')}")
+    return out
+
+
+def _stopped(ecs: Ecs, request: DeployRequest, arn: str, since: datetime) -> list[str]:
+    lines = []
+    for task in ecs.stopped_tasks(request.cluster, request.service, arn, since)[:10]:
+        task_id = str(task.get("taskArn", "")).rsplit("/", 1)[-1]
+        codes = ", ".join(
+            f"{c.get('name')} exit {c.get('exitCode', '?')}"
+            + (f" ({c['reason']})" if c.get("reason") else "")
+            for c in task.get("containers") or []
+        )
+        lines.append(
+            f"task {task_id}: {task.get('stoppedReason') or 'stopped'}"
+            + (f"; {codes}" if codes else "")
+        )
+    return lines
+
+
+def links(region: str, request: DeployRequest, log_groups: list[str]) -> dict[str, str]:
+    console = f"https://{region}.console.aws.amazon.com"
+    out = {
+        "service": f"{console}/ecs/v2/clusters/{quote(request.cluster)}/services/"
+        f"{quote(request.service)}/deployments?region={region}"
+    }
+    for group in log_groups:
+        encoded = quote(quote(group, safe=""), safe="")
+        out[f"logs {group}"] = (
+            f"{console}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{encoded}"
+        )
+    return out
+
+
+def _log_groups(ecs: Ecs, arn: str) -> list[str]:
+    try:
+        definition, _ = ecs.describe_task_definition(arn)
+    except UserError:
+        return []
+    groups = []
+    for container in definition.get("containerDefinitions", []):
+        config = container.get("logConfiguration") or {}
+        group = (config.get("options") or {}).get("awslogs-group")
+        if config.get("logDriver") == "awslogs" and group and group not in groups:
+            groups.append(group)
+    return groups
+
+
+def deploy(
+    request: DeployRequest,
+    ecs: Ecs,
+    *,
+    log: Callable[[str], None] = print,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeployResult:
+    began = clock()
+    arn, registered, images = prepare(request, ecs, log)
+    before = ecs.describe_service(request.cluster, request.service)
+    previous = before.get("taskDefinition")
+    since = datetime.now(timezone.utc)
+    update: dict[str, Any] = {
+        "taskDefinition": arn,
+        "forceNewDeployment": request.force_new_deployment,
+    }
+    if request.desired_count is not None:
+        update["desiredCount"] = request.desired_count
+    updated = ecs.update_service(request.cluster, request.service, **update)
+    deployment_id = _primary_id(updated, arn)
+    log(
+        f"updated {request.service}: {previous} -> {arn}"
+        + (f" ({deployment_id})" if deployment_id else "")
+    )
+    result = DeployResult(
+        arn, previous, registered, images, NOT_WAITED, "not waited", deployment_id
+    )
+    result.links = links(ecs.region, request, [])
+    if not request.wait:
+        result.seconds = clock() - began
+        return result
+
+    waited = wait_for(ecs, request, arn, deployment_id, log=log, clock=clock, sleep=sleep)
+    result.rollout_state, result.detail, result.polls = waited.state, waited.detail, waited.polls
+    result.deployment_id = waited.deployment_id or deployment_id
+    if waited.state != rollout.COMPLETED:
+        result.events = _events_since(waited.service, since)
+        result.stopped_tasks = _stopped(ecs, request, arn, since)
+        result.links = links(ecs.region, request, _log_groups(ecs, arn))
+        if waited.state == rollout.ROLLED_BACK:
+            result.rolled_back = True
+            result.rollback_state = "by the ECS circuit breaker"
+        elif (
+            request.rollback
+            and waited.state in (rollout.FAILED, TIMED_OUT)
+            and previous
+            and previous != arn
+        ):
+            log(f"rolling back {request.service} to {previous}")
+            back = ecs.update_service(request.cluster, request.service, taskDefinition=previous)
+            again = wait_for(
+                ecs,
+                request,
+                previous,
+                _primary_id(back, previous),
+                log=log,
+                clock=clock,
+                sleep=sleep,
+            )
+            result.rolled_back = again.state == rollout.COMPLETED
+            result.rollback_state = again.state
+            result.polls += again.polls
+    result.seconds = clock() - began
+    return result

@@ -1,0 +1,248 @@
+"""moto in server mode, plus a controllable ECS rollout.
+
+moto answers the ECS API over real HTTP, but its rollouts never finish and UpdateService does
+not start a deployment. `RolloutSim` drives moto's backend state in-process, the way ECS would:
+UpdateService starts a new PRIMARY deployment, and after `after` seconds the deployment
+completes, fails, is rolled back by the circuit breaker, or stays stuck. It can also throttle
+DescribeServices or deny UpdateService. The code under test only ever talks HTTP to moto.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def reset(endpoint: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+
+
+def backend() -> Any:
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[ACCOUNT][REGION]
+
+
+def _error(code: str, message: str) -> Exception:
+    from moto.core.exceptions import ServiceException
+
+    return ServiceException(code, message)
+
+
+@dataclass
+class Scenario:
+    outcome: str = "complete"  # complete | fail | circuit_breaker | stuck
+    after: float = 0.3  # seconds from UpdateService to the outcome
+    throttle: int = 0  # DescribeServices calls to throttle once a deploy has started
+    deny_update: bool = False
+
+
+@dataclass
+class RolloutSim:
+    scenario: Scenario
+    describe_calls: int = 0
+    throttled: int = 0
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    settled_at: dict[str, float] = field(default_factory=dict)  # deployment id -> monotonic time
+
+    def install(self) -> RolloutSim:
+        ecs = backend()
+        self._update = ecs.update_service
+        self._describe = ecs.describe_services
+        ecs.update_service = self.update_service
+        ecs.describe_services = self.describe_services
+        return self
+
+    # --- wrapped backend calls ---------------------------------------------------------
+    def update_service(self, props: dict[str, Any]) -> Any:
+        if self.scenario.deny_update:
+            raise _error(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/run is not authorized to "
+                "perform: ecs:UpdateService",
+            )
+        service_name = props["service"].split("/")[-1]
+        before = (
+            backend()._get_service(props.get("cluster", "default"), service_name).task_definition
+        )
+        force = props.get("force_new_deployment", False)
+        service = self._update(props)
+        if service.task_definition != before or force:
+            self._start(service, before)
+        return service
+
+    def describe_services(self, cluster: str, names: list[str]) -> Any:
+        self.describe_calls += 1
+        if self.deployments and self.throttled < self.scenario.throttle:
+            self.throttled += 1
+            raise _error("ThrottlingException", "Rate exceeded")
+        self._advance()
+        return self._describe(cluster, names)
+
+    # --- ECS behaviour -----------------------------------------------------------------
+    def _start(self, service: Any, previous: str) -> None:
+        now = datetime.now(timezone.utc)
+        for d in service.deployments:
+            if d["status"] == "PRIMARY":
+                d["status"] = "ACTIVE"
+        deployment = {
+            "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+            "status": "PRIMARY",
+            "taskDefinition": service.task_definition,
+            "desiredCount": service.desired_count,
+            "pendingCount": service.desired_count,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": now,
+            "updatedAt": now,
+            "launchType": "FARGATE",
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": "ECS deployment in progress.",
+        }
+        service.deployments.insert(0, deployment)
+        self.deployments.append(
+            {
+                "deployment": deployment,
+                "service": service,
+                "previous": previous,
+                "started": time.monotonic(),
+            }
+        )
+        self._event(service, f"(service {service.name}) has started {service.desired_count} tasks.")
+
+    def _event(self, service: Any, message: str) -> None:
+        service.events.insert(
+            0,
+            {"id": str(uuid.uuid4()), "createdAt": datetime.now(timezone.utc), "message": message},
+        )
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        for index, item in enumerate(self.deployments):
+            deployment, service = item["deployment"], item["service"]
+            if deployment["id"] in self.settled_at or now - item["started"] < self.scenario.after:
+                continue
+            # The first deployment follows the scenario; later ones (rollbacks) complete.
+            outcome = self.scenario.outcome if index == 0 else "complete"
+            if outcome == "stuck":
+                continue
+            self.settled_at[deployment["id"]] = item["started"] + self.scenario.after
+            if outcome == "complete":
+                self._complete(service, deployment)
+            elif outcome == "fail":
+                self._fail(service, deployment, item)
+            elif outcome == "circuit_breaker":
+                self._fail(service, deployment, item)
+                deployment["status"] = "ACTIVE"
+                service.task_definition = item["previous"]
+                self._event(
+                    service, f"(service {service.name}) rolling back to {item['previous']}."
+                )
+                rollback = {
+                    **deployment,
+                    "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+                    "status": "PRIMARY",
+                    "taskDefinition": item["previous"],
+                }
+                service.deployments.insert(0, rollback)
+                self._complete(service, rollback)
+
+    def _complete(self, service: Any, deployment: dict[str, Any]) -> None:
+        deployment.update(
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            runningCount=deployment["desiredCount"],
+            pendingCount=0,
+            updatedAt=datetime.now(timezone.utc),
+        )
+        service.deployments[:] = [
+            d for d in service.deployments if d is deployment or d["rolloutState"] == "FAILED"
+        ]
+        service.running_count = deployment["desiredCount"]
+        self._event(service, f"(service {service.name}) has reached a steady state.")
+
+    def _fail(self, service: Any, deployment: dict[str, Any], item: dict[str, Any]) -> None:
+        reason = f"ECS deployment {deployment['id']} failed: tasks failed to start."
+        deployment.update(rolloutState="FAILED", rolloutStateReason=reason, failedTasks=3)
+        self._event(
+            service,
+            f"(service {service.name}) (deployment {deployment['id']}) deployment failed: tasks failed to start.",
+        )
+        import copy
+
+        from moto.ecs.models import Task
+
+        ecs = backend()
+        cluster = ecs._get_cluster(service.cluster_name)
+        # moto cannot attach ENIs to a task it did not place; the stopped tasks need none.
+        definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
+        definition.network_mode = "bridge"
+        for _ in range(2):
+            task = Task(
+                cluster,
+                definition,
+                None,
+                {},
+                ecs,
+                f"service:{service.name}",
+                launch_type="FARGATE",
+                started_by=deployment["id"],
+            )
+            task.containers[0].exitCode = 1
+            ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+            ecs.stop_task(cluster.name, task.task_arn, "Essential container in task exited")
+
+
+def network(ec2_client: Any) -> dict[str, Any]:
+    vpc = ec2_client.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2_client.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2_client.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)[
+        "GroupId"
+    ]
+    return {"subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}
+
+
+def create_cluster_and_service(
+    ecs_client: Any, taskdef: dict[str, Any], net: dict[str, Any], *, desired: int = 2
+) -> str:
+    """A cluster `staging` with service `fraud-detector` running revision 1 of taskdef."""
+    ecs_client.create_cluster(clusterName="staging")
+    arn = ecs_client.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
+    ecs_client.create_service(
+        cluster="staging",
+        serviceName="fraud-detector",
+        taskDefinition=arn,
+        desiredCount=desired,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": net},
+    )
+    return str(arn)
