@@ -53,9 +53,9 @@ def backend() -> Any:
 
 
 def _error(code: str, message: str) -> Exception:
-    from moto.core.exceptions import ServiceException
+    from moto.ecs.exceptions import ECSException
 
-    return ServiceException(code, message)
+    return ECSException(code, message)
 
 
 @dataclass
@@ -70,6 +70,7 @@ class Scenario:
 class RolloutSim:
     scenario: Scenario
     describe_calls: int = 0
+    update_calls: int = 0
     throttled: int = 0
     deployments: list[dict[str, Any]] = field(default_factory=list)
     settled_at: dict[str, float] = field(default_factory=dict)  # deployment id -> monotonic time
@@ -84,6 +85,7 @@ class RolloutSim:
 
     # --- wrapped backend calls ---------------------------------------------------------
     def update_service(self, props: dict[str, Any]) -> Any:
+        self.update_calls += 1
         if self.scenario.deny_update:
             raise _error(
                 "AccessDeniedException",

@@ -19,6 +19,7 @@ from typing import Any
 class State:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
     deny_writes: bool = False
     token: str = "test-token"
     next_id: int = 1000
@@ -82,6 +83,8 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if method in ("POST", "PATCH") and fake.state.deny_writes:
                 self._send(403, {"message": "Resource not accessible by integration"})
                 return
+            if self._deployments(method, path):
+                return
             m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)(/comments)?", path)
             if m and method == "GET" and not m.group(3):
                 repo, number = m.group(1), int(m.group(2))
@@ -123,6 +126,42 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self._send(200, fake._comment_json(comment))
             else:
                 self._send(404, {"message": "Not Found"})
+
+        def _deployments(self, method: str, path: str) -> bool:
+            created = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments", path)
+            status = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments/(\d+)/statuses", path)
+            if created and method == "POST":
+                body = self._body()
+                fake.state.next_id += 1
+                record = {
+                    **body,
+                    "id": fake.state.next_id,
+                    "statuses": [],
+                    "url": f"{fake.url}/repos/{created.group(1)}/deployments/{fake.state.next_id}",
+                }
+                fake.state.deployments.append(record)
+                self._send(201, {k: v for k, v in record.items() if k != "statuses"})
+                return True
+            if status and method == "POST":
+                record = next(
+                    (d for d in fake.state.deployments if d["id"] == int(status.group(2))), None
+                )
+                if record is None:
+                    self._send(404, {"message": "Not Found"})
+                    return True
+                body = self._body()
+                record["statuses"].append(body)
+                fake.state.next_id += 1
+                self._send(
+                    201,
+                    {
+                        **body,
+                        "id": fake.state.next_id,
+                        "url": f"{record['url']}/statuses/{fake.state.next_id}",
+                    },
+                )
+                return True
+            return False
 
         def do_GET(self) -> None:
             self._route("GET")

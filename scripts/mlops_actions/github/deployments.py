@@ -71,7 +71,7 @@ class DeploymentRecord:
                 state,
                 description=description[:140],
                 environment_url=environment_url,
-                log_url=log_url,
+                target_url=log_url,
             ),
         )
         self.client.close()
