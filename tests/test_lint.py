@@ -125,14 +125,15 @@ def test_workflows_start_with_no_permissions():
         assert doc.get("permissions") == {}, f"{path}: set top-level permissions: {{}}"
 
 
-def test_pinned_gate_requirements_match_the_extra():
-    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+@pytest.mark.parametrize("extra", ["gate", "deploy"])
+def test_pinned_requirements_match_the_extra(extra):
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
-    ]["gate"]
-    declared = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower() for d in extra}
+    ]
+    declared = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower() for d in extras[extra]}
     pinned_lines = [
         line
-        for line in (REPO / "scripts" / "requirements" / "gate.txt").read_text().splitlines()
+        for line in (REPO / "scripts" / "requirements" / f"{extra}.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     assert all("==" in line for line in pinned_lines)

@@ -34,9 +34,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from mlops_actions.gate import predictions  # noqa: E402
-from mlops_actions.gate.config import parse_config  # noqa: E402
-from mlops_actions.gate.run import GateRequest, compute  # noqa: E402
+from mlops_actions.gate import predictions
+from mlops_actions.gate.config import parse_config
+from mlops_actions.gate.run import GateRequest, compute
 
 CONFIG = parse_config(
     {
