@@ -436,3 +436,20 @@ def test_copy_of_export_is_untouched(aws):
     before = copy.deepcopy(json.loads(aws.export.read_text()))
     deploy(aws, "--task-definition", str(aws.export), "--containers", f"fraud-detector={NEW_IMAGE}")
     assert json.loads(aws.export.read_text()) == before
+
+
+def test_desired_count_is_set(aws):
+    proc, out, _ = deploy(
+        aws,
+        "--task-definition-arn",
+        aws.base,
+        "--desired-count",
+        "3",
+        "--force-new-deployment",
+        "true",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    service = aws.ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][
+        0
+    ]
+    assert service["desiredCount"] == 3 and out["rollout-state"] == "COMPLETED"
