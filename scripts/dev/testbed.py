@@ -1,0 +1,244 @@
+"""The local container testbed: a Docker engine, an authenticated registry, a base image.
+
+    python scripts/dev/testbed.py up        # idempotent: start what is missing
+    python scripts/dev/testbed.py status    # what runs, where (add --json for tests)
+    python scripts/dev/testbed.py down      # stop only what `up` started
+
+- Engine: uses a running Docker engine, or starts `dockerd` (Debian's docker.io) itself.
+- Registry: the distribution registry (Debian's docker-registry) on 127.0.0.1 with htpasswd
+  auth, a GHCR stand-in: pushing needs a login. Docker treats loopback registries as insecure,
+  so plain HTTP works.
+- Base image: Docker Hub is unreachable here, so `local/python:3.11-bookworm` is built with
+  debootstrap (with the host's CA bundle, which the TLS-intercepting proxy needs) and cached
+  as a tarball under ~/.cache, so later runs import it in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = Path(os.environ.get("MLOPS_TESTBED_DIR", Path.home() / ".cache" / "mlops-actions" / "testbed"))
+STATE_FILE = STATE_DIR / "state.json"
+BASE_IMAGE = "local/python:3.11-bookworm"
+BASE_TARBALL = STATE_DIR.parent / "base-python-3.11-bookworm.tar"
+REGISTRY_USER = "mlops"
+PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry", "debootstrap": "debootstrap",
+            "htpasswd": "apache2-utils"}
+
+
+def log(message: str) -> None:
+    print(f"testbed: {message}", file=sys.stderr, flush=True)
+
+
+def load_state() -> dict[str, Any]:
+    try:
+        return dict(json.loads(STATE_FILE.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_state(state: dict[str, Any]) -> None:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.write_text(json.dumps(state, indent=2))
+
+
+def docker(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, **kwargs)
+
+
+def engine_up() -> bool:
+    return docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=20).returncode == 0
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def require_tools() -> None:
+    missing = [pkg for tool, pkg in PACKAGES.items() if not shutil.which(tool)]
+    if missing:
+        raise SystemExit(f"testbed: missing Debian packages: {' '.join(missing)} (apt-get install them)")
+
+
+def start_engine(state: dict[str, Any]) -> None:
+    if engine_up():
+        log("docker engine: already running")
+        return
+    logfile = open(STATE_DIR / "dockerd.log", "ab")  # noqa: SIM115 - kept open for the daemon
+    process = subprocess.Popen(["dockerd"], stdout=logfile, stderr=logfile, start_new_session=True)
+    state["dockerd_pid"] = process.pid
+    save_state(state)
+    for _ in range(120):
+        if engine_up():
+            log(f"docker engine: started (pid {process.pid})")
+            return
+        if process.poll() is not None:
+            raise SystemExit(f"testbed: dockerd exited; see {STATE_DIR / 'dockerd.log'}")
+        time.sleep(0.5)
+    raise SystemExit(f"testbed: dockerd did not come up; see {STATE_DIR / 'dockerd.log'}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def registry_answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2)
+    except urllib.error.HTTPError as exc:
+        return exc.code == 401  # up, and asking for a login
+    except OSError:
+        return False
+    return False
+
+
+def start_registry(state: dict[str, Any]) -> None:
+    port = state.get("registry_port")
+    if alive(state.get("registry_pid")) and port and registry_answers(port):
+        log(f"registry: already running on 127.0.0.1:{port}")
+        return
+    port = port or free_port()
+    password = state.get("registry_password") or secrets.token_urlsafe(18)
+    root = STATE_DIR / "registry"
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    entry = subprocess.run(["htpasswd", "-Bbn", REGISTRY_USER, password], capture_output=True, text=True, check=True)
+    (root / "htpasswd").write_text(entry.stdout)
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+        f"auth:\n  htpasswd:\n    realm: mlops-testbed\n    path: {root / 'htpasswd'}\n"
+    )
+    logfile = open(root / "registry.log", "ab")  # noqa: SIM115 - kept open for the daemon
+    process = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")], stdout=logfile,
+                               stderr=logfile, start_new_session=True)
+    state.update(registry_pid=process.pid, registry_port=port, registry_password=password)
+    save_state(state)
+    for _ in range(60):
+        if registry_answers(port):
+            log(f"registry: started on 127.0.0.1:{port} (pid {process.pid})")
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"testbed: registry did not come up; see {root / 'registry.log'}")
+
+
+def ensure_base_image() -> None:
+    if docker("image", "inspect", BASE_IMAGE, check=False).returncode == 0:
+        log(f"base image: {BASE_IMAGE} present")
+        return
+    if not BASE_TARBALL.exists():
+        build_rootfs_tarball()
+    with open(BASE_TARBALL, "rb") as tar:
+        subprocess.run(
+            ["docker", "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+             "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["python3"]', "-", BASE_IMAGE],
+            stdin=tar, check=True, capture_output=True,
+        )
+    log(f"base image: imported {BASE_IMAGE} from {BASE_TARBALL}")
+
+
+def build_rootfs_tarball() -> None:
+    log("base image: building with debootstrap (about a minute, cached afterwards)")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rootfs-") as rootfs:
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip,ca-certificates",
+             "bookworm", rootfs, "http://deb.debian.org/debian"],
+            check=True, capture_output=True,
+        )
+        bundle = os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt"
+        shutil.copy(bundle, Path(rootfs) / "etc/ssl/certs/ca-certificates.crt")
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (Path(rootfs) / cache).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        BASE_TARBALL.parent.mkdir(parents=True, exist_ok=True)
+        partial = BASE_TARBALL.with_suffix(".partial")
+        subprocess.run(["tar", "-C", rootfs, "-cf", str(partial), "."], check=True)
+        partial.replace(BASE_TARBALL)
+    log(f"base image: rootfs built in {time.monotonic() - started:.0f}s")
+
+
+def status(state: dict[str, Any]) -> dict[str, Any]:
+    port = state.get("registry_port")
+    version = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=20)
+    base = docker("image", "inspect", "--format", "{{.Id}} {{.Size}}", BASE_IMAGE, check=False)
+    return {
+        "engine": {"running": version.returncode == 0, "version": version.stdout.strip() or None,
+                   "started_by_testbed": alive(state.get("dockerd_pid"))},
+        "registry": {"running": bool(port and registry_answers(port)), "host": f"127.0.0.1:{port}" if port else None,
+                     "username": REGISTRY_USER, "password": state.get("registry_password"),
+                     "started_by_testbed": alive(state.get("registry_pid"))},
+        "base_image": {"name": BASE_IMAGE, "present": base.returncode == 0,
+                       "id": base.stdout.split()[0] if base.returncode == 0 else None,
+                       "cached_tarball": str(BASE_TARBALL) if BASE_TARBALL.exists() else None},
+    }
+
+
+def stop(pid: int | None, name: str) -> None:
+    if alive(pid):
+        assert pid is not None
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(60):
+            if not alive(pid):
+                break
+            time.sleep(0.25)
+        log(f"{name}: stopped (pid {pid})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--json", action="store_true", help="status as JSON")
+    args = parser.parse_args()
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    state = load_state()
+    if args.command == "up":
+        require_tools()
+        start_engine(state)
+        start_registry(state)
+        ensure_base_image()
+    elif args.command == "down":
+        stop(state.pop("registry_pid", None), "registry")
+        stop(state.pop("dockerd_pid", None), "docker engine")
+        save_state(state)
+        return 0
+    info = status(state)
+    if args.json or args.command == "status":
+        if args.json:
+            print(json.dumps(info, indent=2))
+        else:
+            e, r, b = info["engine"], info["registry"], info["base_image"]
+            print(f"engine:     {'running ' + str(e['version']) if e['running'] else 'not running'}"
+                  f"{' (started by testbed)' if e['started_by_testbed'] else ''}")
+            print(f"registry:   {'http://' + str(r['host']) if r['running'] else 'not running'} "
+                  f"user {r['username']}{' (started by testbed)' if r['started_by_testbed'] else ''}")
+            print(f"base image: {b['name']} {'present' if b['present'] else 'missing'}"
+                  f"{', cached at ' + str(b['cached_tarball']) if b['cached_tarball'] else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
