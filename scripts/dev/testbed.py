@@ -31,13 +31,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-STATE_DIR = Path(os.environ.get("MLOPS_TESTBED_DIR", Path.home() / ".cache" / "mlops-actions" / "testbed"))
+STATE_DIR = Path(
+    os.environ.get("MLOPS_TESTBED_DIR", Path.home() / ".cache" / "mlops-actions" / "testbed")
+)
 STATE_FILE = STATE_DIR / "state.json"
 BASE_IMAGE = "local/python:3.11-bookworm"
 BASE_TARBALL = STATE_DIR.parent / "base-python-3.11-bookworm.tar"
 REGISTRY_USER = "mlops"
-PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry", "debootstrap": "debootstrap",
-            "htpasswd": "apache2-utils"}
+PACKAGES = {
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "debootstrap": "debootstrap",
+    "htpasswd": "apache2-utils",
+}
 
 
 def log(message: str) -> None:
@@ -77,7 +83,9 @@ def alive(pid: int | None) -> bool:
 def require_tools() -> None:
     missing = [pkg for tool, pkg in PACKAGES.items() if not shutil.which(tool)]
     if missing:
-        raise SystemExit(f"testbed: missing Debian packages: {' '.join(missing)} (apt-get install them)")
+        raise SystemExit(
+            f"testbed: missing Debian packages: {' '.join(missing)} (apt-get install them)"
+        )
 
 
 def start_engine(state: dict[str, Any]) -> None:
@@ -123,17 +131,24 @@ def start_registry(state: dict[str, Any]) -> None:
     password = state.get("registry_password") or secrets.token_urlsafe(18)
     root = STATE_DIR / "registry"
     (root / "data").mkdir(parents=True, exist_ok=True)
-    entry = subprocess.run(["htpasswd", "-Bbn", REGISTRY_USER, password], capture_output=True, text=True, check=True)
+    entry = subprocess.run(
+        ["htpasswd", "-Bbn", REGISTRY_USER, password], capture_output=True, text=True, check=True
+    )
     (root / "htpasswd").write_text(entry.stdout)
     (root / "config.yml").write_text(
         "version: 0.1\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
+        "  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
         f"auth:\n  htpasswd:\n    realm: mlops-testbed\n    path: {root / 'htpasswd'}\n"
     )
     logfile = open(root / "registry.log", "ab")  # noqa: SIM115 - kept open for the daemon
-    process = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")], stdout=logfile,
-                               stderr=logfile, start_new_session=True)
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(root / "config.yml")],
+        stdout=logfile,
+        stderr=logfile,
+        start_new_session=True,
+    )
     state.update(registry_pid=process.pid, registry_port=port, registry_password=password)
     save_state(state)
     for _ in range(60):
@@ -152,9 +167,21 @@ def ensure_base_image() -> None:
         build_rootfs_tarball()
     with open(BASE_TARBALL, "rb") as tar:
         subprocess.run(
-            ["docker", "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["python3"]', "-", BASE_IMAGE],
-            stdin=tar, check=True, capture_output=True,
+            [
+                "docker",
+                "import",
+                "--change",
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "--change",
+                'CMD ["python3"]',
+                "-",
+                BASE_IMAGE,
+            ],
+            stdin=tar,
+            check=True,
+            capture_output=True,
         )
     log(f"base image: imported {BASE_IMAGE} from {BASE_TARBALL}")
 
@@ -164,9 +191,16 @@ def build_rootfs_tarball() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rootfs-") as rootfs:
         subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip,ca-certificates",
-             "bookworm", rootfs, "http://deb.debian.org/debian"],
-            check=True, capture_output=True,
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "--include=python3,python3-venv,python3-pip,ca-certificates",
+                "bookworm",
+                rootfs,
+                "http://deb.debian.org/debian",
+            ],
+            check=True,
+            capture_output=True,
         )
         bundle = os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt"
         shutil.copy(bundle, Path(rootfs) / "etc/ssl/certs/ca-certificates.crt")
@@ -186,14 +220,24 @@ def status(state: dict[str, Any]) -> dict[str, Any]:
     version = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=20)
     base = docker("image", "inspect", "--format", "{{.Id}} {{.Size}}", BASE_IMAGE, check=False)
     return {
-        "engine": {"running": version.returncode == 0, "version": version.stdout.strip() or None,
-                   "started_by_testbed": alive(state.get("dockerd_pid"))},
-        "registry": {"running": bool(port and registry_answers(port)), "host": f"127.0.0.1:{port}" if port else None,
-                     "username": REGISTRY_USER, "password": state.get("registry_password"),
-                     "started_by_testbed": alive(state.get("registry_pid"))},
-        "base_image": {"name": BASE_IMAGE, "present": base.returncode == 0,
-                       "id": base.stdout.split()[0] if base.returncode == 0 else None,
-                       "cached_tarball": str(BASE_TARBALL) if BASE_TARBALL.exists() else None},
+        "engine": {
+            "running": version.returncode == 0,
+            "version": version.stdout.strip() or None,
+            "started_by_testbed": alive(state.get("dockerd_pid")),
+        },
+        "registry": {
+            "running": bool(port and registry_answers(port)),
+            "host": f"127.0.0.1:{port}" if port else None,
+            "username": REGISTRY_USER,
+            "password": state.get("registry_password"),
+            "started_by_testbed": alive(state.get("registry_pid")),
+        },
+        "base_image": {
+            "name": BASE_IMAGE,
+            "present": base.returncode == 0,
+            "id": base.stdout.split()[0] if base.returncode == 0 else None,
+            "cached_tarball": str(BASE_TARBALL) if BASE_TARBALL.exists() else None,
+        },
     }
 
 
@@ -231,12 +275,18 @@ def main() -> int:
             print(json.dumps(info, indent=2))
         else:
             e, r, b = info["engine"], info["registry"], info["base_image"]
-            print(f"engine:     {'running ' + str(e['version']) if e['running'] else 'not running'}"
-                  f"{' (started by testbed)' if e['started_by_testbed'] else ''}")
-            print(f"registry:   {'http://' + str(r['host']) if r['running'] else 'not running'} "
-                  f"user {r['username']}{' (started by testbed)' if r['started_by_testbed'] else ''}")
-            print(f"base image: {b['name']} {'present' if b['present'] else 'missing'}"
-                  f"{', cached at ' + str(b['cached_tarball']) if b['cached_tarball'] else ''}")
+            print(
+                f"engine:     {'running ' + str(e['version']) if e['running'] else 'not running'}"
+                f"{' (started by testbed)' if e['started_by_testbed'] else ''}"
+            )
+            print(
+                f"registry:   {'http://' + str(r['host']) if r['running'] else 'not running'} "
+                f"user {r['username']}{' (started by testbed)' if r['started_by_testbed'] else ''}"
+            )
+            print(
+                f"base image: {b['name']} {'present' if b['present'] else 'missing'}"
+                f"{', cached at ' + str(b['cached_tarball']) if b['cached_tarball'] else ''}"
+            )
     return 0
 
 

@@ -298,17 +298,79 @@ def _deploy(args: argparse.Namespace) -> int:
     return EXIT_PASS if result.succeeded else EXIT_FAIL
 
 
+def _build_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("build", help="build an image and push it with SHA/branch/PR/semver tags")
+    _add(p, "registry", "registry host", "ghcr.io")
+    _add(p, "image", "image name (default: <registry>/<owner>/<repo>, lower-cased)")
+    _add(p, "context", "build context directory", ".")
+    _add(p, "dockerfile", "Dockerfile path (default: <context>/Dockerfile)")
+    _add(p, "build-args", "KEY=VALUE lines passed as --build-arg")
+    _add(p, "target", "build stage to stop at")
+    _add(p, "push", "auto (not on fork PRs), true or false", "auto")
+    _add(p, "username", "registry user (default: GITHUB_ACTOR)")
+    _add(p, "password", "registry password or token (env: INPUT_PASSWORD)")
+    _add(p, "tags", "extra tags, one per line")
+    _add(p, "labels", "extra labels, key=value lines")
+    _add(p, "cache", "registry, gha or none", "registry")
+    _add(p, "platforms", "comma-separated target platforms (buildx only)")
+
+
+def _build(args: argparse.Namespace) -> int:
+    from mlops_actions.build import run as build_run
+    from mlops_actions.build import tags as tg
+
+    event: dict[str, object] = {}
+    event_path = os.environ.get("GITHUB_EVENT_PATH")
+    if event_path and os.path.isfile(event_path):
+        with open(event_path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+        event = loaded if isinstance(loaded, dict) else {}
+    ctx = tg.context_from(os.environ, event)
+    build_args = tg.parse_labels(args.build_args or "", "build-args")
+    request = build_run.BuildRequest(
+        registry=args.registry or "ghcr.io",
+        image=args.image or "",
+        context=args.context or ".",
+        dockerfile=args.dockerfile or "",
+        build_args=build_args,
+        target=args.target or None,
+        push=args.push or "auto",
+        username=args.username or os.environ.get("GITHUB_ACTOR", ""),
+        password=args.password or "",
+        extra_tags=tuple(tg.parse_lines(args.tags or "", "tags")),
+        extra_labels=tg.parse_labels(args.labels or ""),
+        cache=(args.cache or "registry").strip().lower(),
+        platforms=tuple(tg.parse_lines(args.platforms or "", "platforms")),
+    )
+    result = build_run.build(request, ctx)
+    text = build_run.summary(result)
+    print(text)
+    refs = result.plan.refs
+    runner.set_output("image", result.plan.image)
+    runner.set_output("digest", result.digest or "")
+    runner.set_output("image-ref", result.image_ref)
+    runner.set_output("tags", json.dumps(refs))
+    runner.set_output("labels", json.dumps(result.plan.labels))
+    runner.set_output("pushed", "true" if result.digest else "false")
+    runner.set_output("builder", result.builder)
+    runner.append_summary(text)
+    for note in result.notes:
+        runner.annotate("notice", note, title="build-push-ghcr")
+    return EXIT_PASS
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="mlops-actions", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"mlops-actions {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _gate_parser(sub)
     _deploy_parser(sub)
+    _build_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    handlers = {"gate": _gate, "deploy": _deploy}
+    handlers = {"gate": _gate, "deploy": _deploy, "build": _build}
     try:
         args = build_parser().parse_args(argv)
         return handlers[args.command](args)
