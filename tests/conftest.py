@@ -73,3 +73,28 @@ def tool(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not installed; run the README's test command, which installs it")
     return found
+
+
+@pytest.fixture(scope="session")
+def testbed() -> dict:
+    """The container testbed (engine, authenticated registry, base image), started if needed."""
+    import json
+
+    script = REPO / "scripts" / "dev" / "testbed.py"
+    up = subprocess.run(
+        [sys.executable, str(script), "up"], capture_output=True, text=True, timeout=900
+    )
+    if up.returncode != 0:
+        pytest.fail(f"testbed did not come up: {up.stderr or up.stdout}")
+    info = json.loads(
+        subprocess.run(
+            [sys.executable, str(script), "status", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert (
+        info["engine"]["running"] and info["registry"]["running"] and info["base_image"]["present"]
+    ), info
+    return info

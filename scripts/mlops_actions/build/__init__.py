@@ -1,0 +1,1 @@
+"""build-push-ghcr: image name, tags and labels from the GitHub context; build and push."""

@@ -1,0 +1,212 @@
+"""Build the image and push it: plan the name/tags/labels, log in, build, push, report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mlops_actions.build import docker as dk
+from mlops_actions.build import tags as tg
+from mlops_actions.errors import UserError
+
+CACHE_MODES = ("registry", "gha", "none")
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    registry: str = "ghcr.io"
+    image: str = ""
+    context: str = "."
+    dockerfile: str = ""
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    push: str = "auto"  # auto | true | false
+    username: str = ""
+    password: str = ""
+    extra_tags: tuple[str, ...] = ()
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    cache: str = "registry"
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    image: str
+    tags: list[str]
+    labels: dict[str, str]
+    push: bool
+    push_reason: str
+
+    @property
+    def refs(self) -> list[str]:
+        return [f"{self.image}:{t}" for t in self.tags]
+
+
+@dataclass
+class BuildResult:
+    plan: Plan
+    builder: str
+    digest: str | None = None
+    size: int | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.plan.image}@{self.digest}" if self.digest else ""
+
+
+def decide_push(setting: str, ctx: tg.GitContext) -> tuple[bool, str]:
+    value = setting.strip().lower() or "auto"
+    if value in ("true", "false"):
+        return value == "true", f"push: {value}"
+    if value != "auto":
+        raise UserError(f"push: expected auto, true or false, got {setting!r}")
+    if ctx.is_fork_pull_request:
+        return False, "a pull request from a fork: its token cannot push (push: auto)"
+    return True, "push: auto"
+
+
+def commit_time(ctx: tg.GitContext, context_dir: str) -> str:
+    """The commit's time, so `created` is reproducible; falls back to SOURCE_DATE_EPOCH, then now."""
+    if ctx.commit_time:
+        return ctx.commit_time
+    proc = subprocess.run(["git", "-C", context_dir, "log", "-1", "--format=%cI", ctx.revision],
+                          capture_output=True, text=True)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.strip()
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
+    return moment.isoformat(timespec="seconds")
+
+
+def plan(request: BuildRequest, ctx: tg.GitContext) -> Plan:
+    if request.cache not in CACHE_MODES:
+        raise UserError(f"cache: expected one of {', '.join(CACHE_MODES)}, got {request.cache!r}")
+    image = tg.image_name(request.registry, request.image, ctx.repository)
+    tags = tg.compute_tags(ctx, list(request.extra_tags))
+    labels = tg.compute_labels(ctx, request.extra_labels, created=commit_time(ctx, request.context))
+    should_push, reason = decide_push(request.push, ctx)
+    return Plan(image, tags, labels, should_push, reason)
+
+
+def _check_paths(request: BuildRequest) -> str:
+    if not Path(request.context).is_dir():
+        raise UserError(f"context: {request.context!r} is not a directory")
+    dockerfile = request.dockerfile or str(Path(request.context) / "Dockerfile")
+    if not Path(dockerfile).is_file():
+        raise UserError(f"dockerfile: {dockerfile!r} not found; set the dockerfile input")
+    return dockerfile
+
+
+def build(request: BuildRequest, ctx: tg.GitContext, log: Callable[[str], None] = print) -> BuildResult:
+    the_plan = plan(request, ctx)
+    dockerfile = _check_paths(request)
+    registry = the_plan.image.split("/", 1)[0]
+    cache_ref = f"{the_plan.image}:buildcache"
+    with dk.job_docker_config() as docker:
+        if the_plan.push:
+            dk.login(docker, registry, request.username, request.password)  # fail before building
+        started = time.monotonic()
+        if dk.has_buildx(docker):
+            result = _build_buildx(docker, request, the_plan, dockerfile, cache_ref)
+        else:
+            result = _build_classic(docker, request, the_plan, dockerfile, cache_ref, registry, log)
+        result.seconds = time.monotonic() - started
+        result.size = dk.image_size(docker, the_plan.refs[0])
+    return result
+
+
+def _build_classic(docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str, cache_ref: str,
+                   registry: str, log: Callable[[str], None]) -> BuildResult:
+    result = BuildResult(the_plan, "classic docker builder (no buildx on this runner)")
+    result.notes.append("provenance and SBOM attestations need buildx; none were attached")
+    if request.platforms and set(request.platforms) != {"linux/amd64"}:
+        result.notes.append(f"platforms {', '.join(request.platforms)} need buildx; built for the host only")
+    cache_from = None
+    if request.cache == "registry" and the_plan.push:
+        pulled = docker.run("pull", "--quiet", cache_ref)
+        cache_from = cache_ref if pulled.returncode == 0 else None
+        result.notes.append("registry cache: " + ("reused " + cache_ref if cache_from else "no cache image yet"))
+    elif request.cache == "gha":
+        result.notes.append("cache: gha needs buildx; built without a cache")
+    args = dk.classic_build_args(dockerfile=dockerfile, context=request.context, refs=the_plan.refs,
+                                 labels=the_plan.labels, build_args=request.build_args, target=request.target,
+                                 cache_from=cache_from)
+    proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
+    if proc.returncode != 0:
+        last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or ["see the log"]
+        raise UserError(f"docker build of {dockerfile} failed: {last[0]}")
+    if not the_plan.push:
+        return result
+    digests = {ref: dk.push(docker, ref, registry, request.username) for ref in the_plan.refs}
+    if len(set(digests.values())) != 1:
+        raise UserError(f"pushed tags have different digests: {digests}")
+    result.digest = next(iter(digests.values()))
+    if request.cache == "registry":
+        docker.run("tag", the_plan.refs[0], cache_ref)
+        dk.push(docker, cache_ref, registry, request.username)
+    log(f"pushed {len(the_plan.refs)} tags: {result.image_ref}")
+    return result
+
+
+def _build_buildx(docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str,
+                  cache_ref: str) -> BuildResult:
+    builder = os.environ.get("BUILDX_BUILDER")
+    created = None
+    if not builder:  # registry cache and attestations need a BuildKit container builder
+        created = f"mlops-actions-{uuid.uuid4().hex[:8]}"
+        made = docker.run("buildx", "create", "--name", created, "--driver", "docker-container", "--bootstrap")
+        if made.returncode != 0:
+            raise UserError(f"could not create a buildx builder: {made.stderr.strip().splitlines()[-1:]}")
+        builder = created
+    metadata = Path(docker.config_dir) / "build-metadata.json"
+    try:
+        args = dk.buildx_build_args(
+            dockerfile=dockerfile, context=request.context, refs=the_plan.refs, labels=the_plan.labels,
+            build_args=request.build_args, target=request.target, cache=request.cache, cache_ref=cache_ref,
+            platforms=request.platforms, push=the_plan.push, metadata_file=str(metadata),
+        )
+        proc = docker.run(*args[:1], "--builder", builder, *args[1:], stream=True)
+        if proc.returncode != 0:
+            registry = the_plan.image.split("/", 1)[0]
+            error = dk.registry_error(registry, request.username, proc.stdout)
+            if error:
+                raise error
+            last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or ["see the log"]
+            raise UserError(f"docker buildx build of {dockerfile} failed: {last[0]}")
+    finally:
+        if created:
+            docker.run("buildx", "rm", created)
+    result = BuildResult(the_plan, f"buildx ({builder})")
+    result.digest = dk.read_metadata(str(metadata)).get("containerimage.digest") if the_plan.push else None
+    if the_plan.push:
+        result.notes.append("provenance (mode=max) and SBOM attestations attached")
+    return result
+
+
+def summary(result: BuildResult) -> str:
+    the_plan = result.plan
+    size = f"{result.size / 1e6:.1f} MB" if result.size else "—"
+    status = "pushed" if result.digest else f"built, not pushed ({the_plan.push_reason})"
+    lines = [
+        f"## 🐳 Image {status}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Image | `{the_plan.image}` |",
+        f"| Digest | `{result.digest or '—'}` |",
+        f"| Tags | {' '.join(f'`{t}`' for t in the_plan.tags)} |",
+        f"| Size | {size} |",
+        f"| Build time | {result.seconds:.1f}s |",
+        f"| Builder | {result.builder} |",
+        "",
+    ]
+    lines += [f"> {note}" for note in result.notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,237 @@
+"""build-push-ghcr for real: the example image is built by a Docker engine and pushed to an
+authenticated local registry (the GHCR stand-in), through act and through the CLI."""
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from act_harness import REPO, export_tree, init_consumer_repo, run_workflow
+from conftest import run_cli, tool
+from registry_client import Registry
+
+pytestmark = pytest.mark.act
+
+EXAMPLE = REPO / "example-project"
+WORKFLOW = """
+name: build
+on: [push, pull_request]
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions: {contents: read, packages: write}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
+        with: {persist-credentials: false}
+      - id: build
+        uses: org/mlops-actions/actions/build-push-ghcr@v1
+        with:
+          registry: "@REGISTRY_HOST@"
+          build-args: BASE_IMAGE=local/python:3.11-bookworm
+          username: mlops
+          password: ${{ secrets.REGISTRY_PASSWORD }}
+          cache: none
+"""
+
+
+def _consumer(tmp_path: Path) -> Path:
+    files = {}
+    for path in [
+        "Dockerfile",
+        ".dockerignore",
+        "requirements.txt",
+        *[str(p.relative_to(EXAMPLE)) for p in (EXAMPLE / "src").glob("*.py")],
+        "data/transactions.csv",
+        "data/generate.py",
+    ]:
+        files[path] = (EXAMPLE / path).read_bytes()
+    return init_consumer_repo(tmp_path / "consumer", files)
+
+
+def _head(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_push_under_act_gives_exact_tags_and_the_registry_digest(
+    testbed, tmp_path_factory, tmp_path
+):
+    registry = testbed["registry"]
+    consumer = _consumer(tmp_path)
+    sha = _head(consumer)
+    run = run_workflow(
+        consumer,
+        WORKFLOW.replace("@REGISTRY_HOST@", registry["host"]),
+        action_tree=export_tree(tmp_path_factory.mktemp("tree")),
+        cache_dir=tmp_path_factory.mktemp("act-cache"),
+        event="push",
+        payload={
+            "ref": "refs/heads/main",
+            "repository": {"default_branch": "main", "full_name": "Acme/Fraud-Detector"},
+        },
+        secrets={"REGISTRY_PASSWORD": registry["password"]},
+        env={"GITHUB_REF": "refs/heads/main"},
+    )
+    assert run.jobs.get("build") == "success", run.log[-5000:]
+    outputs = run.outputs("build", "build")
+    image = f"{registry['host']}/acme/fraud-detector"
+    assert outputs["image"] == image
+    client = Registry(registry["host"], registry["username"], registry["password"])
+    assert client.tags("acme/fraud-detector") == sorted([f"sha-{sha[:7]}", sha, "main", "latest"])
+    assert outputs["digest"] == client.digest("acme/fraud-detector", "latest")
+    assert outputs["image-ref"] == f"{image}@{outputs['digest']}"
+    assert json.loads(outputs["labels"])["org.opencontainers.image.revision"] == sha
+    assert "classic docker builder" in outputs["builder"]
+    assert "Image pushed" in run.summaries["build"]
+
+    # A fresh client can pull exactly that digest.
+    config = tempfile.mkdtemp()
+    try:
+        docker = ["docker", "--config", config]
+        subprocess.run(
+            [*docker, "login", registry["host"], "-u", registry["username"], "--password-stdin"],
+            input=registry["password"],
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(["docker", "image", "rm", "-f", outputs["image-ref"]], capture_output=True)
+        pulled = subprocess.run(
+            [*docker, "pull", outputs["image-ref"]], capture_output=True, text=True
+        )
+        assert pulled.returncode == 0, pulled.stderr
+        labels = json.loads(
+            subprocess.run(
+                [
+                    "docker",
+                    "image",
+                    "inspect",
+                    "--format",
+                    "{{json .Config.Labels}}",
+                    outputs["image-ref"],
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        assert labels["org.opencontainers.image.source"] == "https://github.com/Acme/Fraud-Detector"
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
+
+
+def _cli_build(
+    testbed, tmp_path, consumer, password, event, ref, payload, image="acme/cli-test", extra=()
+):
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_REPOSITORY": "Acme/Fraud-Detector",
+        "GITHUB_SHA": _head(consumer),
+        "GITHUB_REF": ref,
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_file),
+        "GITHUB_ACTOR": "mlops",
+        "GITHUB_OUTPUT": str(tmp_path / "out.txt"),
+        "PATH": f"{Path(tool('act')).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+    }
+    (tmp_path / "out.txt").write_text("")
+    proc = run_cli(
+        "build",
+        "--registry",
+        testbed["registry"]["host"],
+        "--image",
+        image,
+        "--context",
+        str(consumer),
+        "--build-args",
+        "BASE_IMAGE=local/python:3.11-bookworm",
+        "--password",
+        password,
+        *extra,
+        env=env,
+    )
+    outputs = dict(
+        line.split("=", 1)
+        for line in (tmp_path / "out.txt").read_text().splitlines()
+        if "=" in line
+    )
+    return proc, outputs
+
+
+def test_bad_credentials_fail_in_one_line_and_push_nothing(testbed, tmp_path):
+    consumer = _consumer(tmp_path)
+    proc, _ = _cli_build(
+        testbed,
+        tmp_path,
+        consumer,
+        "wrong-password",
+        "push",
+        "refs/heads/main",
+        {"repository": {"default_branch": "main"}},
+        image="acme/bad-creds",
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "rejected the credentials of 'mlops' (401)" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    reg = testbed["registry"]
+    assert Registry(reg["host"], reg["username"], reg["password"]).tags("acme/bad-creds") == []
+
+
+def test_fork_pull_request_builds_but_does_not_push(testbed, tmp_path):
+    consumer = _consumer(tmp_path)
+    payload = {
+        "pull_request": {
+            "number": 9,
+            "head": {"sha": _head(consumer), "repo": {"full_name": "someone/Fraud-Detector"}},
+        }
+    }
+    proc, outputs = _cli_build(
+        testbed,
+        tmp_path,
+        consumer,
+        "unused",
+        "pull_request",
+        "refs/pull/9/merge",
+        payload,
+        image="acme/fork-pr",
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert outputs["pushed"] == "false" and outputs["digest"] == ""
+    assert "pr-9" in json.loads(outputs["tags"])[2]
+    reg = testbed["registry"]
+    assert Registry(reg["host"], reg["username"], reg["password"]).tags("acme/fork-pr") == []
+
+
+def test_registry_cache_tag_is_pushed(testbed, tmp_path):
+    consumer = _consumer(tmp_path)
+    reg = testbed["registry"]
+    proc, _ = _cli_build(
+        testbed,
+        tmp_path,
+        consumer,
+        reg["password"],
+        "push",
+        "refs/heads/dev",
+        {"repository": {"default_branch": "main"}},
+        image="acme/cached",
+        extra=("--tags", "nightly"),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    tags = Registry(reg["host"], reg["username"], reg["password"]).tags("acme/cached")
+    sha = _head(consumer)
+    assert tags == sorted(["buildcache", "dev", "nightly", sha, f"sha-{sha[:7]}"])
+    assert "latest" not in tags
+
+
+def test_dockerfile_is_clean_under_hadolint():
+    proc = subprocess.run(
+        [tool("hadolint"), str(EXAMPLE / "Dockerfile")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
