@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite from a clean clone: set-up, lint gates (actionlint, zizmor,
 # check-jsonschema, ruff, mypy), unit and integration tests, act-driven action tests with a
-# local GitHub API stand-in, coverage, and the example project's own tests.
+# local GitHub API stand-in, builds pushed to a local authenticated registry, deploys against
+# moto, coverage, and the example project's own tests.
 # Benchmarks are not run here: bash scripts/benchmark.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
 source scripts/dev/env.sh
+
+# The container testbed (Docker engine, authenticated registry, base image); `down` stops only
+# what `up` started.
+python scripts/dev/testbed.py up
+trap 'python scripts/dev/testbed.py down' EXIT
+python scripts/dev/testbed.py status
 
 python -m pytest tests --cov --cov-report=term "$@"
 (cd example-project && python -m pytest -q tests -p no:cacheprovider)

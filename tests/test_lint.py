@@ -138,3 +138,9 @@ def test_pinned_requirements_match_the_extra(extra):
     ]
     assert all("==" in line for line in pinned_lines)
     assert {line.split("==")[0].lower() for line in pinned_lines} == declared
+
+
+def test_shell_scripts_pass_shellcheck():
+    scripts = [*map(str, sorted(REPO.glob("scripts/**/*.sh"))), str(REPO / ".ci" / "run")]
+    proc = _run(shutil.which("shellcheck") or "shellcheck", "-x", *scripts)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

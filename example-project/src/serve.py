@@ -75,5 +75,7 @@ def predict(transactions: list[Transaction]) -> dict[str, Any]:
         raise HTTPException(status_code=503, detail="model not loaded")
     frame = pd.DataFrame([t.model_dump() for t in transactions])
     proba = state["model"].predict_proba(frame)[:, 1]
-    return {"fraud_probability": [round(float(p), 6) for p in proba],
-            "is_fraud": [bool(p >= THRESHOLD) for p in proba]}
+    return {
+        "fraud_probability": [round(float(p), 6) for p in proba],
+        "is_fraud": [bool(p >= THRESHOLD) for p in proba],
+    }

@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Source me: create or refresh the development venv (.venv) from a clean clone.
 #   - Python 3.10+ (python3, or $PYTHON);
 #   - the package in editable mode with its dev extra, constrained to the same pinned versions
 #     the actions install (scripts/requirements/gate.txt, example-project/requirements.txt);
-#   - shellcheck from Debian when missing (actionlint uses it to lint run: scripts).
+#   - Debian packages when missing: shellcheck, docker.io, docker-registry, debootstrap,
+#     apache2-utils, skopeo.
 # Re-installs only when pyproject.toml or a requirements file changed.
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,16 +25,25 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$REPO_ROOT/scripts/requirements/gate.txt" -c "$REPO_ROOT/example-project/requirements.txt" \
-    -e "$REPO_ROOT[dev]"
+    -e "${REPO_ROOT}[dev]"
   echo "$want" > "$stamp"
 fi
 
-if ! command -v shellcheck >/dev/null 2>&1; then
+# Debian tools the tests use for real: shellcheck (actionlint), and the container testbed
+# (docker.io engine, docker-registry, debootstrap for the base image, htpasswd, skopeo).
+missing=""
+for pair in shellcheck:shellcheck dockerd:docker.io docker-registry:docker-registry \
+            debootstrap:debootstrap htpasswd:apache2-utils skopeo:skopeo; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing shellcheck (Debian package) ..." >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+    echo "installing Debian packages:$missing ..." >&2
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086  # word splitting of the package list is intended
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "warning: shellcheck is missing; install it (e.g. apt-get install shellcheck) for the lint gates" >&2
+    echo "warning: missing Debian packages:$missing; install them for the full test suite" >&2
   fi
 fi
 export PATH="$VENV/bin:$PATH"

@@ -28,12 +28,19 @@ class Docker:
     config_dir: str
     binary: str = "docker"
 
-    def run(self, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None,
-            stream: bool = False) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        env: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
         command = [self.binary, "--config", self.config_dir, *args]
         full_env = {**os.environ, **(env or {})}
         if stream:  # show build output live in the job log, keep it for error messages
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env
+            )
             assert proc.stdout is not None
             lines = []
             for line in proc.stdout:
@@ -58,11 +65,11 @@ def job_docker_config() -> Iterator[Docker]:
 
 def registry_error(registry: str, username: str, output: str) -> UserError | None:
     text = output.lower()
-    if "403" in text or "denied" in text and "unauthorized" not in text:
+    if "403" in text or ("denied" in text and "unauthorized" not in text):
         return UserError(
-            f"{registry} denied {username!r} (403): the job needs `permissions: packages: write`, "
-            "and an existing package must grant this repository access (package settings, "
-            "Manage Actions access)"
+            f"{registry} denied {username!r} (403): the job needs "
+            "`permissions: packages: write`, and an existing package must grant this "
+            "repository access (package settings, Manage Actions access)"
         )
     if "401" in text or "unauthorized" in text or "incorrect username or password" in text:
         return UserError(
@@ -74,8 +81,10 @@ def registry_error(registry: str, username: str, output: str) -> UserError | Non
 
 def login(docker: Docker, registry: str, username: str, password: str) -> None:
     if not username or not password:
-        raise UserError("username and password are needed to push; for GHCR they default to "
-                        "github.actor and github.token")
+        raise UserError(
+            "username and password are needed to push; for GHCR they default to "
+            "github.actor and github.token"
+        )
     proc = docker.run("login", registry, "--username", username, "--password-stdin", stdin=password)
     if proc.returncode != 0:
         error = registry_error(registry, username, proc.stderr + proc.stdout)
@@ -90,8 +99,14 @@ def has_buildx(docker: Docker) -> bool:
 
 
 def classic_build_args(
-    *, dockerfile: str, context: str, refs: Sequence[str], labels: Mapping[str, str],
-    build_args: Mapping[str, str], target: str | None, cache_from: str | None,
+    *,
+    dockerfile: str,
+    context: str,
+    refs: Sequence[str],
+    labels: Mapping[str, str],
+    build_args: Mapping[str, str],
+    target: str | None,
+    cache_from: str | None,
 ) -> list[str]:
     args = ["build", "--file", dockerfile]
     for ref in refs:
@@ -108,12 +123,28 @@ def classic_build_args(
 
 
 def buildx_build_args(
-    *, dockerfile: str, context: str, refs: Sequence[str], labels: Mapping[str, str],
-    build_args: Mapping[str, str], target: str | None, cache: str, cache_ref: str, platforms: Sequence[str],
-    push: bool, metadata_file: str,
+    *,
+    dockerfile: str,
+    context: str,
+    refs: Sequence[str],
+    labels: Mapping[str, str],
+    build_args: Mapping[str, str],
+    target: str | None,
+    cache: str,
+    cache_ref: str,
+    platforms: Sequence[str],
+    push: bool,
+    metadata_file: str,
 ) -> list[str]:
-    args = classic_build_args(dockerfile=dockerfile, context=context, refs=refs, labels=labels,
-                              build_args=build_args, target=target, cache_from=None)[:-1]
+    args = classic_build_args(
+        dockerfile=dockerfile,
+        context=context,
+        refs=refs,
+        labels=labels,
+        build_args=build_args,
+        target=target,
+        cache_from=None,
+    )[:-1]
     args = ["buildx", *args, "--metadata-file", metadata_file]
     if platforms:
         args += ["--platform", ",".join(platforms)]
@@ -136,7 +167,9 @@ def push(docker: Docker, ref: str, registry: str, username: str) -> str:
         error = registry_error(registry, username, proc.stderr + proc.stdout)
         if error:
             raise error
-        raise UserError(f"docker push {ref} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1]}")
+        raise UserError(
+            f"docker push {ref} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1]}"
+        )
     match = DIGEST.search(proc.stdout)
     if not match:
         raise UserError(f"docker push {ref} printed no digest")
@@ -145,7 +178,9 @@ def push(docker: Docker, ref: str, registry: str, username: str) -> str:
 
 def image_size(docker: Docker, ref: str) -> int | None:
     proc = docker.run("image", "inspect", "--format", "{{.Size}}", ref)
-    return int(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip().isdigit() else None
+    return (
+        int(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip().isdigit() else None
+    )
 
 
 def read_metadata(path: str) -> dict[str, str]:

@@ -74,15 +74,22 @@ def decide_push(setting: str, ctx: tg.GitContext) -> tuple[bool, str]:
 
 
 def commit_time(ctx: tg.GitContext, context_dir: str) -> str:
-    """The commit's time, so `created` is reproducible; falls back to SOURCE_DATE_EPOCH, then now."""
+    """The commit's time, so `created` is reproducible; else SOURCE_DATE_EPOCH, else now."""
     if ctx.commit_time:
         return ctx.commit_time
-    proc = subprocess.run(["git", "-C", context_dir, "log", "-1", "--format=%cI", ctx.revision],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "-C", context_dir, "log", "-1", "--format=%cI", ctx.revision],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode == 0 and proc.stdout.strip():
         return proc.stdout.strip()
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
+    moment = (
+        datetime.fromtimestamp(int(epoch), timezone.utc)
+        if epoch and epoch.isdigit()
+        else datetime.now(timezone.utc)
+    )
     return moment.isoformat(timespec="seconds")
 
 
@@ -105,7 +112,9 @@ def _check_paths(request: BuildRequest) -> str:
     return dockerfile
 
 
-def build(request: BuildRequest, ctx: tg.GitContext, log: Callable[[str], None] = print) -> BuildResult:
+def build(
+    request: BuildRequest, ctx: tg.GitContext, log: Callable[[str], None] = print
+) -> BuildResult:
     the_plan = plan(request, ctx)
     dockerfile = _check_paths(request)
     registry = the_plan.image.split("/", 1)[0]
@@ -123,22 +132,39 @@ def build(request: BuildRequest, ctx: tg.GitContext, log: Callable[[str], None] 
     return result
 
 
-def _build_classic(docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str, cache_ref: str,
-                   registry: str, log: Callable[[str], None]) -> BuildResult:
+def _build_classic(
+    docker: dk.Docker,
+    request: BuildRequest,
+    the_plan: Plan,
+    dockerfile: str,
+    cache_ref: str,
+    registry: str,
+    log: Callable[[str], None],
+) -> BuildResult:
     result = BuildResult(the_plan, "classic docker builder (no buildx on this runner)")
     result.notes.append("provenance and SBOM attestations need buildx; none were attached")
     if request.platforms and set(request.platforms) != {"linux/amd64"}:
-        result.notes.append(f"platforms {', '.join(request.platforms)} need buildx; built for the host only")
+        result.notes.append(
+            f"platforms {', '.join(request.platforms)} need buildx; built for the host only"
+        )
     cache_from = None
     if request.cache == "registry" and the_plan.push:
         pulled = docker.run("pull", "--quiet", cache_ref)
         cache_from = cache_ref if pulled.returncode == 0 else None
-        result.notes.append("registry cache: " + ("reused " + cache_ref if cache_from else "no cache image yet"))
+        result.notes.append(
+            "registry cache: " + ("reused " + cache_ref if cache_from else "no cache image yet")
+        )
     elif request.cache == "gha":
         result.notes.append("cache: gha needs buildx; built without a cache")
-    args = dk.classic_build_args(dockerfile=dockerfile, context=request.context, refs=the_plan.refs,
-                                 labels=the_plan.labels, build_args=request.build_args, target=request.target,
-                                 cache_from=cache_from)
+    args = dk.classic_build_args(
+        dockerfile=dockerfile,
+        context=request.context,
+        refs=the_plan.refs,
+        labels=the_plan.labels,
+        build_args=request.build_args,
+        target=request.target,
+        cache_from=cache_from,
+    )
     proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
     if proc.returncode != 0:
         last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or ["see the log"]
@@ -156,22 +182,35 @@ def _build_classic(docker: dk.Docker, request: BuildRequest, the_plan: Plan, doc
     return result
 
 
-def _build_buildx(docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str,
-                  cache_ref: str) -> BuildResult:
+def _build_buildx(
+    docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str, cache_ref: str
+) -> BuildResult:
     builder = os.environ.get("BUILDX_BUILDER")
     created = None
     if not builder:  # registry cache and attestations need a BuildKit container builder
         created = f"mlops-actions-{uuid.uuid4().hex[:8]}"
-        made = docker.run("buildx", "create", "--name", created, "--driver", "docker-container", "--bootstrap")
+        made = docker.run(
+            "buildx", "create", "--name", created, "--driver", "docker-container", "--bootstrap"
+        )
         if made.returncode != 0:
-            raise UserError(f"could not create a buildx builder: {made.stderr.strip().splitlines()[-1:]}")
+            raise UserError(
+                f"could not create a buildx builder: {made.stderr.strip().splitlines()[-1:]}"
+            )
         builder = created
     metadata = Path(docker.config_dir) / "build-metadata.json"
     try:
         args = dk.buildx_build_args(
-            dockerfile=dockerfile, context=request.context, refs=the_plan.refs, labels=the_plan.labels,
-            build_args=request.build_args, target=request.target, cache=request.cache, cache_ref=cache_ref,
-            platforms=request.platforms, push=the_plan.push, metadata_file=str(metadata),
+            dockerfile=dockerfile,
+            context=request.context,
+            refs=the_plan.refs,
+            labels=the_plan.labels,
+            build_args=request.build_args,
+            target=request.target,
+            cache=request.cache,
+            cache_ref=cache_ref,
+            platforms=request.platforms,
+            push=the_plan.push,
+            metadata_file=str(metadata),
         )
         proc = docker.run(*args[:1], "--builder", builder, *args[1:], stream=True)
         if proc.returncode != 0:
@@ -179,13 +218,17 @@ def _build_buildx(docker: dk.Docker, request: BuildRequest, the_plan: Plan, dock
             error = dk.registry_error(registry, request.username, proc.stdout)
             if error:
                 raise error
-            last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or ["see the log"]
+            last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or [
+                "see the log"
+            ]
             raise UserError(f"docker buildx build of {dockerfile} failed: {last[0]}")
     finally:
         if created:
             docker.run("buildx", "rm", created)
     result = BuildResult(the_plan, f"buildx ({builder})")
-    result.digest = dk.read_metadata(str(metadata)).get("containerimage.digest") if the_plan.push else None
+    result.digest = (
+        dk.read_metadata(str(metadata)).get("containerimage.digest") if the_plan.push else None
+    )
     if the_plan.push:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
     return result

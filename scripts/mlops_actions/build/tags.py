@@ -26,7 +26,9 @@ SEMVER = re.compile(
 )
 _TAG_OK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _NAME_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-_REGISTRY = re.compile(r"^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+:\d+|[a-z0-9.-]+:\d+)$")
+_REGISTRY = re.compile(
+    r"^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+:\d+|[a-z0-9.-]+:\d+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,11 @@ class GitContext:
 
     @property
     def is_fork_pull_request(self) -> bool:
-        return self.is_pull_request and bool(self.pr_head_repo) and self.pr_head_repo != self.repository
+        return (
+            self.is_pull_request
+            and bool(self.pr_head_repo)
+            and self.pr_head_repo != self.repository
+        )
 
     @property
     def revision(self) -> str:
@@ -61,10 +67,13 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any]) -> GitContext
     """Read the standard GITHUB_* variables and the event payload."""
     repository = env.get("GITHUB_REPOSITORY", "")
     if not repository:
-        raise UserError("GITHUB_REPOSITORY is not set; run inside GitHub Actions or set it (owner/name)")
+        raise UserError(
+            "GITHUB_REPOSITORY is not set; run inside GitHub Actions or set it (owner/name)"
+        )
     sha = env.get("GITHUB_SHA", "")
     if not re.fullmatch(r"[0-9a-f]{40}", sha):
         raise UserError(f"GITHUB_SHA {sha!r} is not a full commit SHA")
+
     def section(value: Any) -> Mapping[str, Any]:
         return value if isinstance(value, Mapping) else {}
 
@@ -93,7 +102,9 @@ def image_name(registry: str, image: str, repository: str) -> str:
     registry = registry.strip().rstrip("/").lower() or "ghcr.io"
     name = (image.strip() or repository).lower()
     first = name.split("/", 1)[0]
-    if "/" in name and (_REGISTRY.match(first) and ("." in first or ":" in first or first == "localhost")):
+    if "/" in name and (
+        _REGISTRY.match(first) and ("." in first or ":" in first or first == "localhost")
+    ):
         full = name
     else:
         full = f"{registry}/{name}"
@@ -114,7 +125,9 @@ def sanitize_tag(text: str) -> str:
 
 def check_tag(tag: str, field: str = "tags") -> str:
     if not _TAG_OK.match(tag):
-        raise UserError(f"{field}: {tag!r} is not a valid image tag (letters, digits, '_', '.', '-'; max 128)")
+        raise UserError(
+            f"{field}: {tag!r} is not a valid image tag (letters, digits, '_', '.', '-'; max 128)"
+        )
     return tag
 
 
@@ -141,7 +154,9 @@ def compute_tags(ctx: GitContext, extra: list[str] | None = None) -> list[str]:
         match = SEMVER.match(name)
         if match and not match.group("pre") and not match.group("build"):
             major, minor, patch = match.group("major", "minor", "patch")
-            tags += [f"{major}.{minor}.{patch}", f"{major}.{minor}"] + ([major] if major != "0" else [])
+            tags += [f"{major}.{minor}.{patch}", f"{major}.{minor}"] + (
+                [major] if major != "0" else []
+            )
         elif match:
             tags.append(sanitize_tag(name.removeprefix("v")))
         else:
@@ -153,7 +168,9 @@ def compute_tags(ctx: GitContext, extra: list[str] | None = None) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def compute_labels(ctx: GitContext, extra: Mapping[str, str] | None = None, created: str | None = None) -> dict[str, str]:
+def compute_labels(
+    ctx: GitContext, extra: Mapping[str, str] | None = None, created: str | None = None
+) -> dict[str, str]:
     source = f"{ctx.server_url.rstrip('/')}/{ctx.repository}"
     labels = {
         "org.opencontainers.image.source": source,
