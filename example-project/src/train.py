@@ -113,6 +113,7 @@ def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the next job step must read it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -170,6 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     params = dict(DEFAULT_PARAMS)
+    # containerized-train passes its `params` input as JSON in MLOPS_PARAMS; --param wins.
+    try:
+        given = json.loads(os.environ.get("MLOPS_PARAMS") or "{}")
+    except ValueError:
+        print("error: MLOPS_PARAMS is not valid JSON", file=sys.stderr)
+        return 2
+    for key, value in given.items():
+        if key not in DEFAULT_PARAMS:
+            print(
+                f"error: params: unknown parameter {key!r}; known: {', '.join(DEFAULT_PARAMS)}",
+                file=sys.stderr,
+            )
+            return 2
+        params[key] = float(value)
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep or key not in DEFAULT_PARAMS:

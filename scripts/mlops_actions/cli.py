@@ -359,21 +359,125 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_PASS
 
 
+def _train_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("train", help="train inside an image (by digest) and write a model card")
+    _add(p, "image", "image to train in, ideally image@sha256:...")
+    _add(p, "command", "training command run in the container")
+    _add(p, "artifacts-dir", "host directory for outputs (mounted at /app/artifacts)", "artifacts")
+    _add(p, "data", "host paths mounted read-only at /data/<name>, one per line")
+    _add(p, "env", "KEY=VALUE lines for the container")
+    _add(p, "params", "a JSON/YAML file or KEY=VALUE lines; given to the command as MLOPS_PARAMS")
+    _add(p, "registry", "registry to log in to for the pull")
+    _add(p, "username", "registry user")
+    _add(p, "password", "registry password or token")
+    _add(p, "network", "container network, e.g. none")
+    _add(p, "cpus", "CPU limit, e.g. 2")
+    _add(p, "memory", "memory limit, e.g. 4g")
+    _add(p, "gpus", "GPUs, e.g. all")
+    _add(p, "user", "user to run as (default: the image's, or nobody if that is root)")
+    _add(p, "timeout-minutes", "stop the training after this long", "60")
+    _add(p, "model-path", "expected model file, relative to the artifacts directory", "model.skops")
+    _add(p, "s3-uri", "upload the version to s3://bucket/prefix/<model-name>/<version>/")
+    _add(p, "model-name", "model name in S3 (default: the repository name)")
+    _add(p, "version", "version in S3 (default: <run number>-<sha7>)")
+    _add(p, "aws-region", "AWS region for S3 (default: AWS_REGION)")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlops_actions.train import lineage, store
+    from mlops_actions.train import run as train_run
+
+    params_text = args.params or ""
+    if (
+        params_text.strip()
+        and "\n" not in params_text.strip()
+        and Path(params_text.strip()).is_file()
+    ):
+        source = params_text.strip()
+        params = lineage.parse_params(Path(source).read_text(encoding="utf-8"), source)
+    else:
+        params = lineage.parse_params(params_text)
+    timeout = _number(args.timeout_minutes, "timeout-minutes", minimum=0.01) or 60
+    request = train_run.TrainRequest(
+        image=(args.image or "").strip(),
+        command=args.command or "",
+        artifacts_dir=args.artifacts_dir or "artifacts",
+        data=tuple(line.strip() for line in (args.data or "").splitlines() if line.strip()),
+        env=lineage.parse_env_lines(args.env or ""),
+        params=params,
+        registry=args.registry or None,
+        username=args.username or "",
+        password=args.password or "",
+        network=args.network or None,
+        cpus=args.cpus or None,
+        memory=args.memory or None,
+        gpus=args.gpus or None,
+        user=args.user or None,
+        timeout_minutes=timeout,
+        model_path=args.model_path or "model.skops",
+    )
+    event: dict[str, object] = {}
+    event_path = os.environ.get("GITHUB_EVENT_PATH")
+    if event_path and os.path.isfile(event_path):
+        with open(event_path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+        event = loaded if isinstance(loaded, dict) else {}
+    try:
+        result = train_run.train(request, dict(os.environ), event, github=runner.in_actions())
+    except train_run.TrainingFailed as failed:
+        runner.annotate("error", failed.message, title="containerized-train")
+        runner.append_summary(train_run.failure_summary(failed.message, failed.tail))
+        print(train_run.failure_summary(failed.message, failed.tail), file=sys.stderr)
+        return EXIT_FAIL
+    for warning in result.warnings:
+        runner.annotate("warning", warning, title="containerized-train")
+    uploaded = None
+    if args.s3_uri:
+        repository = os.environ.get("GITHUB_REPOSITORY", "")
+        sha = os.environ.get("GITHUB_SHA", "")
+        number = os.environ.get("GITHUB_RUN_NUMBER")
+        default_version = f"{number}-{sha[:7]}" if number and sha else time.strftime("%Y%m%d%H%M%S")
+        files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
+        uploaded = store.upload_version(
+            store.Location.parse(args.s3_uri),
+            args.model_name or repository.split("/")[-1] or "model",
+            args.version or default_version,
+            files,
+            result.card_path,
+            region=args.aws_region or None,
+        )
+        print(f"S3: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
+    text = train_run.summary(result)
+    print(text)
+    runner.append_summary(text)
+    runner.set_output("model-path", str(result.model_path))
+    runner.set_output("model-sha256", result.model_sha256)
+    runner.set_output("model-card", str(result.card_path))
+    runner.set_output("metrics-path", str(result.metrics_path or ""))
+    runner.set_output("predictions-path", str(result.predictions_path or ""))
+    runner.set_output("image-ref", result.image_ref)
+    runner.set_output("s3-uri", uploaded["uri"] if uploaded else "")
+    return EXIT_PASS
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="mlops-actions", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"mlops-actions {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
     _gate_parser(sub)
     _deploy_parser(sub)
     _build_parser(sub)
+    _train_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    handlers = {"gate": _gate, "deploy": _deploy, "build": _build}
+    handlers = {"gate": _gate, "deploy": _deploy, "build": _build, "train": _train}
     try:
         args = build_parser().parse_args(argv)
-        return handlers[args.command](args)
+        return handlers[args.subcommand](args)
     except UserError as exc:
         runner.annotate("error", exc.message, file=exc.file, line=exc.line)
         if runner.in_actions():

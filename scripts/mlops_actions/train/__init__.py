@@ -1,0 +1,1 @@
+"""containerized-train: run training inside the exact built image and record its lineage."""

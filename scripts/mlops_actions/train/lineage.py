@@ -1,0 +1,134 @@
+"""Inputs and the model card: parsing and assembling. Pure: no files, no Docker, no AWS.
+
+The model card (`model-card.json`) records where a model came from: repository, commit, run,
+trigger, the image by digest, the data by hash, the parameters, the metrics, the software
+versions seen inside the container, and the timing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from mlops_actions.errors import UserError
+
+CARD_FILE = "model-card.json"
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_env_lines(text: str, field: str = "env") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.strip().partition("=")
+        if not sep or not _ENV_NAME.match(key):
+            raise UserError(
+                f"{field}: line {number} {line.strip()!r}: expected KEY=VALUE with KEY a "
+                "variable name"
+            )
+        out[key] = value
+    return out
+
+
+def parse_params(text: str, source: str = "params") -> dict[str, Any]:
+    """KEY=VALUE lines (values read as YAML scalars: 0.1 is a number) or a JSON/YAML mapping."""
+    if not text.strip():
+        return {}
+    if "=" not in text.splitlines()[0]:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise UserError(f"{source}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+        if not isinstance(data, Mapping):
+            raise UserError(f"{source}: expected a mapping of parameter names to values")
+        return dict(data)
+    out: dict[str, Any] = {}
+    for key, value in parse_env_lines(text, source).items():
+        try:
+            parsed = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            parsed = value
+        out[key] = (
+            parsed if isinstance(parsed, str | int | float | bool) or parsed is None else value
+        )
+    return out
+
+
+def image_is_pinned(image: str) -> bool:
+    return bool(DIGEST_REF.match(image))
+
+
+def model_format(path: str) -> str:
+    lowered = path.lower()
+    if lowered.endswith(".skops"):
+        return "skops"
+    if lowered.endswith(PICKLE_SUFFIXES):
+        return "pickle"
+    if lowered.endswith((".onnx",)):
+        return "onnx"
+    return lowered.rsplit(".", 1)[-1] if "." in lowered else "unknown"
+
+
+def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str, Any]:
+    server = env.get("GITHUB_SERVER_URL", "https://github.com")
+    repository, run_id = env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
+    inputs = event.get("inputs") if isinstance(event.get("inputs"), Mapping) else None
+    return {
+        "source": {
+            "repository": repository,
+            "sha": env.get("GITHUB_SHA"),
+            "ref": env.get("GITHUB_REF"),
+            "run_id": run_id,
+            "run_attempt": env.get("GITHUB_RUN_ATTEMPT"),
+            "run_url": f"{server}/{repository}/actions/runs/{run_id}"
+            if repository and run_id
+            else None,
+        },
+        "trigger": {
+            "event_name": env.get("GITHUB_EVENT_NAME"),
+            "actor": env.get("GITHUB_ACTOR"),
+            "dispatch_inputs": dict(inputs) if inputs is not None else None,
+            "client_payload": event.get("client_payload")
+            if isinstance(event.get("client_payload"), Mapping)
+            else None,
+        },
+    }
+
+
+def build_card(
+    *,
+    model: Mapping[str, Any],
+    files: Mapping[str, str],
+    image: Mapping[str, Any],
+    data: list[Mapping[str, Any]],
+    params: Mapping[str, Any],
+    metrics: Mapping[str, Any] | None,
+    environment: Mapping[str, Any],
+    run: Mapping[str, Any],
+    github: Mapping[str, Any],
+    command: list[str],
+) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "model": dict(model),
+        "files": dict(files),
+        **{k: dict(v) for k, v in github.items()},
+        "image": dict(image),
+        "data": [dict(d) for d in data],
+        "params": dict(params),
+        "metrics": dict(metrics) if metrics is not None else None,
+        "environment": dict(environment),
+        "command": list(command),
+        "run": dict(run),
+    }
+
+
+def card_json(card: Mapping[str, Any]) -> str:
+    return json.dumps(card, indent=2, sort_keys=False, default=str) + "\n"

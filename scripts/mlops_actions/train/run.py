@@ -1,0 +1,310 @@
+"""Train inside the exact image, verify the outputs, write the model card, publish atomically.
+
+The container writes into a fresh staging directory. Only after the run succeeded and every
+expected output is present and non-empty are the files moved into the artifacts directory,
+the model card last. A failed, timed-out or incomplete run leaves no model behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_actions.build.docker import job_docker_config
+from mlops_actions.errors import UserError
+from mlops_actions.train import container, lineage
+from mlops_actions.train.store import sha256
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    image: str
+    command: str
+    artifacts_dir: str = "artifacts"
+    data: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    registry: str | None = None
+    username: str = ""
+    password: str = ""
+    network: str | None = None
+    cpus: str | None = None
+    memory: str | None = None
+    gpus: str | None = None
+    user: str | None = None
+    timeout_minutes: float = 60
+    model_path: str = "model.skops"
+    metrics_file: str = "metrics.json"
+    predictions_file: str = "holdout-predictions.csv"
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    model_sha256: str
+    card_path: Path
+    card: dict[str, Any]
+    image_ref: str
+    metrics_path: Path | None = None
+    predictions_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class TrainingFailed(Exception):
+    """The training run itself failed (exit code, timeout, missing output): exit 1, not 2."""
+
+    def __init__(self, message: str, tail: list[str]):
+        super().__init__(message)
+        self.message, self.tail = message, tail
+
+
+def data_fingerprint(path: Path) -> dict[str, Any]:
+    """sha256 of a file or a directory (over its sorted files), or DVC's own hash when a .dvc
+    file describes it."""
+    dvc = path.with_name(path.name + ".dvc")
+    if dvc.is_file():
+        try:
+            outs = (yaml.safe_load(dvc.read_text()) or {}).get("outs") or []
+        except yaml.YAMLError:
+            outs = []
+        if outs and isinstance(outs[0], dict):
+            return {
+                "dvc": {k: outs[0][k] for k in ("md5", "hash", "size", "nfiles") if k in outs[0]}
+            }
+    if path.is_file():
+        return {"sha256": sha256(path)}
+    lines = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        lines.append(f"{file.relative_to(path).as_posix()} {sha256(file)}")
+    import hashlib
+
+    return {"sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(), "files": len(lines)}
+
+
+def _mounts(data: tuple[str, ...]) -> list[tuple[Path, str]]:
+    mounts, seen = [], set()
+    for item in data:
+        host = Path(item).expanduser()
+        if not host.exists():
+            raise UserError(f"data: {item!r} does not exist; give existing files or directories")
+        target = f"/data/{host.resolve().name}"
+        if target in seen:
+            raise UserError(f"data: two inputs are both named {host.name!r}; rename one")
+        seen.add(target)
+        mounts.append((host.resolve(), target))
+    return mounts
+
+
+def _clear_previous(artifacts: Path, request: TrainRequest) -> None:
+    # A model from an earlier run must not survive a failed run and look current.
+    for name in (request.model_path, lineage.CARD_FILE):
+        (artifacts / name).unlink(missing_ok=True)
+
+
+def train(
+    request: TrainRequest, env: dict[str, str], event: dict[str, Any], *, github: bool
+) -> TrainResult:
+    if not request.image:
+        raise UserError("image: give the image to train in, ideally image@sha256:...")
+    command = shlex.split(request.command)
+    if not command:
+        raise UserError(
+            "command: give the training command, e.g. python src/train.py --output-path "
+            "/app/artifacts/model.skops"
+        )
+    if Path(request.model_path).is_absolute() or ".." in Path(request.model_path).parts:
+        raise UserError(
+            f"model-path: {request.model_path!r} must be relative to the artifacts directory"
+        )
+    mounts = _mounts(request.data)
+    artifacts = Path(request.artifacts_dir).resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    _clear_previous(artifacts, request)
+    warnings = []
+    if not lineage.image_is_pinned(request.image):
+        warnings.append(
+            f"image {request.image!r} is a mutable tag; pass image@sha256:... so training "
+            "uses exactly the image that was built and tested"
+        )
+    staging = artifacts / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    staging.chmod(0o777)  # the container runs as its own non-root user
+    try:
+        with job_docker_config() as docker:
+            image = container.resolve_image(
+                docker, request.image, request.registry, request.username, request.password
+            )
+            software = container.versions(docker, str(image["ref"]))
+            spec = container.ContainerSpec(
+                image=request.image,
+                command=command,
+                artifacts_dir=str(staging),
+                data=[(str(h), t) for h, t in mounts],
+                env={**request.env, "MLOPS_PARAMS": json.dumps(request.params)},
+                network=request.network,
+                cpus=request.cpus,
+                memory=request.memory,
+                gpus=request.gpus,
+                user=request.user,
+                timeout_seconds=request.timeout_minutes * 60,
+            )
+            outcome = container.run(docker, spec, image, github=github)
+        if outcome.timed_out:
+            raise TrainingFailed(
+                f"training timed out after {request.timeout_minutes:g} minutes and was stopped",
+                outcome.tail,
+            )
+        if outcome.exit_code != 0:
+            raise TrainingFailed(
+                f"training command exited with code {outcome.exit_code}", outcome.tail
+            )
+        model = staging / request.model_path
+        if not model.is_file() or model.stat().st_size == 0:
+            found = sorted(
+                p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+            )
+            raise TrainingFailed(
+                f"expected output {request.model_path!r} is missing or empty in the "
+                "artifacts directory "
+                f"(found: {', '.join(found) or 'nothing'}); check model-path and the "
+                "command's --output-path",
+                outcome.tail,
+            )
+        if lineage.model_format(request.model_path) == "pickle":
+            warnings.append(
+                f"{request.model_path} is a pickle/joblib file: loading it runs arbitrary code; "
+                "save with skops (skops.io.dump) instead"
+            )
+        produced = [p for p in staging.rglob("*") if p.is_file()]
+        empty = [p.relative_to(staging).as_posix() for p in produced if p.stat().st_size == 0]
+        if empty:
+            raise TrainingFailed(f"outputs are empty: {', '.join(empty)}", outcome.tail)
+        files = {p.relative_to(staging).as_posix(): sha256(p) for p in produced}
+        metrics_file = staging / request.metrics_file
+        metrics = None
+        if metrics_file.is_file():
+            try:
+                metrics = json.loads(metrics_file.read_text())
+            except ValueError:
+                warnings.append(
+                    f"{request.metrics_file} is not valid JSON; left out of the model card"
+                )
+        started = datetime.fromtimestamp(outcome.started_at, timezone.utc)
+        finished = datetime.fromtimestamp(outcome.finished_at, timezone.utc)
+        card = lineage.build_card(
+            model={
+                "path": request.model_path,
+                "sha256": files[request.model_path],
+                "format": lineage.model_format(request.model_path),
+                "bytes": model.stat().st_size,
+            },
+            files=files,
+            image={
+                k: image[k] for k in ("requested", "ref", "digest", "image_id", "pinned_by_digest")
+            },
+            data=[
+                {"path": str(request.data[i]), "mount": t, **data_fingerprint(h)}
+                for i, (h, t) in enumerate(mounts)
+            ],
+            params=request.params,
+            metrics=metrics,
+            environment=software,
+            run={
+                "backend": "docker",
+                "started_at": started.isoformat(),
+                "finished_at": finished.isoformat(),
+                "duration_seconds": round(outcome.finished_at - outcome.started_at, 3),
+                "exit_code": 0,
+                "network": request.network or "default",
+                "cpus": request.cpus,
+                "memory": request.memory,
+                "gpus": request.gpus,
+            },
+            github=lineage.github_source(env, event),
+            command=command,
+        )
+        # Publish: every output into place, then the card, which marks the set complete.
+        for relative in files:
+            target = artifacts / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / relative, target)
+        card_path = artifacts / lineage.CARD_FILE
+        tmp = artifacts / f".{lineage.CARD_FILE}.tmp"
+        tmp.write_text(lineage.card_json(card))
+        os.replace(tmp, card_path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return TrainResult(
+        model_path=artifacts / request.model_path,
+        model_sha256=files[request.model_path],
+        card_path=card_path,
+        card=card,
+        image_ref=str(image["ref"]),
+        metrics_path=artifacts / request.metrics_file if request.metrics_file in files else None,
+        predictions_path=artifacts / request.predictions_file
+        if request.predictions_file in files
+        else None,
+        warnings=warnings,
+    )
+
+
+def summary(result: TrainResult) -> str:
+    card = result.card
+    metrics = card.get("metrics") or {}
+    shown = (
+        ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, int | float)) or "—"
+    )
+    rows = [
+        (
+            "Model",
+            f"`{result.model_path.name}` ({card['model']['format']}) `{result.model_sha256[:16]}…`",
+        ),
+        ("Image", f"`{result.image_ref}`"),
+        ("Duration", f"{card['run']['duration_seconds']:.1f}s"),
+        ("Metrics", shown),
+        (
+            "Data",
+            "<br>".join(
+                f"`{d['path']}` `{(d.get('sha256') or json.dumps(d.get('dvc')))[:16]}…`"
+                for d in card["data"]
+            )
+            or "—",
+        ),
+        ("Python in image", str(card["environment"].get("python"))),
+    ]
+    lines = [
+        "## 🏋️ Training finished",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in rows),
+        "",
+    ]
+    lines += [f"> ⚠️ {w}" for w in result.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def failure_summary(message: str, tail: list[str]) -> str:
+    return "\n".join(
+        [
+            "## ❌ Training failed",
+            "",
+            message,
+            "",
+            "Last log lines:",
+            "",
+            "```",
+            *tail[-40:],
+            "```",
+            "",
+        ]
+    )
