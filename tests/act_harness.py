@@ -63,6 +63,7 @@ class ActRun:
     jobs: dict[str, str]  # job id -> success | failure
     steps: dict[str, dict[str, Any]]  # job id -> toJSON(steps)
     summaries: dict[str, str]
+    capture: Path  # $ACT_CAPTURE_DIR: steps may copy files here, since act removes the workspace
 
     def outputs(self, job: str, step: str) -> dict[str, str]:
         return dict(self.steps[job][step]["outputs"])
@@ -171,4 +172,4 @@ def run_workflow(
         f.name.removesuffix(".steps.json"): json.loads(f.read_text() or "{}")
         for f in capture.glob("*.steps.json")
     }
-    return ActRun(proc.returncode, log, jobs, steps, _summaries(log))
+    return ActRun(proc.returncode, log, jobs, steps, _summaries(log), capture)

@@ -125,7 +125,7 @@ def test_workflows_start_with_no_permissions():
         assert doc.get("permissions") == {}, f"{path}: set top-level permissions: {{}}"
 
 
-@pytest.mark.parametrize("extra", ["gate", "deploy"])
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train"])
 def test_pinned_requirements_match_the_extra(extra):
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"

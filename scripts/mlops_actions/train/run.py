@@ -113,6 +113,9 @@ def _clear_previous(artifacts: Path, request: TrainRequest) -> None:
 def train(
     request: TrainRequest, env: dict[str, str], event: dict[str, Any], *, github: bool
 ) -> TrainResult:
+    artifacts = Path(request.artifacts_dir).resolve()
+    if artifacts.is_dir():
+        _clear_previous(artifacts, request)
     if not request.image:
         raise UserError("image: give the image to train in, ideally image@sha256:...")
     command = shlex.split(request.command)
@@ -126,9 +129,7 @@ def train(
             f"model-path: {request.model_path!r} must be relative to the artifacts directory"
         )
     mounts = _mounts(request.data)
-    artifacts = Path(request.artifacts_dir).resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
-    _clear_previous(artifacts, request)
     warnings = []
     if not lineage.image_is_pinned(request.image):
         warnings.append(
