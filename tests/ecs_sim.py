@@ -248,3 +248,136 @@ def create_cluster_and_service(
         networkConfiguration={"awsvpcConfiguration": net},
     )
     return str(arn)
+
+
+@dataclass
+class TaskSim:
+    """RunTask/DescribeTasks like ECS for one-off tasks (containerized-train's ecs backend).
+
+    moto forces awsvpc on Fargate task definitions and then cannot attach an ENI, so the task is
+    created here from a bridge-mode copy of the definition (the request is recorded as sent).
+    After `after` seconds the task stops: `success` first puts the outputs where the container
+    would have uploaded them (MLOPS_ARTIFACTS_URI), `exit` sets a non-zero exit code, `stopped`
+    stops it before the container ran, `stuck` never stops.
+    """
+
+    outcome: str = "success"
+    after: float = 0.3
+    exit_code: int = 2
+    outputs: dict[str, bytes] = field(default_factory=dict)
+    s3_endpoint: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    stops: list[str] = field(default_factory=list)
+    _started: dict[str, tuple[float, Any, str]] = field(default_factory=dict)
+
+    def install(self) -> TaskSim:
+        ecs = backend()
+        self._describe = ecs.describe_tasks
+        self._stop = ecs.stop_task
+        ecs.run_task = self.run_task
+        ecs.describe_tasks = self.describe_tasks
+        ecs.stop_task = self.stop_task
+        return self
+
+    def run_task(
+        self,
+        cluster_str: str,
+        task_definition_str: str,
+        count: int,
+        overrides: Any,
+        started_by: str,
+        tags: Any,
+        launch_type: str,
+        networking_configuration: Any = None,
+        *rest: Any,
+    ) -> list[Any]:
+        import copy
+
+        from moto.ecs.models import Task
+
+        self.requests.append(
+            {
+                "cluster": cluster_str,
+                "taskDefinition": task_definition_str,
+                "count": count,
+                "overrides": overrides,
+                "startedBy": started_by,
+                "launchType": launch_type,
+                "networkConfiguration": networking_configuration,
+            }
+        )
+        ecs = backend()
+        cluster = ecs._get_cluster(cluster_str)
+        definition = copy.copy(ecs.describe_task_definition(task_definition_str))
+        definition.network_mode = "bridge"
+        task = Task(
+            cluster,
+            definition,
+            None,
+            {},
+            ecs,
+            "family:train",
+            launch_type=launch_type or "",
+            overrides=overrides or {},
+            started_by=started_by or "",
+        )
+        task.containers[0].exitCode = None
+        ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        env = {
+            e["name"]: e["value"]
+            for o in (overrides or {}).get("containerOverrides", [])
+            for e in o.get("environment", [])
+        }
+        self._started[task.task_arn] = (time.monotonic(), task, env.get("MLOPS_ARTIFACTS_URI", ""))
+        return [task]
+
+    def describe_tasks(self, cluster_str: str, tasks: list[str]) -> Any:
+        found = self._describe(cluster_str, tasks)
+        for task in found:
+            if task.task_arn not in self._started:
+                continue
+            began, _, uri = self._started[task.task_arn]
+            if task.task_arn in self.stops or (
+                self.outcome != "stuck" and time.monotonic() - began >= self.after
+            ):
+                if task.last_status != "STOPPED":
+                    self._finish(task, uri)
+            else:
+                task.last_status = "RUNNING"
+        return found
+
+    def stop_task(self, cluster_str: str, task_str: str, reason: str) -> Any:
+        self.stops.append(
+            next(arn for arn in self._started if arn.endswith(task_str.split("/")[-1]))
+        )
+        return self._stop(cluster_str, task_str, reason)
+
+    def _finish(self, task: Any, uri: str) -> None:
+        if task.task_arn in self.stops:
+            task.last_status, task.stopped_reason = "STOPPED", "Task stopped by user"
+            return
+        if self.outcome == "success":
+            import boto3
+
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=self.s3_endpoint,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+            for name, body in self.outputs.items():
+                s3.put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{name}", Body=body)
+            task.containers[0].exitCode = 0
+            task.stopped_reason = "Essential container in task exited"
+        elif self.outcome == "exit":
+            task.containers[0].exitCode = self.exit_code
+            task.stopped_reason = "Essential container in task exited"
+        elif self.outcome == "stopped":
+            task.containers[0].exitCode = None
+            task.stopped_reason = (
+                "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+            )
+        task.last_status = "STOPPED"
+        task.desired_status = "STOPPED"

@@ -159,7 +159,27 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     )
     # The model goes last: its presence means the run finished.
     _write_atomic(out, lambda p: sio.dump(model, p))
+    upload_outputs(
+        directory,
+        [directory / n for n in ("holdout-predictions.csv", "metrics.json", "params.json")] + [out],
+    )
     return metrics
+
+
+def upload_outputs(directory: Path, files: list[Path]) -> None:
+    """On ECS (containerized-train backend ecs) the outputs travel through S3: upload them to
+    MLOPS_ARTIFACTS_URI, the model last."""
+    uri = os.environ.get("MLOPS_ARTIFACTS_URI")
+    if not uri:
+        return
+    import boto3
+
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    s3 = boto3.client("s3")
+    for path in files:
+        s3.upload_file(
+            str(path), bucket, f"{prefix.rstrip('/')}/{path.relative_to(directory).as_posix()}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

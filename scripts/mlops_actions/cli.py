@@ -380,7 +380,14 @@ def _train_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add(p, "s3-uri", "upload the version to s3://bucket/prefix/<model-name>/<version>/")
     _add(p, "model-name", "model name in S3 (default: the repository name)")
     _add(p, "version", "version in S3 (default: <run number>-<sha7>)")
-    _add(p, "aws-region", "AWS region for S3 (default: AWS_REGION)")
+    _add(p, "aws-region", "AWS region for S3 and ECS (default: AWS_REGION)")
+    _add(p, "backend", "docker (on this runner) or ecs (a Fargate task)", "docker")
+    _add(p, "ecs-cluster", "ECS cluster for backend ecs")
+    _add(p, "ecs-task-definition", "training task definition (family[:revision] or ARN)")
+    _add(p, "ecs-container-name", "the training container in that task definition")
+    _add(p, "ecs-subnets", "comma-separated subnets (awsvpc)")
+    _add(p, "ecs-security-groups", "comma-separated security groups (awsvpc)")
+    _add(p, "ecs-assign-public-ip", "give the task a public IP (to reach the registry)", "false")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -400,6 +407,46 @@ def _train(args: argparse.Namespace) -> int:
     else:
         params = lineage.parse_params(params_text)
     timeout = _number(args.timeout_minutes, "timeout-minutes", minimum=0.01) or 60
+    backend = (args.backend or "docker").strip().lower()
+    if backend not in ("docker", "ecs"):
+        raise UserError(f"backend: expected docker or ecs, got {args.backend!r}")
+    ecs = None
+    if backend == "ecs":
+        from mlops_actions.train.ecs_backend import EcsSettings
+
+        missing = [
+            n
+            for n, v in (
+                ("ecs-cluster", args.ecs_cluster),
+                ("ecs-task-definition", args.ecs_task_definition),
+                ("ecs-container-name", args.ecs_container_name),
+                ("s3-uri", args.s3_uri),
+            )
+            if not v
+        ]
+        if missing:
+            raise UserError(
+                f"backend ecs needs {', '.join(missing)} (the task's outputs travel through S3)"
+            )
+        region = (
+            args.aws_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        if not region:
+            raise UserError("aws-region: no region given; set the aws-region input or AWS_REGION")
+
+        def split(text: str | None) -> tuple[str, ...]:
+            return tuple(p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip())
+
+        ecs = EcsSettings(
+            cluster=args.ecs_cluster,
+            task_definition=args.ecs_task_definition,
+            container=args.ecs_container_name,
+            s3_uri=args.s3_uri,
+            subnets=split(args.ecs_subnets),
+            security_groups=split(args.ecs_security_groups),
+            assign_public_ip=_flag(args.ecs_assign_public_ip, "ecs-assign-public-ip", False),
+            region=region,
+        )
     request = train_run.TrainRequest(
         image=(args.image or "").strip(),
         command=args.command or "",
@@ -417,6 +464,8 @@ def _train(args: argparse.Namespace) -> int:
         user=args.user or None,
         timeout_minutes=timeout,
         model_path=args.model_path or "model.skops",
+        backend=backend,
+        ecs=ecs,
     )
     event: dict[str, object] = {}
     event_path = os.environ.get("GITHUB_EVENT_PATH")

@@ -21,7 +21,7 @@ import yaml
 
 from mlops_actions.build.docker import job_docker_config
 from mlops_actions.errors import UserError
-from mlops_actions.train import container, lineage
+from mlops_actions.train import container, ecs_backend, lineage
 from mlops_actions.train.store import sha256
 
 
@@ -45,6 +45,8 @@ class TrainRequest:
     model_path: str = "model.skops"
     metrics_file: str = "metrics.json"
     predictions_file: str = "holdout-predictions.csv"
+    backend: str = "docker"  # docker | ecs
+    ecs: ecs_backend.EcsSettings | None = None
 
 
 @dataclass
@@ -139,26 +141,12 @@ def train(
     staging = artifacts / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     staging.chmod(0o777)  # the container runs as its own non-root user
+    run_details: dict[str, Any] = {}
     try:
-        with job_docker_config() as docker:
-            image = container.resolve_image(
-                docker, request.image, request.registry, request.username, request.password
-            )
-            software = container.versions(docker, str(image["ref"]))
-            spec = container.ContainerSpec(
-                image=request.image,
-                command=command,
-                artifacts_dir=str(staging),
-                data=[(str(h), t) for h, t in mounts],
-                env={**request.env, "MLOPS_PARAMS": json.dumps(request.params)},
-                network=request.network,
-                cpus=request.cpus,
-                memory=request.memory,
-                gpus=request.gpus,
-                user=request.user,
-                timeout_seconds=request.timeout_minutes * 60,
-            )
-            outcome = container.run(docker, spec, image, github=github)
+        if request.backend == "ecs":
+            outcome, image, software, run_details = _run_on_ecs(request, command, staging)
+        else:
+            outcome, image, software = _run_in_docker(request, command, mounts, staging, github)
         if outcome.timed_out:
             raise TrainingFailed(
                 f"training timed out after {request.timeout_minutes:g} minutes and was stopped",
@@ -220,7 +208,8 @@ def train(
             metrics=metrics,
             environment=software,
             run={
-                "backend": "docker",
+                "backend": request.backend,
+                **run_details,
                 "started_at": started.isoformat(),
                 "finished_at": finished.isoformat(),
                 "duration_seconds": round(outcome.finished_at - outcome.started_at, 3),
@@ -256,6 +245,76 @@ def train(
         else None,
         warnings=warnings,
     )
+
+
+def _run_in_docker(
+    request: TrainRequest,
+    command: list[str],
+    mounts: list[tuple[Path, str]],
+    staging: Path,
+    github: bool,
+) -> tuple[container.RunOutcome, dict[str, Any], dict[str, Any]]:
+    with job_docker_config() as docker:
+        image = container.resolve_image(
+            docker, request.image, request.registry, request.username, request.password
+        )
+        software = container.versions(docker, str(image["ref"]))
+        spec = container.ContainerSpec(
+            image=request.image,
+            command=command,
+            artifacts_dir=str(staging),
+            data=[(str(h), t) for h, t in mounts],
+            env={**request.env, "MLOPS_PARAMS": json.dumps(request.params)},
+            network=request.network,
+            cpus=request.cpus,
+            memory=request.memory,
+            gpus=request.gpus,
+            user=request.user,
+            timeout_seconds=request.timeout_minutes * 60,
+        )
+        return container.run(docker, spec, image, github=github), image, software
+
+
+def _run_on_ecs(
+    request: TrainRequest, command: list[str], staging: Path
+) -> tuple[container.RunOutcome, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    if request.ecs is None:
+        raise UserError("backend ecs needs ecs-cluster, ecs-task-definition and s3-uri")
+    if request.data:
+        raise UserError(
+            "data: host paths cannot be mounted into an ECS task; give the task its data "
+            "through S3 (env) or use backend docker"
+        )
+    pinned = lineage.image_is_pinned(request.image)
+    image = {
+        "requested": request.image,
+        "ref": request.image,
+        "digest": request.image.split("@", 1)[1] if pinned else None,
+        "image_id": None,
+        "pinned_by_digest": pinned,
+    }
+    try:
+        run = ecs_backend.run_task(
+            request.ecs,
+            request.image,
+            command,
+            {**request.env, "MLOPS_PARAMS": json.dumps(request.params)},
+            staging,
+            request.timeout_minutes * 60,
+        )
+    except ecs_backend.TaskFailed as failed:
+        raise TrainingFailed(failed.message, failed.tail) from None
+    software: dict[str, Any] = {"note": "not probed: the task ran on ECS"}
+    try:  # the same digest runs the same software: probe it locally when Docker is here
+        with job_docker_config() as docker:
+            if pinned and docker.run("pull", request.image).returncode == 0:
+                software = {
+                    **container.versions(docker, request.image),
+                    "probed": "locally, same digest",
+                }
+    except UserError:
+        pass
+    return run.outcome, image, software, ecs_backend.describe(run)
 
 
 def summary(result: TrainResult) -> str:

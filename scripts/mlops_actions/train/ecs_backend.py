@@ -1,0 +1,207 @@
+"""Train on ECS (Fargate) when the runner is too small: the same image, run by ECS.
+
+- The training task definition gets the image (ideally by digest) set on the training
+  container; an unchanged definition is reused, not registered again.
+- RunTask overrides the command and passes `MLOPS_PARAMS` and `MLOPS_ARTIFACTS_URI`, an S3
+  prefix for this run; the training writes its outputs there (the example's train.py does).
+- The task is polled until it stops; the container's exit code and the task's stoppedReason
+  decide the outcome. Then the outputs are downloaded and go through the same checks, model
+  card and publishing as the Docker backend.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.deploy import taskdef
+from mlops_actions.deploy.ecs import Ecs, aws_errors, registrable_keys
+from mlops_actions.errors import UserError
+from mlops_actions.train.container import RunOutcome
+from mlops_actions.train.store import Location
+
+STARTED_BY = "mlops-actions-train"
+
+
+@dataclass(frozen=True)
+class EcsSettings:
+    cluster: str
+    task_definition: str  # family[:revision] or ARN of the training task definition
+    container: str
+    s3_uri: str
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: bool = False
+    launch_type: str = "FARGATE"
+    region: str | None = None
+    poll_seconds: float = 10.0
+
+
+@dataclass
+class EcsRun:
+    outcome: RunOutcome
+    task_arn: str
+    task_definition_arn: str
+    stopped_reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskFailed(Exception):
+    def __init__(self, message: str, tail: list[str]):
+        super().__init__(message)
+        self.message, self.tail = message, tail
+
+
+def _task_definition(ecs: Ecs, settings: EcsSettings, image: str) -> str:
+    base, tags = ecs.describe_task_definition(settings.task_definition)
+    rendered = taskdef.registrable(
+        taskdef.render(
+            base, taskdef.Changes(images={settings.container: image}), settings.task_definition
+        ),
+        registrable_keys(),
+    )
+    if tags:
+        rendered["tags"] = tags
+    current = ecs.latest_revision(rendered["family"])
+    if current is not None and taskdef.same_definition(rendered, current, registrable_keys()):
+        return str(current["taskDefinitionArn"])
+    return ecs.register(rendered)
+
+
+def run_task(
+    settings: EcsSettings,
+    image: str,
+    command: list[str],
+    environment: dict[str, str],
+    staging: Path,
+    timeout_seconds: float,
+    *,
+    log: Callable[[str], None] = print,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> EcsRun:
+    location = Location.parse(settings.s3_uri)
+    run_prefix = location.key("_runs", uuid.uuid4().hex)
+    artifacts_uri = f"s3://{location.bucket}/{run_prefix}/"
+    ecs = Ecs(settings.region)
+    client = ecs.client
+    arn = _task_definition(ecs, settings, image)
+    env = [
+        {"name": k, "value": v}
+        for k, v in {**environment, "MLOPS_ARTIFACTS_URI": artifacts_uri}.items()
+    ]
+    request: dict[str, Any] = {
+        "cluster": settings.cluster,
+        "taskDefinition": arn,
+        "count": 1,
+        "launchType": settings.launch_type,
+        "startedBy": STARTED_BY,
+        "overrides": {
+            "containerOverrides": [
+                {"name": settings.container, "command": command, "environment": env}
+            ]
+        },
+    }
+    if settings.subnets:
+        request["networkConfiguration"] = {
+            "awsvpcConfiguration": {
+                "subnets": list(settings.subnets),
+                "securityGroups": list(settings.security_groups),
+                "assignPublicIp": "ENABLED" if settings.assign_public_ip else "DISABLED",
+            }
+        }
+    started_wall = time.time()
+    with aws_errors("RunTask", cluster=settings.cluster):
+        response = client.run_task(**request)
+    if response.get("failures") or not response.get("tasks"):
+        failure = (response.get("failures") or [{}])[0]
+        why = f"{failure.get('reason', 'no task')} {failure.get('detail', '')}".strip()
+        raise UserError(f"ECS could not start the training task: {why}")
+    task_arn = response["tasks"][0]["taskArn"]
+    log(f"started ECS task {task_arn} ({arn}); outputs go to {artifacts_uri}")
+
+    started, interval = clock(), min(2.0, settings.poll_seconds)
+    task: dict[str, Any] = {}
+    while True:
+        with aws_errors("DescribeTasks", cluster=settings.cluster):
+            described = client.describe_tasks(cluster=settings.cluster, tasks=[task_arn])
+        task = (described.get("tasks") or [{}])[0]
+        if task.get("lastStatus") == "STOPPED":
+            break
+        if clock() - started > timeout_seconds:
+            with aws_errors("StopTask", cluster=settings.cluster):
+                client.stop_task(
+                    cluster=settings.cluster,
+                    task=task_arn,
+                    reason="mlops-actions: training timed out",
+                )
+            raise TaskFailed(
+                f"training timed out after {timeout_seconds / 60:g} minutes; "
+                "the ECS task was stopped",
+                [],
+            )
+        sleep(interval)
+        interval = min(interval * 1.5, settings.poll_seconds)
+
+    reason = str(task.get("stoppedReason") or "")
+    containers = {c.get("name"): c for c in task.get("containers") or []}
+    ours = containers.get(settings.container) or (
+        next(iter(containers.values())) if containers else {}
+    )
+    exit_code = ours.get("exitCode")
+    detail = f"{reason}" + (f" ({ours['reason']})" if ours.get("reason") else "")
+    if exit_code is None:
+        raise TaskFailed(
+            f"the ECS task stopped before the training finished: {detail or 'no reason given'}", []
+        )
+    if exit_code != 0:
+        raise TaskFailed(f"training command exited with code {exit_code} on ECS: {detail}", [])
+    _download(client_for_s3(settings.region), location.bucket, run_prefix, staging)
+    outcome = RunOutcome(0, False, [], started_wall, time.time())
+    return EcsRun(
+        outcome,
+        task_arn,
+        arn,
+        reason,
+        {"artifacts_uri": artifacts_uri, "cluster": settings.cluster},
+    )
+
+
+def client_for_s3(region: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", region_name=region or None, config=Config(retries={"mode": "adaptive"})
+    )
+
+
+def _download(s3: Any, bucket: str, prefix: str, staging: Path) -> None:
+    with aws_errors("s3:ListObjectsV2"):
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+        for page in pages:
+            for item in page.get("Contents") or []:
+                relative = item["Key"][len(prefix) + 1 :]
+                if not relative or ".." in Path(relative).parts:
+                    continue
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, item["Key"], str(target))
+
+
+def describe(run: EcsRun) -> dict[str, Any]:
+    return {
+        "task_arn": run.task_arn,
+        "task_definition": run.task_definition_arn,
+        "stopped_reason": run.stopped_reason,
+        **run.details,
+    }
+
+
+def settings_json(settings: EcsSettings) -> str:
+    return json.dumps(settings.__dict__, default=list)
