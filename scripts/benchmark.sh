@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Performance benchmarks (not part of the test suite): prints ratios against baselines run in
-# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy]
+# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
@@ -8,6 +8,7 @@ source scripts/dev/env.sh
 case "${1:-all}" in
   gate) shift; python tests/benchmarks/bench_gate.py "$@" ;;
   deploy) python tests/benchmarks/bench_deploy_wait.py ;;
+  train) python scripts/dev/testbed.py up && python tests/benchmarks/bench_train_overhead.py ;;
   all) python tests/benchmarks/bench_gate.py; python tests/benchmarks/bench_deploy_wait.py ;;
-  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train]" >&2; exit 2 ;;
 esac
