@@ -90,7 +90,9 @@ def export_tree(dest: Path) -> Path:
     return dest
 
 
-def init_consumer_repo(path: Path, files: dict[str, str | bytes] | None = None) -> Path:
+def init_consumer_repo(
+    path: Path, files: dict[str, str | bytes] | None = None, remote: str = CONSUMER_REMOTE
+) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for name, content in (files or {}).items():
         target = path / name
@@ -101,7 +103,7 @@ def init_consumer_repo(path: Path, files: dict[str, str | bytes] | None = None) 
             target.write_text(content)
     git = ["git", "-C", str(path), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "remote", "add", "origin", CONSUMER_REMOTE], check=False)
+    subprocess.run([*git, "remote", "add", "origin", remote], check=False)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "consumer", "--allow-empty"], check=True)
     return path

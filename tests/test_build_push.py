@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from registry_client import Registry
 pytestmark = pytest.mark.act
 
 EXAMPLE = REPO / "example-project"
+# The testbed registry outlives a test run: every run pushes to repositories of its own.
+RUN = uuid.uuid4().hex[:8]
 WORKFLOW = """
 name: build
 on: [push, pull_request]
@@ -49,7 +52,9 @@ def _consumer(tmp_path: Path) -> Path:
         "data/generate.py",
     ]:
         files[path] = (EXAMPLE / path).read_bytes()
-    return init_consumer_repo(tmp_path / "consumer", files)
+    return init_consumer_repo(
+        tmp_path / "consumer", files, remote=f"https://github.com/Acme/Fraud-Detector-{RUN}.git"
+    )
 
 
 def _head(repo: Path) -> str:
@@ -72,18 +77,20 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
         event="push",
         payload={
             "ref": "refs/heads/main",
-            "repository": {"default_branch": "main", "full_name": "Acme/Fraud-Detector"},
+            "repository": {"default_branch": "main"},
         },
         secrets={"REGISTRY_PASSWORD": registry["password"]},
         env={"GITHUB_REF": "refs/heads/main"},
     )
     assert run.jobs.get("build") == "success", run.log[-5000:]
     outputs = run.outputs("build", "build")
-    image = f"{registry['host']}/acme/fraud-detector"
+    image = f"{registry['host']}/acme/fraud-detector-{RUN}"
     assert outputs["image"] == image
     client = Registry(registry["host"], registry["username"], registry["password"])
-    assert client.tags("acme/fraud-detector") == sorted([f"sha-{sha[:7]}", sha, "main", "latest"])
-    assert outputs["digest"] == client.digest("acme/fraud-detector", "latest")
+    assert client.tags(f"acme/fraud-detector-{RUN}") == sorted(
+        [f"sha-{sha[:7]}", sha, "main", "latest"]
+    )
+    assert outputs["digest"] == client.digest(f"acme/fraud-detector-{RUN}", "latest")
     assert outputs["image-ref"] == f"{image}@{outputs['digest']}"
     assert json.loads(outputs["labels"])["org.opencontainers.image.revision"] == sha
     assert "classic docker builder" in outputs["builder"]
@@ -120,13 +127,24 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
                 check=True,
             ).stdout
         )
-        assert labels["org.opencontainers.image.source"] == "https://github.com/Acme/Fraud-Detector"
+        assert (
+            labels["org.opencontainers.image.source"]
+            == f"https://github.com/Acme/Fraud-Detector-{RUN}"
+        )
     finally:
         shutil.rmtree(config, ignore_errors=True)
 
 
 def _cli_build(
-    testbed, tmp_path, consumer, password, event, ref, payload, image="acme/cli-test", extra=()
+    testbed,
+    tmp_path,
+    consumer,
+    password,
+    event,
+    ref,
+    payload,
+    image=f"acme/cli-test-{RUN}",
+    extra=(),
 ):
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(payload))
@@ -174,14 +192,16 @@ def test_bad_credentials_fail_in_one_line_and_push_nothing(testbed, tmp_path):
         "push",
         "refs/heads/main",
         {"repository": {"default_branch": "main"}},
-        image="acme/bad-creds",
+        image=f"acme/bad-creds-{RUN}",
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "rejected the credentials of 'mlops' (401)" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     reg = testbed["registry"]
-    assert Registry(reg["host"], reg["username"], reg["password"]).tags("acme/bad-creds") == []
+    assert (
+        Registry(reg["host"], reg["username"], reg["password"]).tags(f"acme/bad-creds-{RUN}") == []
+    )
 
 
 def test_fork_pull_request_builds_but_does_not_push(testbed, tmp_path):
@@ -200,13 +220,13 @@ def test_fork_pull_request_builds_but_does_not_push(testbed, tmp_path):
         "pull_request",
         "refs/pull/9/merge",
         payload,
-        image="acme/fork-pr",
+        image=f"acme/fork-pr-{RUN}",
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     assert outputs["pushed"] == "false" and outputs["digest"] == ""
     assert "pr-9" in json.loads(outputs["tags"])[2]
     reg = testbed["registry"]
-    assert Registry(reg["host"], reg["username"], reg["password"]).tags("acme/fork-pr") == []
+    assert Registry(reg["host"], reg["username"], reg["password"]).tags(f"acme/fork-pr-{RUN}") == []
 
 
 def test_registry_cache_tag_is_pushed(testbed, tmp_path):
@@ -220,11 +240,11 @@ def test_registry_cache_tag_is_pushed(testbed, tmp_path):
         "push",
         "refs/heads/dev",
         {"repository": {"default_branch": "main"}},
-        image="acme/cached",
+        image=f"acme/cached-{RUN}",
         extra=("--tags", "nightly"),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
-    tags = Registry(reg["host"], reg["username"], reg["password"]).tags("acme/cached")
+    tags = Registry(reg["host"], reg["username"], reg["password"]).tags(f"acme/cached-{RUN}")
     sha = _head(consumer)
     assert tags == sorted(["buildcache", "dev", "nightly", sha, f"sha-{sha[:7]}"])
     assert "latest" not in tags

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import boto3
@@ -33,7 +34,8 @@ def sha(path: Path) -> str:
 def pushed(testbed):
     """The example image in the local registry; returns (image@digest, registry info)."""
     registry = testbed["registry"]
-    repo = f"{registry['host']}/acme/fraud-detector"
+    name = f"acme/train-{uuid.uuid4().hex[:8]}"  # the registry outlives a test run
+    repo = f"{registry['host']}/{name}"
     built = subprocess.run(
         [
             "docker",
@@ -64,7 +66,7 @@ def pushed(testbed):
     finally:
         shutil.rmtree(config, ignore_errors=True)
     digest = Registry(registry["host"], registry["username"], registry["password"]).digest(
-        "acme/fraud-detector", "train-test"
+        name, "train-test"
     )
     # Drop the local copy so the action has to pull it by digest, with credentials.
     subprocess.run(
