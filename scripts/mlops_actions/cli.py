@@ -319,12 +319,7 @@ def _build(args: argparse.Namespace) -> int:
     from mlops_actions.build import run as build_run
     from mlops_actions.build import tags as tg
 
-    event: dict[str, object] = {}
-    event_path = os.environ.get("GITHUB_EVENT_PATH")
-    if event_path and os.path.isfile(event_path):
-        with open(event_path, encoding="utf-8") as handle:
-            loaded = json.load(handle)
-        event = loaded if isinstance(loaded, dict) else {}
+    event = runner.event_payload()
     ctx = tg.context_from(os.environ, event)
     build_args = tg.parse_labels(args.build_args or "", "build-args")
     request = build_run.BuildRequest(
@@ -467,12 +462,7 @@ def _train(args: argparse.Namespace) -> int:
         backend=backend,
         ecs=ecs,
     )
-    event: dict[str, object] = {}
-    event_path = os.environ.get("GITHUB_EVENT_PATH")
-    if event_path and os.path.isfile(event_path):
-        with open(event_path, encoding="utf-8") as handle:
-            loaded = json.load(handle)
-        event = loaded if isinstance(loaded, dict) else {}
+    event = runner.event_payload()
     try:
         result = train_run.train(request, dict(os.environ), event, github=runner.in_actions())
     except train_run.TrainingFailed as failed:

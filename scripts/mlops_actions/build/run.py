@@ -167,8 +167,7 @@ def _build_classic(
     )
     proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
     if proc.returncode != 0:
-        last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or ["see the log"]
-        raise UserError(f"docker build of {dockerfile} failed: {last[0]}")
+        raise _build_failed("docker build", dockerfile, proc.stdout)
     if not the_plan.push:
         return result
     digests = {ref: dk.push(docker, ref, registry, request.username) for ref in the_plan.refs}
@@ -218,10 +217,7 @@ def _build_buildx(
             error = dk.registry_error(registry, request.username, proc.stdout)
             if error:
                 raise error
-            last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1:] or [
-                "see the log"
-            ]
-            raise UserError(f"docker buildx build of {dockerfile} failed: {last[0]}")
+            raise _build_failed("docker buildx build", dockerfile, proc.stdout)
     finally:
         if created:
             docker.run("buildx", "rm", created)
@@ -232,6 +228,11 @@ def _build_buildx(
     if the_plan.push:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
     return result
+
+
+def _build_failed(tool: str, dockerfile: str, output: str) -> UserError:
+    last = [ln for ln in output.strip().splitlines() if ln.strip()][-1:] or ["see the log above"]
+    return UserError(f"{tool} of {dockerfile} failed: {last[0]}")
 
 
 def summary(result: BuildResult) -> str:

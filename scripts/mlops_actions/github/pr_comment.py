@@ -7,10 +7,13 @@ PR must not fail the gate.
 
 from __future__ import annotations
 
-import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from mlops_actions.github import runner
 
 MAX_BODY = 65_000  # GitHub rejects comment bodies over 65,536 characters
 
@@ -22,15 +25,12 @@ class CommentResult:
     url: str | None = None
 
 
-def pull_request_number(event_path: str | None = None, ref: str | None = None) -> int | None:
+def pull_request_number(
+    event: Mapping[str, Any] | None = None, ref: str | None = None
+) -> int | None:
     """The PR this run belongs to: from the event payload, else from refs/pull/N/merge."""
-    event_path = event_path or os.environ.get("GITHUB_EVENT_PATH")
-    if event_path and os.path.isfile(event_path):
-        try:
-            with open(event_path, encoding="utf-8") as handle:
-                event = json.load(handle)
-        except (OSError, ValueError):
-            event = {}
+    event = runner.event_payload() if event is None else event
+    if event:
         pr = event.get("pull_request") or {}
         if isinstance(pr, dict) and isinstance(pr.get("number"), int):
             return int(pr["number"])

@@ -6,13 +6,28 @@ back to plain `error:` / `warning:` lines on stderr.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
+from typing import Any
 
 
 def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def event_payload() -> dict[str, Any]:
+    """The triggering event (GITHUB_EVENT_PATH), or {} outside Actions or when unreadable."""
+    path = os.environ.get("GITHUB_EVENT_PATH")
+    if not path or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def set_output(name: str, value: str) -> None:
