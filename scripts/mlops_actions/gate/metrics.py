@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 
 BOOTSTRAP_SEED = 20240611
 BOOTSTRAP_RESAMPLES = 2000
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18  # rows per chunk: bounds the temporaries of the score metrics
 
 
 @dataclass(frozen=True)

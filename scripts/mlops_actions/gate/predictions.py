@@ -170,6 +170,8 @@ def _batches(source: _Source, names: list[str], score: str | None) -> Iterator[A
             convert_options=pacsv.ConvertOptions(
                 include_columns=names, column_types=types, strings_can_be_null=True
             ),
+            # The system allocator hands freed batch memory straight back for the next batch.
+            memory_pool=pa.system_memory_pool(),
         )
         yield from reader
     except (pa.ArrowInvalid, OSError) as exc:
