@@ -349,3 +349,15 @@ def test_cli_uploads_after_training(pushed, s3, tmp_path):
 def test_bad_s3_uri():
     with pytest.raises(UserError, match="s3-uri: 'models/x' must look like s3://bucket/prefix"):
         Location.parse("models/x")
+
+
+def test_pickle_model_gives_a_skops_warning(pushed, tmp_path):
+    command = "python -c \"open('/app/artifacts/model.pkl', 'wb').write(b'not really a model')\""
+    proc, artifacts = _train(pushed, tmp_path, "--model-path", "model.pkl", command=command)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (
+        "model.pkl is a pickle/joblib file: loading it runs arbitrary code; save with skops"
+        in proc.stderr
+    )
+    card = json.loads((artifacts / "model-card.json").read_text())
+    assert card["model"]["format"] == "pickle"
