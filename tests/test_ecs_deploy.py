@@ -107,6 +107,19 @@ def deploy(aws, *args, scenario=None, env=None):
     return proc, parsed, sim
 
 
+def deploy_new_image(aws, *args, **kwargs):
+    """Deploy the console export with NEW_IMAGE on the fraud-detector container."""
+    return deploy(
+        aws,
+        "--task-definition",
+        str(aws.export),
+        "--containers",
+        f"fraud-detector={NEW_IMAGE}",
+        *args,
+        **kwargs,
+    )
+
+
 def service_task_definition(aws):
     return aws.ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][0][
         "taskDefinition"
@@ -146,8 +159,8 @@ def test_console_export_registers_only_the_named_image_and_reruns_idempotently(a
     }
     assert service_task_definition(aws) == out["task-definition-arn"]
 
-    again, out2, _ = deploy(
-        aws, "--task-definition", str(aws.export), "--containers", f"fraud-detector={NEW_IMAGE}"
+    again, out2, _ = deploy_new_image(
+        aws,
     )
     assert again.returncode == 0, again.stdout + again.stderr
     assert (
@@ -165,12 +178,8 @@ def test_existing_task_definition_arn_is_deployed_without_registering(aws):
 
 
 def test_failed_rollout_is_explained_and_rolled_back(aws):
-    proc, out, sim = deploy(
+    proc, out, sim = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         scenario=Scenario(outcome="fail"),
     )
     assert proc.returncode == 1
@@ -186,12 +195,8 @@ def test_failed_rollout_is_explained_and_rolled_back(aws):
 
 
 def test_failed_rollout_without_rollback_leaves_the_service(aws):
-    proc, out, _ = deploy(
+    proc, out, _ = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         "--rollback",
         "false",
         scenario=Scenario(outcome="fail"),
@@ -201,12 +206,8 @@ def test_failed_rollout_without_rollback_leaves_the_service(aws):
 
 
 def test_circuit_breaker_rollback_is_reported_not_repeated(aws):
-    proc, out, sim = deploy(
+    proc, out, sim = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         scenario=Scenario(outcome="circuit_breaker"),
     )
     assert proc.returncode == 1
@@ -217,12 +218,8 @@ def test_circuit_breaker_rollback_is_reported_not_repeated(aws):
 
 
 def test_timeout_is_followed_by_our_rollback(aws):
-    proc, out, _ = deploy(
+    proc, out, _ = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         "--wait-timeout-seconds",
         "1",
         scenario=Scenario(outcome="stuck"),
@@ -234,12 +231,8 @@ def test_timeout_is_followed_by_our_rollback(aws):
 
 
 def test_throttling_while_polling_is_retried(aws):
-    proc, out, sim = deploy(
+    proc, out, sim = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         scenario=Scenario(throttle=3),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -248,12 +241,8 @@ def test_throttling_while_polling_is_retried(aws):
 
 
 def test_access_denied_is_one_line_with_the_fix(aws):
-    proc, _, _ = deploy(
+    proc, _, _ = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         scenario=Scenario(deny_update=True),
     )
     assert proc.returncode == 2
@@ -353,12 +342,8 @@ def test_github_deployment_record(aws):
             "GITHUB_SHA": "a" * 40,
             "GITHUB_RUN_ID": "42",
         }
-        proc, _, _ = deploy(
+        proc, _, _ = deploy_new_image(
             aws,
-            "--task-definition",
-            str(aws.export),
-            "--containers",
-            f"fraud-detector={NEW_IMAGE}",
             "--github-token",
             "test-token",
             env=env,
@@ -379,12 +364,8 @@ def test_github_deployment_failure_is_a_warning(aws):
             "GITHUB_REPOSITORY": "Acme/Fraud-Detector",
             "GITHUB_SHA": "a" * 40,
         }
-        proc, out, _ = deploy(
+        proc, out, _ = deploy_new_image(
             aws,
-            "--task-definition",
-            str(aws.export),
-            "--containers",
-            f"fraud-detector={NEW_IMAGE}",
             "--github-token",
             "test-token",
             env=env,
@@ -394,12 +375,8 @@ def test_github_deployment_failure_is_a_warning(aws):
 
 
 def test_no_wait_returns_after_the_update(aws):
-    proc, out, sim = deploy(
+    proc, out, sim = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         "--wait",
         "false",
         scenario=Scenario(outcome="stuck"),
@@ -410,12 +387,8 @@ def test_no_wait_returns_after_the_update(aws):
 
 def test_environment_is_set_on_the_deployed_container(aws):
     env_lines = "MODEL_VERSION=7\notel-collector:MODE=agent"
-    proc, out, _ = deploy(
+    proc, out, _ = deploy_new_image(
         aws,
-        "--task-definition",
-        str(aws.export),
-        "--containers",
-        f"fraud-detector={NEW_IMAGE}",
         "--environment",
         env_lines,
     )
@@ -434,7 +407,9 @@ def test_environment_is_set_on_the_deployed_container(aws):
 
 def test_copy_of_export_is_untouched(aws):
     before = copy.deepcopy(json.loads(aws.export.read_text()))
-    deploy(aws, "--task-definition", str(aws.export), "--containers", f"fraud-detector={NEW_IMAGE}")
+    deploy_new_image(
+        aws,
+    )
     assert json.loads(aws.export.read_text()) == before
 
 
