@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
+import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 MANIFEST_TYPES = ", ".join(
     [
@@ -44,3 +49,21 @@ class Registry:
         status, headers, _ = self._request(f"{repository}/manifests/{tag}", "HEAD", MANIFEST_TYPES)
         assert status == 200, status
         return headers["Docker-Content-Digest"]
+
+
+@contextmanager
+def logged_in_docker(registry: dict) -> Iterator[list[str]]:
+    """A `docker --config <temp>` command prefix logged in to the testbed registry."""
+    config = tempfile.mkdtemp()
+    try:
+        docker = ["docker", "--config", config]
+        subprocess.run(
+            [*docker, "login", registry["host"], "-u", registry["username"], "--password-stdin"],
+            input=registry["password"],
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        yield docker
+    finally:
+        shutil.rmtree(config, ignore_errors=True)

@@ -2,9 +2,7 @@
 authenticated local registry (the GHCR stand-in), through act and through the CLI."""
 
 import json
-import shutil
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 
 from act_harness import REPO, export_tree, init_consumer_repo, run_workflow
 from conftest import run_cli, tool
-from registry_client import Registry
+from registry_client import Registry, logged_in_docker
 
 pytestmark = pytest.mark.act
 
@@ -97,42 +95,27 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
     assert "Image pushed" in run.summaries["build"]
 
     # A fresh client can pull exactly that digest.
-    config = tempfile.mkdtemp()
-    try:
-        docker = ["docker", "--config", config]
-        subprocess.run(
-            [*docker, "login", registry["host"], "-u", registry["username"], "--password-stdin"],
-            input=registry["password"],
-            text=True,
-            check=True,
-            capture_output=True,
-        )
+    with logged_in_docker(registry) as docker:
         subprocess.run(["docker", "image", "rm", "-f", outputs["image-ref"]], capture_output=True)
         pulled = subprocess.run(
             [*docker, "pull", outputs["image-ref"]], capture_output=True, text=True
         )
         assert pulled.returncode == 0, pulled.stderr
+        inspect = [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Labels}}",
+            outputs["image-ref"],
+        ]
         labels = json.loads(
-            subprocess.run(
-                [
-                    "docker",
-                    "image",
-                    "inspect",
-                    "--format",
-                    "{{json .Config.Labels}}",
-                    outputs["image-ref"],
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
+            subprocess.run(inspect, capture_output=True, text=True, check=True).stdout
         )
         assert (
             labels["org.opencontainers.image.source"]
             == f"https://github.com/Acme/Fraud-Detector-{RUN}"
         )
-    finally:
-        shutil.rmtree(config, ignore_errors=True)
 
 
 def _cli_build(

@@ -4,9 +4,7 @@ local registry, trains in a container; failures leave no model; versions go to S
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from conftest import run_cli
 from ecs_sim import AWS_ENV, REGION, moto_server, reset
 from mlops_actions.errors import UserError
 from mlops_actions.train.store import Location, upload_version
-from registry_client import Registry
+from registry_client import Registry, logged_in_docker
 
 pytestmark = pytest.mark.act
 
@@ -52,19 +50,8 @@ def pushed(testbed):
         timeout=900,
     )
     assert built.returncode == 0, built.stderr[-2000:]
-    config = tempfile.mkdtemp()
-    try:
-        docker = ["docker", "--config", config]
-        subprocess.run(
-            [*docker, "login", registry["host"], "-u", registry["username"], "--password-stdin"],
-            input=registry["password"],
-            text=True,
-            check=True,
-            capture_output=True,
-        )
+    with logged_in_docker(registry) as docker:
         subprocess.run([*docker, "push", f"{repo}:train-test"], check=True, capture_output=True)
-    finally:
-        shutil.rmtree(config, ignore_errors=True)
     digest = Registry(registry["host"], registry["username"], registry["password"]).digest(
         name, "train-test"
     )

@@ -36,11 +36,11 @@ def image(testbed):
     return TAG
 
 
-def test_image_runs_as_non_root_and_trains(image, tmp_path):
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
+@pytest.fixture(scope="module")
+def trained(image, tmp_path_factory):
+    """The image trains the model into a host directory: the training role of the image."""
+    artifacts = tmp_path_factory.mktemp("artifacts")
     artifacts.chmod(0o777)
-    assert docker("run", "--rm", image, "id", "-u").stdout.strip() == "10001"
     proc = docker(
         "run",
         "--rm",
@@ -54,34 +54,22 @@ def test_image_runs_as_non_root_and_trains(image, tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in artifacts.iterdir()} >= {
+    return artifacts
+
+
+def test_image_runs_as_non_root_and_trains(image, trained):
+    assert docker("run", "--rm", image, "id", "-u").stdout.strip() == "10001"
+    assert {p.name for p in trained.iterdir()} >= {
         "model.skops",
         "holdout-predictions.csv",
         "metrics.json",
         "params.json",
     }
-    assert json.loads((artifacts / "metrics.json").read_text())["precision"] > 0.85
+    assert json.loads((trained / "metrics.json").read_text())["precision"] > 0.85
 
 
-def test_image_serves_predictions_and_becomes_healthy(image, tmp_path):
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
-    artifacts.chmod(0o777)
-    assert (
-        docker(
-            "run",
-            "--rm",
-            "-v",
-            f"{artifacts}:/app/artifacts",
-            image,
-            "python",
-            "src/train.py",
-            "--output-path",
-            "/app/artifacts/model.skops",
-            timeout=600,
-        ).returncode
-        == 0
-    )
+def test_image_serves_predictions_and_becomes_healthy(image, trained):
+    artifacts = trained
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
