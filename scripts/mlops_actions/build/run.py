@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.build import docker as dk
 from mlops_actions.build import tags as tg
@@ -157,13 +158,7 @@ def _build_classic(
     elif request.cache == "gha":
         result.notes.append("cache: gha needs buildx; built without a cache")
     args = dk.classic_build_args(
-        dockerfile=dockerfile,
-        context=request.context,
-        refs=the_plan.refs,
-        labels=the_plan.labels,
-        build_args=request.build_args,
-        target=request.target,
-        cache_from=cache_from,
+        **_build_inputs(request, the_plan, dockerfile), cache_from=cache_from
     )
     proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
     if proc.returncode != 0:
@@ -199,12 +194,7 @@ def _build_buildx(
     metadata = Path(docker.config_dir) / "build-metadata.json"
     try:
         args = dk.buildx_build_args(
-            dockerfile=dockerfile,
-            context=request.context,
-            refs=the_plan.refs,
-            labels=the_plan.labels,
-            build_args=request.build_args,
-            target=request.target,
+            **_build_inputs(request, the_plan, dockerfile),
             cache=request.cache,
             cache_ref=cache_ref,
             platforms=request.platforms,
@@ -228,6 +218,18 @@ def _build_buildx(
     if the_plan.push:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
     return result
+
+
+def _build_inputs(request: BuildRequest, the_plan: Plan, dockerfile: str) -> dict[str, Any]:
+    """What both builders get: the Dockerfile, context, tags, labels, build args and target."""
+    return {
+        "dockerfile": dockerfile,
+        "context": request.context,
+        "refs": the_plan.refs,
+        "labels": the_plan.labels,
+        "build_args": request.build_args,
+        "target": request.target,
+    }
 
 
 def _build_failed(tool: str, dockerfile: str, output: str) -> UserError:

@@ -106,15 +106,16 @@ class Ecs:
         """The family's newest ACTIVE revision, or None when the family does not exist yet."""
         from botocore.exceptions import ClientError
 
-        try:
-            out = self.client.describe_task_definition(taskDefinition=family)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in (
-                "ClientException",
-                "InvalidParameterException",
-            ):
-                return None
-            with aws_errors("DescribeTaskDefinition"):
+        missing = (
+            "ClientException",
+            "InvalidParameterException",
+        )  # ECS's answer for no such family
+        with aws_errors("DescribeTaskDefinition"):
+            try:
+                out = self.client.describe_task_definition(taskDefinition=family)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in missing:
+                    return None
                 raise
         return dict(out["taskDefinition"])
 

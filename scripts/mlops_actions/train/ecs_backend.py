@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -201,7 +200,3 @@ def describe(run: EcsRun) -> dict[str, Any]:
         "stopped_reason": run.stopped_reason,
         **run.details,
     }
-
-
-def settings_json(settings: EcsSettings) -> str:
-    return json.dumps(settings.__dict__, default=list)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,13 +118,3 @@ def upload_version(
             f"{error.get('Message')}"
         ) from None
     return {"uri": f"s3://{location.bucket}/{base}/", "status": "uploaded", "keys": keys}
-
-
-def read_champion(location: Location, model_name: str, client: Any) -> dict[str, Any] | None:
-    head = _head(client, location.bucket, location.key(model_name, "champion.json"))
-    if head is None:
-        return None
-    body = client.get_object(Bucket=location.bucket, Key=location.key(model_name, "champion.json"))[
-        "Body"
-    ].read()
-    return dict(json.loads(body))
