@@ -47,3 +47,40 @@ def coverage() -> dict[str, float]:
 def test_95_percent_interval_covers_truth_about_95_percent(coverage, metric):
     # With 300 reps, the 95% binomial band around 0.95 is about 0.925-0.975; allow a margin.
     assert 0.91 <= coverage[metric] <= 0.985, f"{metric} coverage {coverage[metric]:.3f}"
+
+
+# Few positives and a high AUC: where DeLong's Wald interval undercovered (0.67 at 10
+# positives), letting a weak model pass a lower-bound gate. Binormal scores, so the true AUC is
+# known exactly: AUC = Phi(d / sqrt(2)).
+AUC_TRUE = 0.97
+AUC_CASES = [(0.05, 500), (0.02, 500), (0.02, 5000)]
+AUC_REPS = 400
+
+
+@pytest.fixture(scope="module")
+def auc_coverage() -> dict[tuple[float, int], dict[str, float]]:
+    from statistics import NormalDist
+
+    d = 2**0.5 * NormalDist().inv_cdf(AUC_TRUE)
+    rng = np.random.default_rng(2026)
+    out = {}
+    for prevalence, n in AUC_CASES:
+        hits = optimistic = done = 0
+        while done < AUC_REPS:
+            y = rng.random(n) < prevalence
+            if y.all() or not y.any():
+                continue
+            e = evaluate(y, score=rng.normal(d * y, 1.0)).metrics["roc_auc"]
+            done += 1
+            hits += e.low <= AUC_TRUE <= e.high
+            optimistic += e.low > AUC_TRUE
+        out[(prevalence, n)] = {"coverage": hits / done, "optimistic": optimistic / done}
+    return out
+
+
+@pytest.mark.parametrize("prevalence,n", AUC_CASES)
+def test_auc_interval_covers_with_few_positives(auc_coverage, prevalence, n):
+    got = auc_coverage[(prevalence, n)]
+    assert got["coverage"] >= 0.93, f"AUC coverage {got} at prevalence {prevalence}, n={n}"
+    # A miss that lets a weak model pass is one where the whole interval sits above the truth.
+    assert got["optimistic"] <= 0.035, got

@@ -127,3 +127,43 @@ def test_no_checks_reports_only():
     decision = decide({"recall": est(0.9)}, cfg())
     assert decision.passed and decision.checks == ()
     assert any("reports metrics only" in n for n in decision.notes)
+
+
+def test_bound_gate_fails_closed_without_an_interval():
+    config = cfg(confidence={"gate_on": "lower_bound"}, metrics={"recall": {"min": 0.5}})
+    decision = decide({"recall": est(0.9)}, config)  # e.g. a metrics file with no intervals
+    (check,) = decision.checks
+    assert check.status == "fail" and "no confidence interval" in check.message
+    # The point gate still judges the point value.
+    point = cfg(metrics={"recall": {"min": 0.5}})
+    assert decide({"recall": est(0.9)}, point).passed
+
+
+def test_lower_bound_gate_does_not_pass_a_perfect_tiny_sample():
+    import numpy as np
+
+    from mlops_actions.gate.metrics import evaluate
+
+    y = np.array([1] * 5 + [0] * 5, dtype=bool)
+    metrics = evaluate(y, score=np.array([0.9] * 5 + [0.1] * 5)).metrics
+    rules = {m: {"min": 0.95} for m in ("roc_auc", "average_precision", "f1")}
+    rules["log_loss"] = {"max": 0.5}
+    config = cfg(confidence={"gate_on": "lower_bound"}, metrics=rules)
+    decision = decide(metrics, config)
+    assert [c.status for c in decision.checks] == ["fail"] * 4, decision.checks
+
+
+def test_fairness_fails_on_a_group_where_the_metric_is_undefined():
+    config = cfg(fairness={"group_columns": ["region"], "metrics": {"precision": {"max_difference": 0.1}}})
+    undefined = Estimate.undefined("no positive predictions")
+    groups = {
+        "region": {
+            "A": GroupResult(300, 80, {"precision": est(0.8)}),
+            "B": GroupResult(300, 70, {"precision": est(0.82)}),
+            "C": GroupResult(300, 84, {"precision": undefined}),
+            "tiny": GroupResult(5, 1, {"precision": undefined}),  # below min_group_size: ignored
+        }
+    }
+    (check,) = decide({}, config, groups=groups).checks
+    assert check.status == "fail"
+    assert "group C (no positive predictions)" in check.message and "tiny" not in check.message

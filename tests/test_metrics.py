@@ -90,3 +90,54 @@ def test_f1_bootstrap_is_reproducible():
 
     c = Confusion(tp=40, fp=10, fn=8, tn=942)
     assert f1_estimate(c, 0.95) == f1_estimate(c, 0.95)
+
+
+def test_average_precision_next_to_one_does_not_overflow():
+    # 6 positives .90-.95, 40 negatives .10-.295: rounding puts AP at 0.9999999999999999.
+    pos = np.linspace(0.90, 0.95, 6)
+    neg = np.linspace(0.10, 0.295, 40)
+    y = np.concatenate([np.ones(6, bool), np.zeros(40, bool)])
+    e = evaluate(y, score=np.concatenate([pos, neg])).metrics["average_precision"]
+    assert e.value == pytest.approx(1.0)
+    assert 0.5 < e.low < 0.95 and e.high == 1.0
+
+
+def test_all_positive_labels_give_honest_intervals():
+    y = np.ones(8, bool)
+    e = evaluate(y, score=np.linspace(0.6, 0.9, 8)).metrics
+    assert e["roc_auc"].value is None
+    assert e["average_precision"].value == 1.0 and e["average_precision"].low < 0.9
+
+
+def test_perfect_separation_on_ten_rows_is_not_a_certainty():
+    y = np.array([1] * 5 + [0] * 5, dtype=bool)
+    score = np.array([0.9] * 5 + [0.1] * 5)
+    m = evaluate(y, score=score).metrics
+    for name in ("roc_auc", "average_precision", "f1", "precision", "recall"):
+        assert m[name].value == 1.0, name
+        assert m[name].low < 0.95, (name, m[name])  # a lower-bound gate at 0.95 must not pass
+
+
+def test_normal_intervals_need_enough_rows():
+    m = evaluate(np.array([True]), score=np.array([0.9])).metrics
+    for name in ("log_loss", "brier"):
+        assert m[name].value is not None and m[name].low is None and "rows" in m[name].reason
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_interval_is_total_on_small_samples(seed):
+    """Any input gives, per metric, either 'undefined' or finite low <= value <= high."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 12))
+    y = rng.random(n) < rng.choice([0.0, 0.3, 1.0])
+    score = rng.choice([0.0, 0.5, 1.0, 0.99999999, 1e-12], n) if seed % 2 else rng.random(n)
+    for name, e in evaluate(y, score=score).metrics.items():
+        if e.value is None:
+            assert e.reason, name
+            continue
+        assert np.isfinite(e.value), name
+        if e.low is not None:
+            assert np.isfinite(e.low) and np.isfinite(e.high), name
+            assert e.low <= e.value <= e.high, (name, e)
+            if name not in ("log_loss", "brier") and 0 < n:
+                assert e.high > e.low, (name, e)  # never a zero-width claim

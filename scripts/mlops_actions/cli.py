@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
 
 from mlops_actions import __version__
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+MAX_WAIT_SECONDS = 5 * 24 * 3600  # the longest a self-hosted job may run
+DOCKER_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?[bkmgBKMG]?")
+REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +49,7 @@ def _flag(value: str | None, option: str, default: bool) -> bool:
         return True
     if lowered in ("false", "no", "0", "off"):
         return False
-    raise UserError(f"{option}: expected true or false, got {value!r}")
+    raise UserError(f"{option}: expected true or false, got {shown(value)}")
 
 
 def _gate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -77,11 +82,16 @@ def _gate(args: argparse.Namespace) -> int:
 
     fail_on = (args.fail_on or "failure").strip().lower()
     if fail_on not in ("failure", "never"):
-        raise UserError(f"fail-on: expected 'failure' or 'never', got {args.fail_on!r}")
+        raise UserError(f"fail-on: expected 'failure' or 'never', got {shown(args.fail_on)}")
     comment = _flag(args.comment_on_pr, "comment-on-pr", True)
     groups = tuple(
         g.strip() for g in (args.group_columns or "").replace("\n", ",").split(",") if g.strip()
     )
+    if not REPORT_NAME.fullmatch(args.name or ""):
+        raise UserError(
+            f"name: {shown(args.name)} must be 1-100 letters, digits, '.', '_' or '-' (it names "
+            "a folder and keys the PR comment), e.g. model-gate"
+        )
     output_dir = args.output_dir
     if not output_dir:
         temp = os.environ.get("RUNNER_TEMP")
@@ -107,8 +117,9 @@ def _gate(args: argparse.Namespace) -> int:
     decision = outcome.result.decision
 
     if not args.quiet:
-        # The hidden marker is for the PR comment; a terminal needs only the report.
-        print(outcome.report.removeprefix(marker(args.name) + "\n"))
+        # The hidden marker is for the PR comment; a terminal needs only the report. Group
+        # names and columns in it come from the predictions file: untrusted.
+        runner.print_untrusted(outcome.report.removeprefix(marker(args.name) + "\n"))
     print(
         f"gate {'passed' if decision.passed else 'FAILED'} in {elapsed:.2f}s; "
         f"verdict: {outcome.verdict_path}",
@@ -155,17 +166,25 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _number(
-    value: str | None, option: str, *, minimum: float = 0, integer: bool = False
+    value: str | None,
+    option: str,
+    *,
+    minimum: float = 0,
+    maximum: float = 1e9,
+    integer: bool = False,
 ) -> float | None:
+    """A numeric input within [minimum, maximum]; nan, inf and junk are one-line errors."""
     if value in (None, ""):
         return None
     try:
-        number = int(str(value)) if integer else float(str(value))
+        number = int(str(value).strip()) if integer else float(str(value).strip())
     except ValueError:
-        number = minimum - 1
-    if number < minimum:
+        number = math.nan
+    if not (math.isfinite(number) and minimum <= number <= maximum):
         kind = "a whole number" if integer else "a number"
-        raise UserError(f"{option}: expected {kind} >= {minimum:g}, got {value!r}")
+        raise UserError(
+            f"{option}: expected {kind} from {minimum:g} to {maximum:g}, got {shown(value)}"
+        )
     return number
 
 
@@ -229,8 +248,8 @@ def _deploy(args: argparse.Namespace) -> int:
     ):
         if arn:
             taskdef.check_role_arn(arn, name)
-    desired = _number(args.desired_count, "desired-count", integer=True)
-    max_failed = _number(args.max_failed_tasks, "max-failed-tasks", integer=True)
+    desired = _number(args.desired_count, "desired-count", integer=True, maximum=100_000)
+    max_failed = _number(args.max_failed_tasks, "max-failed-tasks", integer=True, maximum=100_000)
     request = DeployRequest(
         cluster=args.cluster,
         service=args.service,
@@ -238,10 +257,12 @@ def _deploy(args: argparse.Namespace) -> int:
         task_definition_arn=args.task_definition_arn or None,
         changes=changes,
         wait=_flag(args.wait, "wait", True),
-        timeout_seconds=_number(args.wait_timeout_seconds, "wait-timeout-seconds", minimum=1)
+        timeout_seconds=_number(
+            args.wait_timeout_seconds, "wait-timeout-seconds", minimum=1, maximum=MAX_WAIT_SECONDS
+        )
         or 900,
         poll_interval_seconds=_number(
-            args.poll_interval_seconds, "poll-interval-seconds", minimum=0.01
+            args.poll_interval_seconds, "poll-interval-seconds", minimum=0.01, maximum=3600
         )
         or 15,
         rollback=_flag(args.rollback, "rollback", True),
@@ -267,11 +288,11 @@ def _deploy(args: argparse.Namespace) -> int:
         record.start(f"ECS {args.cluster}/{args.service}")
 
     def log(line: str) -> None:
-        print(line, flush=True)
+        print(runner.defuse(line), flush=True)  # may quote AWS's reasons and events
 
     result = deploy(request, ecs, log=log)
     text = deploy_report.render(request, result)
-    print(text)
+    runner.print_untrusted(text)
     runner.set_output("task-definition-arn", result.task_definition_arn)
     runner.set_output("previous-task-definition-arn", result.previous_task_definition_arn or "")
     runner.set_output("deployment-id", result.deployment_id or "")
@@ -401,10 +422,15 @@ def _train(args: argparse.Namespace) -> int:
         params = lineage.parse_params(Path(source).read_text(encoding="utf-8"), source)
     else:
         params = lineage.parse_params(params_text)
-    timeout = _number(args.timeout_minutes, "timeout-minutes", minimum=0.01) or 60
+    timeout = (
+        _number(
+            args.timeout_minutes, "timeout-minutes", minimum=0.01, maximum=MAX_WAIT_SECONDS / 60
+        )
+        or 60
+    )
     backend = (args.backend or "docker").strip().lower()
     if backend not in ("docker", "ecs"):
-        raise UserError(f"backend: expected docker or ecs, got {args.backend!r}")
+        raise UserError(f"backend: expected docker or ecs, got {shown(args.backend)}")
     ecs = None
     if backend == "ecs":
         from mlops_actions.train.ecs_backend import EcsSettings
@@ -442,6 +468,20 @@ def _train(args: argparse.Namespace) -> int:
             assign_public_ip=_flag(args.ecs_assign_public_ip, "ecs-assign-public-ip", False),
             region=region,
         )
+    cpus = _number(args.cpus, "cpus", minimum=0.01, maximum=4096)
+    if args.memory and not DOCKER_MEMORY.fullmatch(args.memory.strip()):
+        raise UserError(f"memory: {shown(args.memory)} is not a size; use e.g. 512m or 4g")
+    upload = None
+    if args.s3_uri:  # checked now: an upload target found wrong after training is too late
+        repository = os.environ.get("GITHUB_REPOSITORY", "")
+        sha = os.environ.get("GITHUB_SHA", "")
+        number = os.environ.get("GITHUB_RUN_NUMBER")
+        default_version = f"{number}-{sha[:7]}" if number and sha else time.strftime("%Y%m%d%H%M%S")
+        upload = (
+            store.Location.parse(args.s3_uri),
+            store.check_name(args.model_name or repository.split("/")[-1] or "model", "model-name"),
+            store.check_name(args.version or default_version, "version"),
+        )
     request = train_run.TrainRequest(
         image=(args.image or "").strip(),
         command=args.command or "",
@@ -453,8 +493,8 @@ def _train(args: argparse.Namespace) -> int:
         username=args.username or "",
         password=args.password or "",
         network=args.network or None,
-        cpus=args.cpus or None,
-        memory=args.memory or None,
+        cpus=f"{cpus:g}" if cpus else None,
+        memory=(args.memory or "").strip() or None,
         gpus=args.gpus or None,
         user=args.user or None,
         timeout_minutes=timeout,
@@ -466,30 +506,23 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = train_run.train(request, dict(os.environ), event, github=runner.in_actions())
     except train_run.TrainingFailed as failed:
+        report = train_run.failure_summary(failed.message, failed.tail)
+        runner.append_summary(report)
+        runner.print_untrusted(report)  # the tail is the container's text
         runner.annotate("error", failed.message, title="containerized-train")
-        runner.append_summary(train_run.failure_summary(failed.message, failed.tail))
-        print(train_run.failure_summary(failed.message, failed.tail), file=sys.stderr)
         return EXIT_FAIL
     for warning in result.warnings:
         runner.annotate("warning", warning, title="containerized-train")
     uploaded = None
-    if args.s3_uri:
-        repository = os.environ.get("GITHUB_REPOSITORY", "")
-        sha = os.environ.get("GITHUB_SHA", "")
-        number = os.environ.get("GITHUB_RUN_NUMBER")
-        default_version = f"{number}-{sha[:7]}" if number and sha else time.strftime("%Y%m%d%H%M%S")
+    if upload is not None:
+        location, model_name, version = upload
         files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
         uploaded = store.upload_version(
-            store.Location.parse(args.s3_uri),
-            args.model_name or repository.split("/")[-1] or "model",
-            args.version or default_version,
-            files,
-            result.card_path,
-            region=args.aws_region or None,
+            location, model_name, version, files, result.card_path, region=args.aws_region or None
         )
         print(f"S3: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
     text = train_run.summary(result)
-    print(text)
+    runner.print_untrusted(text)  # metric names come from the container's metrics.json
     runner.append_summary(text)
     runner.set_output("model-path", str(result.model_path))
     runner.set_output("model-sha256", result.model_sha256)

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
+from mlops_actions.github import runner
 
 DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
@@ -39,14 +40,21 @@ class Docker:
         full_env = {**os.environ, **(env or {})}
         if stream:  # show build output live in the job log, keep it for error messages
             proc = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                env=full_env,
             )
             assert proc.stdout is not None
             lines = []
-            for line in proc.stdout:
-                print(line, end="", flush=True)
-                lines.append(line)
-            proc.wait()
+            # Build output comes from the Dockerfile (a fork's, on pull requests): untrusted.
+            with runner.untrusted_output():
+                for line in proc.stdout:
+                    print(runner.defuse(line), end="", flush=True)
+                    lines.append(line)
+                proc.wait()
             return subprocess.CompletedProcess(command, proc.returncode, "".join(lines), "")
         return subprocess.run(command, input=stdin, capture_output=True, text=True, env=full_env)
 
@@ -67,13 +75,14 @@ def registry_error(registry: str, username: str, output: str) -> UserError | Non
     text = output.lower()
     if "403" in text or ("denied" in text and "unauthorized" not in text):
         return UserError(
-            f"{registry} denied {username!r} (403): the job needs "
+            f"{registry} denied {shown(username)} (403): the job needs "
             "`permissions: packages: write`, and an existing package must grant this "
             "repository access (package settings, Manage Actions access)"
         )
     if "401" in text or "unauthorized" in text or "incorrect username or password" in text:
         return UserError(
-            f"{registry} rejected the credentials of {username!r} (401): check username/password "
+            f"{registry} rejected the credentials of {shown(username)} (401): check "
+            f"username/password "
             "(for GHCR: github.actor and github.token)"
         )
     return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from mlops_actions.build import docker as dk
 from mlops_actions.build import tags as tg
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 
 CACHE_MODES = ("registry", "gha", "none")
 
@@ -68,7 +68,7 @@ def decide_push(setting: str, ctx: tg.GitContext) -> tuple[bool, str]:
     if value in ("true", "false"):
         return value == "true", f"push: {value}"
     if value != "auto":
-        raise UserError(f"push: expected auto, true or false, got {setting!r}")
+        raise UserError(f"push: expected auto, true or false, got {shown(setting)}")
     if ctx.is_fork_pull_request:
         return False, "a pull request from a fork: its token cannot push (push: auto)"
     return True, "push: auto"
@@ -96,7 +96,9 @@ def commit_time(ctx: tg.GitContext, context_dir: str) -> str:
 
 def plan(request: BuildRequest, ctx: tg.GitContext) -> Plan:
     if request.cache not in CACHE_MODES:
-        raise UserError(f"cache: expected one of {', '.join(CACHE_MODES)}, got {request.cache!r}")
+        raise UserError(
+            f"cache: expected one of {', '.join(CACHE_MODES)}, got {shown(request.cache)}"
+        )
     image = tg.image_name(request.registry, request.image, ctx.repository)
     tags = tg.compute_tags(ctx, list(request.extra_tags))
     labels = tg.compute_labels(ctx, request.extra_labels, created=commit_time(ctx, request.context))
@@ -106,10 +108,10 @@ def plan(request: BuildRequest, ctx: tg.GitContext) -> Plan:
 
 def _check_paths(request: BuildRequest) -> str:
     if not Path(request.context).is_dir():
-        raise UserError(f"context: {request.context!r} is not a directory")
+        raise UserError(f"context: {shown(request.context)} is not a directory")
     dockerfile = request.dockerfile or str(Path(request.context) / "Dockerfile")
     if not Path(dockerfile).is_file():
-        raise UserError(f"dockerfile: {dockerfile!r} not found; set the dockerfile input")
+        raise UserError(f"dockerfile: {shown(dockerfile)} not found; set the dockerfile input")
     return dockerfile
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 
 SEMVER = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
@@ -72,7 +72,7 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any]) -> GitContext
         )
     sha = env.get("GITHUB_SHA", "")
     if not re.fullmatch(r"[0-9a-f]{40}", sha):
-        raise UserError(f"GITHUB_SHA {sha!r} is not a full commit SHA")
+        raise UserError(f"GITHUB_SHA {shown(sha)} is not a full commit SHA")
 
     def section(value: Any) -> Mapping[str, Any]:
         return value if isinstance(value, Mapping) else {}
@@ -112,7 +112,7 @@ def image_name(registry: str, image: str, repository: str) -> str:
     bad = [c for c in path.split("/") if not _NAME_COMPONENT.match(c)]
     if not path or bad:
         raise UserError(
-            f"image: {full!r} is not a valid image name; use lowercase letters, digits and "
+            f"image: {shown(full)} is not a valid image name; use lowercase letters, digits and "
             "'.', '_', '-' separated path parts, e.g. ghcr.io/acme/fraud-detector"
         )
     return f"{host}/{path}"
@@ -126,7 +126,8 @@ def sanitize_tag(text: str) -> str:
 def check_tag(tag: str, field: str = "tags") -> str:
     if not _TAG_OK.match(tag):
         raise UserError(
-            f"{field}: {tag!r} is not a valid image tag (letters, digits, '_', '.', '-'; max 128)"
+            f"{field}: {shown(tag)} is not a valid image tag (letters, digits, '_', "
+            f"'.', '-'; max 128)"
         )
     return tag
 
@@ -196,6 +197,6 @@ def parse_labels(text: str, field: str = "labels") -> dict[str, str]:
     for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
         key, sep, value = line.strip().partition("=")
         if not sep or not key.strip():
-            raise UserError(f"{field}: line {number} {line.strip()!r}: expected 'key=value'")
+            raise UserError(f"{field}: line {number} {shown(line.strip())}: expected 'key=value'")
         out[key.strip()] = value.strip()
     return out

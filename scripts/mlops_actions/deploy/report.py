@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlops_actions.deploy.run import DeployRequest, DeployResult
+from mlops_actions.github.runner import code_fence
 
 
 def _revision(arn: str | None) -> str:
@@ -38,7 +39,9 @@ def render(request: DeployRequest, result: DeployResult) -> str:
         )
     lines = [f"## {title}", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
     if result.events:
-        lines += ["### Service events since the deploy began", "", "```", *result.events, "```", ""]
+        events = "\n".join(result.events)
+        fence = code_fence(events)
+        lines += ["### Service events since the deploy began", "", fence, events, fence, ""]
     if result.stopped_tasks:
         lines += ["### Stopped tasks", "", *(f"- {t}" for t in result.stopped_tasks), ""]
     if result.links and not ok:

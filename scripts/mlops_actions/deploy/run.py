@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from mlops_actions.deploy import rollout, taskdef
 from mlops_actions.deploy.ecs import Ecs, registrable_keys
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 
 TIMED_OUT = "TIMED_OUT"
 NOT_WAITED = "NOT_WAITED"
@@ -88,11 +88,13 @@ def _check_reference(value: str) -> str:
     if value.startswith("arn:"):
         if not taskdef.TASK_DEFINITION_ARN.match(value):
             raise UserError(
-                f"task-definition-arn: {value!r} is not a task definition ARN; expected "
+                f"task-definition-arn: {shown(value)} is not a task definition ARN; expected "
                 "arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>"
             )
     elif not taskdef.FAMILY.match(value):
-        raise UserError(f"task-definition-arn: {value!r} is neither an ARN nor a family[:revision]")
+        raise UserError(
+            f"task-definition-arn: {shown(value)} is neither an ARN nor a family[:revision]"
+        )
     return value
 
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 TASK_DEFINITION_ARN = re.compile(
@@ -75,7 +75,7 @@ def registrable(taskdef: Mapping[str, Any], allowed_keys: Collection[str]) -> di
 def check_role_arn(value: str, field_name: str) -> str:
     if not ROLE_ARN.match(value):
         raise UserError(
-            f"{field_name}: {value!r} is not an IAM role ARN; expected "
+            f"{field_name}: {shown(value)} is not an IAM role ARN; expected "
             "arn:aws:iam::<12-digit account>:role/<name>"
         )
     return value
@@ -88,7 +88,7 @@ def parse_images(text: str, field_name: str = "containers") -> dict[str, str]:
         name, sep, image = item.partition("=")
         if not sep or not name.strip() or not image.strip() or " " in image.strip():
             raise UserError(
-                f"{field_name}: item {number} {item!r}: expected 'container-name=image', "
+                f"{field_name}: item {number} {shown(item)}: expected 'container-name=image', "
                 "e.g. 'web=ghcr.io/acme/app@sha256:...'"
             )
         images[name.strip()] = image.strip()
@@ -107,7 +107,7 @@ def parse_environment(text: str, field_name: str = "environment") -> dict[str, d
             container = "*"
         if not sep or not _ENV_NAME.match(name):
             raise UserError(
-                f"{field_name}: line {number} {line.strip()!r}: expected 'KEY=VALUE' or "
+                f"{field_name}: line {number} {shown(line.strip())}: expected 'KEY=VALUE' or "
                 "'container:KEY=VALUE' with KEY a valid variable name"
             )
         out.setdefault(container, {})[name] = value

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.metrics import METRICS
 
 GATE_ON = ("point", "lower_bound", "upper_bound")
@@ -95,13 +95,15 @@ def _mapping(source: str, path: str, value: Any) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise _fail(source, path, f"expected a mapping, got {type(value).__name__} {value!r}")
+        raise _fail(source, path, f"expected a mapping, got {type(value).__name__} {shown(value)}")
     return value
 
 
 def _number(source: str, path: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(source, path, f"expected a number between {low:g} and {high:g}, got {value!r}")
+        raise _fail(
+            source, path, f"expected a number between {low:g} and {high:g}, got {shown(value)}"
+        )
     if not low <= float(value) <= high:
         raise _fail(source, path, f"expected a number between {low:g} and {high:g}, got {value}")
     return float(value)
@@ -113,7 +115,7 @@ def _metric_name(source: str, path: str, name: Any) -> str:
         raise _fail(
             source,
             path,
-            f"unknown metric {name!r}{_suggest(str(name), known)}; known: {', '.join(known)}",
+            f"unknown metric {shown(name)}{_suggest(str(name), known)}; known: {', '.join(known)}",
         )
     return str(name)
 
@@ -122,7 +124,7 @@ def _column_name(source: str, path: str, value: Any, optional: bool) -> str | No
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(source, path, f"expected a column name, got {value!r}")
+        raise _fail(source, path, f"expected a column name, got {shown(value)}")
     return value
 
 
@@ -161,7 +163,9 @@ def parse_config(data: Any, source: str) -> GateConfig:
 
     positive = doc.get("positive_label", 1)
     if not isinstance(positive, str | int | float | bool) or positive == "":
-        raise _fail(source, "positive_label", f"expected a scalar label value, got {positive!r}")
+        raise _fail(
+            source, "positive_label", f"expected a scalar label value, got {shown(positive)}"
+        )
 
     threshold = _number(source, "decision_threshold", doc.get("decision_threshold", 0.5), 0, 1)
 
@@ -175,7 +179,7 @@ def parse_config(data: Any, source: str) -> GateConfig:
     if isinstance(groups_raw, str):
         groups_raw = [groups_raw]
     if not isinstance(groups_raw, list):
-        raise _fail(source, "fairness.group_columns", f"expected a list, got {groups_raw!r}")
+        raise _fail(source, "fairness.group_columns", f"expected a list, got {shown(groups_raw)}")
     groups = tuple(
         str(_column_name(source, f"fairness.group_columns[{i}]", g, False))
         for i, g in enumerate(groups_raw)
@@ -183,7 +187,9 @@ def parse_config(data: Any, source: str) -> GateConfig:
     min_size = fair.get("min_group_size", 30)
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
         raise _fail(
-            source, "fairness.min_group_size", f"expected a whole number >= 1, got {min_size!r}"
+            source,
+            "fairness.min_group_size",
+            f"expected a whole number >= 1, got {shown(min_size)}",
         )
     fair_rules = _rules(
         source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics"))
@@ -203,7 +209,7 @@ def parse_config(data: Any, source: str) -> GateConfig:
             source,
             "confidence.gate_on",
             f"expected one of {', '.join(GATE_ON)}"
-            f"{_suggest(str(gate_on), GATE_ON)}, got {gate_on!r}",
+            f"{_suggest(str(gate_on), GATE_ON)}, got {shown(gate_on)}",
         )
 
     return GateConfig(
@@ -231,7 +237,7 @@ def parse_inline_thresholds(text: str, source: str = "thresholds") -> list[Rule]
         match = _INLINE.match(item)
         if not match:
             raise UserError(
-                f"{source}: item {number} {item.strip()!r}: expected 'metric>=value' or "
+                f"{source}: item {number} {shown(item.strip())}: expected 'metric>=value' or "
                 "'metric<=value', e.g. 'precision>=0.85'"
             )
         name, op, raw = match.groups()
@@ -239,7 +245,7 @@ def parse_inline_thresholds(text: str, source: str = "thresholds") -> list[Rule]
         try:
             value = float(raw)
         except ValueError:
-            raise UserError(f"{source}: item {number}: {raw!r} is not a number") from None
+            raise UserError(f"{source}: item {number}: {shown(raw)} is not a number") from None
         high = 1e9 if metric == "log_loss" else 1.0
         bound = _number(source, f"item {number}", value, 0.0, high)
         rules.append(Rule("value", metric, "min" if op == ">=" else "max", bound))
@@ -277,7 +283,8 @@ def with_overrides(
             value = -1.0
         if not 0.0 <= value <= 1.0:
             raise UserError(
-                f"decision-threshold: expected a number between 0 and 1, got {decision_threshold!r}"
+                f"decision-threshold: expected a number between 0 and 1, got "
+                f"{shown(decision_threshold)}"
             )
         out = replace(out, decision_threshold=value)
     if inline_rules:

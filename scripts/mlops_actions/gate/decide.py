@@ -11,7 +11,11 @@ Rules of judgement:
   means the bar is met with confidence; `upper_bound` judges the favourable end, so only a
   confident miss fails. Fairness spreads are judged on group point estimates.
 - "Drop" means worsening: a fall for metrics where higher is better, a rise for losses.
-- A check whose metric cannot be computed fails closed, with the reason.
+- A check whose metric cannot be computed fails closed, with the reason. So does a bound check
+  (`gate_on: lower_bound|upper_bound`) on a metric without an interval: too few rows, or a
+  metrics file that gives none.
+- A fairness check fails when a group large enough to count (>= min_group_size rows) has the
+  metric undefined (e.g. precision of a group never predicted positive), naming the group.
 - Without a baseline, baseline checks are skipped and the verdict says so.
 """
 
@@ -74,12 +78,26 @@ def _fmt(x: float) -> str:
 
 
 def judged_value(metric: str, estimate: Estimate, gate_on: str) -> float | None:
-    """The number a check compares: the point, or one end of the interval."""
-    if estimate.value is None or gate_on == "point" or estimate.low is None:
+    """The number a check compares: the point, or one end of the interval (None: no interval)."""
+    if estimate.value is None or gate_on == "point":
         return estimate.value
+    if estimate.low is None or estimate.high is None:
+        return None
     higher_better = METRICS[metric].higher_is_better
     want_low = (gate_on == "lower_bound") == higher_better
     return estimate.low if want_low else estimate.high
+
+
+def _unjudgeable(rule: Rule, estimate: Estimate, gate_on: str) -> Check:
+    ci = _ci(estimate)
+    reason = estimate.reason or "not available"
+    if estimate.value is None:
+        return _result(rule, "fail", f"{rule.metric} cannot be computed: {reason}", ci=ci)
+    what = gate_on.replace("_", " ")
+    if not estimate.reason:
+        reason = "the metrics given have no interval for it"
+    message = f"{rule.metric} has no confidence interval ({reason}), so its {what} cannot be judged"
+    return _result(rule, "fail", message, ci=ci)
 
 
 def _ci(estimate: Estimate) -> tuple[float, float] | None:
@@ -92,8 +110,7 @@ def _value_check(rule: Rule, estimate: Estimate, gate_on: str) -> Check:
     observed = judged_value(rule.metric, estimate, gate_on)
     ci = _ci(estimate)
     if observed is None:
-        reason = estimate.reason or "not available"
-        return _result(rule, "fail", f"{rule.metric} cannot be computed: {reason}", ci=ci)
+        return _unjudgeable(rule, estimate, gate_on)
     what = rule.metric if gate_on == "point" else f"{rule.metric} ({gate_on.replace('_', ' ')})"
     if rule.op == "min":
         ok = observed >= rule.bound
@@ -113,8 +130,7 @@ def _baseline_check(
         return _result(rule, "skipped", "no baseline given", ci=ci)
     observed = judged_value(rule.metric, estimate, gate_on)
     if observed is None:
-        reason = estimate.reason or "not available"
-        return _result(rule, "fail", f"{rule.metric} cannot be computed: {reason}", ci=ci)
+        return _unjudgeable(rule, estimate, gate_on)
     champion = baseline.get(rule.metric)
     if champion is None:
         message = f"the baseline has no {rule.metric}, so the change cannot be judged"
@@ -148,10 +164,22 @@ def _fairness_check(
 ) -> Check:
     column_detail = {"group_column": column}
     values: dict[str, float] = {}
+    undefined: list[str] = []
     for name, g in groups.items():
-        value = g.metrics[rule.metric].value
-        if g.rows >= min_size and value is not None:
-            values[name] = value
+        if g.rows < min_size:
+            continue
+        estimate = g.metrics[rule.metric]
+        if estimate.value is None:
+            undefined.append(f"{name} ({estimate.reason or 'undefined'})")
+        else:
+            values[name] = estimate.value
+    if undefined:
+        # A group that counts but has no value is not "no difference": it cannot be judged.
+        message = (
+            f"{rule.metric} by {column}: undefined for group {', '.join(sorted(undefined))} "
+            f"with >= {min_size} rows, so the spread cannot be judged"
+        )
+        return _result(rule, "fail", message, **column_detail)
     if len(values) < 2:
         message = (
             f"{rule.metric} by {column}: fewer than 2 groups with >= {min_size} rows and a "

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlops_actions.errors import UserError
+from mlops_actions import safe_yaml
+from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.config import GateConfig, parse_config
 from mlops_actions.gate.metrics import METRICS, Estimate
 
@@ -41,18 +40,7 @@ def _require_file(path: str, what: str) -> Path:
 
 def load_config(path: str) -> GateConfig:
     text = _require_file(path, "config").read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or "invalid YAML"
-        raise UserError(
-            f"{path}: line {line}: malformed YAML: {problem}", file=path, line=line
-        ) from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: malformed YAML: {exc}", file=path) from None
-    return parse_config(data, path)
+    return parse_config(safe_yaml.load(text, path), path)
 
 
 def _load_json(path: str, what: str) -> Any:
@@ -73,7 +61,9 @@ def _as_estimate(path: str, key: str, raw: Any, intervals: Mapping[str, Any]) ->
     if raw is None:
         return Estimate.undefined("not computed in the metrics file")
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise UserError(f"{path}: field '{key}': expected a finite number, got {raw!r}", file=path)
+        raise UserError(
+            f"{path}: field '{key}': expected a finite number, got {shown(raw)}", file=path
+        )
     value = float(raw)
     high = math.inf if key == "log_loss" else 1.0
     if not 0.0 <= value <= high:

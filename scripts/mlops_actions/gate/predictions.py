@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.config import Columns, GateConfig
 from mlops_actions.gate.metrics import BoolArray, FloatArray
 
@@ -68,6 +68,11 @@ def _format(path: str) -> str:
         return "csv"
     if lowered.endswith(_PARQUET_SUFFIXES):
         return "parquet"
+    if lowered.endswith(".json"):
+        raise UserError(
+            f"{path}: a JSON file is not a predictions file; for pre-computed metrics pass it as "
+            "metrics (--metrics) instead of predictions"
+        )
     raise UserError(
         f"{path}: unsupported predictions format; use a .csv (optionally .gz) or .parquet file"
     )
@@ -81,9 +86,11 @@ def _header(source: _Source) -> list[str]:
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names)
+            names = list(pq.read_schema(path).names)
         except (pa.ArrowInvalid, OSError) as exc:
             raise UserError(f"{path}: not a readable Parquet file ({exc})", file=path) from None
+        _no_duplicates(path, names)
+        return names
     if path.lower().endswith(".csv"):
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             first = next(csv.reader(handle), [])
@@ -98,7 +105,21 @@ def _header(source: _Source) -> list[str]:
         raise UserError(
             f"{path}: the first line must be a header naming the columns", file=path, line=1
         )
+    _no_duplicates(path, first)
     return first
+
+
+def _no_duplicates(path: str, header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise UserError(
+                f"{path}: column '{name[:80]}' appears twice in the header; rename one, "
+                "since the gate cannot tell which one is meant",
+                file=path,
+                line=1,
+            )
+        seen.add(name)
 
 
 def _missing_column(path: str, role: str, name: str, header: list[str], option: str) -> UserError:
@@ -143,7 +164,7 @@ def _first_bad_number(source: _Source, column: str) -> UserError:
                 return source.error(
                     index,
                     f"score column '{column}' must hold numbers (probabilities in [0, 1]); "
-                    f"found {value!r}",
+                    f"found {shown(value)}",
                 )
     return UserError(f"{source.path}: score column '{column}' must hold numbers", file=source.path)
 
@@ -249,8 +270,9 @@ class _BinaryColumn:
         if self.matched is None and len(self.values) == 2:
             a, b = self.values
             raise UserError(
-                f"{self.source.path}: positive_label {self.positive!r} is not a value of "
-                f"{self.role} column '{self.name}' (values: {a!r}, {b!r}); set positive_label / "
+                f"{self.source.path}: positive_label {shown(self.positive)} is not a value of "
+                f"{self.role} column '{self.name}' (values: {shown(a)}, {shown(b)}); "
+                f"set positive_label / "
                 "positive-label",
                 file=self.source.path,
             )

@@ -1,15 +1,24 @@
-"""The Actions runner's file protocol: outputs, step summary, annotations.
+"""The Actions runner's file protocol: outputs, step summary, annotations, untrusted text.
 
 Outside Actions (no GITHUB_OUTPUT etc.) every call is a no-op except annotations, which fall
 back to plain `error:` / `warning:` lines on stderr.
+
+Text we did not write (container and build logs, AWS event messages, anything quoting them)
+must never reach the runner as a workflow command: `untrusted_output()` suspends command
+processing with `::stop-commands::<random token>` and every such line is also defused, for
+runners that do not honour stop-commands.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -18,16 +27,68 @@ def in_actions() -> bool:
 
 
 def event_payload() -> dict[str, Any]:
-    """The triggering event (GITHUB_EVENT_PATH), or {} outside Actions or when unreadable."""
+    """The triggering event (GITHUB_EVENT_PATH), or {} outside Actions.
+
+    When GITHUB_EVENT_PATH is set, the file must hold a JSON object: a missing or broken payload
+    would silently drop `latest`, `pr-N` and fork detection, so it is an error instead.
+    """
+    from mlops_actions.errors import UserError
+
     path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path or not os.path.isfile(path):
+    if not path:
         return {}
     try:
         with open(path, encoding="utf-8") as handle:
             loaded = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"GITHUB_EVENT_PATH {path}: cannot read the event payload ({type(exc).__name__}); "
+            "the runner writes it: unset GITHUB_EVENT_PATH outside Actions"
+        ) from None
+    if not isinstance(loaded, dict):
+        raise UserError(
+            f"GITHUB_EVENT_PATH {path}: expected a JSON object, got {type(loaded).__name__}"
+        )
+    return loaded
+
+
+_COMMAND_START = re.compile(r"^(\s*)::")
+
+
+def defuse(line: str) -> str:
+    """Make a line the runner could parse as a workflow command inert, keeping it readable.
+
+    The runner takes `::name::` after leading whitespace and the legacy `##[name]` anywhere.
+    """
+    line = _COMMAND_START.sub(lambda m: m.group(1) + ": :", line, count=1)
+    return line.replace("##[", "## [")
+
+
+@contextmanager
+def untrusted_output() -> Iterator[None]:
+    """Suspend workflow commands while text we did not write is printed (stdout)."""
+    if not in_actions():
+        yield
+        return
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", flush=True)
+    try:
+        yield
+    finally:
+        print(f"::{token}::", flush=True)
+
+
+def print_untrusted(text: str) -> None:
+    """Print text from outside (logs, AWS messages, reports quoting them), defused."""
+    with untrusted_output():
+        for line in text.splitlines():
+            print(defuse(line), flush=True)
+
+
+def code_fence(text: str) -> str:
+    """A Markdown fence longer than any backtick run inside `text`, so it cannot be closed."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def set_output(name: str, value: str) -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.build.docker import Docker, login, registry_error
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
+from mlops_actions.github import runner
 
 FALLBACK_USER = "65534:65534"  # nobody, when the image itself would run as root
 _VERSIONS = (
@@ -46,6 +47,7 @@ class ContainerSpec:
     memory: str | None = None
     gpus: str | None = None
     user: str | None = None  # None: the image's user, or nobody if that is root
+    group_add: str | None = None  # a supplementary group that may write the staging directory
     timeout_seconds: float = 3600
 
 
@@ -75,12 +77,12 @@ def resolve_image(
                 raise error
             reason = (pulled.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise UserError(
-                f"image: cannot pull {image!r}: {reason}; check the image name and the "
+                f"image: cannot pull {shown(image)}: {reason}; check the image name and the "
                 "registry credentials"
             )
     inspect = docker.run("image", "inspect", "--format", "{{json .}}", image)
     if inspect.returncode != 0:
-        raise UserError(f"image: {image!r} does not exist locally or in the registry")
+        raise UserError(f"image: {shown(image)} does not exist locally or in the registry")
     info = json.loads(inspect.stdout)
     repository = (
         image.split("@", 1)[0].rsplit(":", 1)[0] if "@" not in image else image.split("@", 1)[0]
@@ -97,16 +99,57 @@ def resolve_image(
     }
 
 
-def _run_user(spec_user: str | None, image_user: str) -> str:
+def run_user(spec_user: str | None, image_user: str) -> str:
     """Never root: the given user; else the runner's own (non-root) uid, so the outputs belong
     to the job; else the image's user when it is not root; else nobody."""
     if spec_user:
+        if spec_user.split(":", 1)[0] in ("0", "root"):
+            raise UserError("user: training never runs as root; give a non-root user or uid")
         return spec_user
     if hasattr(os, "getuid") and os.getuid() != 0:
         return f"{os.getuid()}:{os.getgid()}"
     if image_user and image_user.split(":", 1)[0] not in ("0", "root"):
         return image_user
     return FALLBACK_USER
+
+
+def _numeric_ids(docker: Docker, user: str, image_ref: str) -> tuple[int, int]:
+    """uid and gid of `user` (a name or uid[:gid]) as the image sees them."""
+    name, _, group = user.partition(":")
+    if name.isdigit() and (group.isdigit() or not group):
+        return int(name), int(group) if group else int(name)
+    ids = []
+    for flag in ("-u", "-g"):
+        proc = docker.run(
+            "run", "--rm", "--network", "none", "--user", user, "--entrypoint", "id",
+            image_ref, flag,
+        )  # fmt: skip
+        if proc.returncode != 0 or not proc.stdout.strip().isdigit():
+            raise UserError(
+                f"user: cannot find the uid of {shown(user)} in the image; give a numeric uid[:gid]"
+            )
+        ids.append(int(proc.stdout.strip()))
+    return ids[0], ids[1]
+
+
+def grant_staging(docker: Docker, staging: Path, user: str, image_ref: str) -> str | None:
+    """Let the container user write the staging directory without making it world-writable.
+
+    As root: hand the directory to that uid (mode 0700). As the runner's own uid: nothing to
+    do. As another user on a non-root runner: mode 0770 and the runner's group added to the
+    container user. Returns that group, if any.
+    """
+    staging.chmod(0o700)
+    if not hasattr(os, "getuid"):
+        return None
+    if os.getuid() == 0:
+        uid, gid = _numeric_ids(docker, user, image_ref)
+        os.chown(staging, uid, gid)
+        return None
+    if user.split(":", 1)[0] == str(os.getuid()):
+        return None
+    staging.chmod(0o770)
+    return str(os.getgid())
 
 
 def docker_run_args(
@@ -118,7 +161,7 @@ def docker_run_args(
         "--name",
         name,
         "--user",
-        _run_user(spec.user, image_user),
+        spec.user or run_user(None, image_user),
         "--env-file",
         env_file,
         "--volume",
@@ -126,6 +169,8 @@ def docker_run_args(
     ]
     for host, container in spec.data:
         args += ["--volume", f"{host}:{container}:ro"]
+    if spec.group_add:
+        args += ["--group-add", spec.group_add]
     if spec.network:
         args += ["--network", spec.network]
     if spec.cpus:
@@ -168,8 +213,6 @@ def run(docker: Docker, spec: ContainerSpec, image: dict[str, Any], *, github: b
             timed_out = True
             docker.run("stop", "--time", "10", name)
         follower.join(timeout=15)
-        if github:
-            print("::endgroup::", flush=True)
         return RunOutcome(exit_code, timed_out, list(tail), started, time.time())
     finally:
         Path(env_file).unlink(missing_ok=True)
@@ -184,14 +227,18 @@ def _follow(docker: Docker, name: str, tail: deque[str], github: bool) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        errors="replace",
     )
     assert proc.stdout is not None
-    for line in proc.stdout:
-        # A log line that looks like a workflow command must not be executed by the runner.
-        shown = line.replace("::", ": :", 1) if line.startswith("::") else line
-        print(shown, end="", flush=True)
-        tail.append(line.rstrip("\n"))
-    proc.wait()
+    # The training command's output is the image's, not ours: no line of it may act as a
+    # workflow command (set-output, add-mask, error...).
+    with runner.untrusted_output():
+        for line in proc.stdout:
+            print(runner.defuse(line), end="", flush=True)
+            tail.append(line.rstrip("\n"))
+        proc.wait()
+    if github:
+        print("::endgroup::", flush=True)
 
 
 def versions(docker: Docker, image_ref: str) -> dict[str, Any]:

@@ -20,8 +20,9 @@ from typing import Any
 
 from mlops_actions.deploy import taskdef
 from mlops_actions.deploy.ecs import Ecs, aws_errors, registrable_keys
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.train.container import RunOutcome
+from mlops_actions.train.outputs import clean_relative_key
 from mlops_actions.train.store import Location
 
 STARTED_BY = "mlops-actions-train"
@@ -160,7 +161,7 @@ def run_task(
         )
     if exit_code != 0:
         raise TaskFailed(f"training command exited with code {exit_code} on ECS: {detail}", [])
-    _download(client_for_s3(settings.region), location.bucket, run_prefix, staging)
+    _download(client_for_s3(settings.region), location.bucket, run_prefix, staging, log)
     outcome = RunOutcome(0, False, [], started_wall, time.time())
     return EcsRun(
         outcome,
@@ -180,17 +181,31 @@ def client_for_s3(region: str | None) -> Any:
     )
 
 
-def _download(s3: Any, bucket: str, prefix: str, staging: Path) -> None:
+def _download(
+    s3: Any, bucket: str, prefix: str, staging: Path, log: Callable[[str], None] = print
+) -> None:
+    skipped: list[str] = []
     with aws_errors("s3:ListObjectsV2"):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
         for page in pages:
             for item in page.get("Contents") or []:
-                relative = item["Key"][len(prefix) + 1 :]
-                if not relative or ".." in Path(relative).parts:
+                # The task wrote these keys: a key like <prefix>//tmp/x or <prefix>/../x must
+                # never become a path outside staging.
+                relative = clean_relative_key(item["Key"][len(prefix) + 1 :])
+                if relative is None:
+                    skipped.append(item["Key"])
                     continue
                 target = staging / relative
+                if not target.resolve().is_relative_to(staging.resolve()):
+                    skipped.append(item["Key"])
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(bucket, item["Key"], str(target))
+    if skipped:
+        log(
+            f"skipped {len(skipped)} output key(s) that are not clean relative paths: "
+            + ", ".join(shown(k) for k in skipped[:5])
+        )
 
 
 def describe(run: EcsRun) -> dict[str, Any]:

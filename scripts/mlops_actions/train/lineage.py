@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from mlops_actions.errors import UserError
+from mlops_actions import safe_yaml
+from mlops_actions.errors import UserError, shown
 
 CARD_FILE = "model-card.json"
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -30,7 +31,7 @@ def parse_env_lines(text: str, field: str = "env") -> dict[str, str]:
         key, sep, value = line.strip().partition("=")
         if not sep or not _ENV_NAME.match(key):
             raise UserError(
-                f"{field}: line {number} {line.strip()!r}: expected KEY=VALUE with KEY a "
+                f"{field}: line {number} {shown(line.strip())}: expected KEY=VALUE with KEY a "
                 "variable name"
             )
         out[key] = value
@@ -42,10 +43,7 @@ def parse_params(text: str, source: str = "params") -> dict[str, Any]:
     if not text.strip():
         return {}
     if "=" not in text.splitlines()[0]:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise UserError(f"{source}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+        data = safe_yaml.load(text, source)
         if not isinstance(data, Mapping):
             raise UserError(f"{source}: expected a mapping of parameter names to values")
         return dict(data)

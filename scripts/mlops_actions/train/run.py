@@ -8,20 +8,21 @@ the model card last. A failed, timed-out or incomplete run leaves no model behin
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import shutil
-import uuid
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mlops_actions import safe_yaml
 from mlops_actions.build.docker import job_docker_config
-from mlops_actions.errors import UserError
-from mlops_actions.train import container, ecs_backend, lineage
+from mlops_actions.errors import UserError, shown
+from mlops_actions.github import runner
+from mlops_actions.train import container, ecs_backend, lineage, outputs
 from mlops_actions.train.store import sha256
 
 
@@ -75,9 +76,11 @@ def data_fingerprint(path: Path) -> dict[str, Any]:
     dvc = path.with_name(path.name + ".dvc")
     if dvc.is_file():
         try:
-            outs = (yaml.safe_load(dvc.read_text()) or {}).get("outs") or []
-        except yaml.YAMLError:
-            outs = []
+            parsed = safe_yaml.load(dvc.read_text(encoding="utf-8", errors="replace"), str(dvc))
+        except UserError:
+            parsed = None
+        outs = (parsed.get("outs") if isinstance(parsed, dict) else None) or []
+        outs = outs if isinstance(outs, list) else []
         if outs and isinstance(outs[0], dict):
             return {
                 "dvc": {k: outs[0][k] for k in ("md5", "hash", "size", "nfiles") if k in outs[0]}
@@ -97,51 +100,109 @@ def _mounts(data: tuple[str, ...]) -> list[tuple[Path, str]]:
     for item in data:
         host = Path(item).expanduser()
         if not host.exists():
-            raise UserError(f"data: {item!r} does not exist; give existing files or directories")
+            raise UserError(
+                f"data: {shown(item)} does not exist; give existing files or directories"
+            )
         target = f"/data/{host.resolve().name}"
         if target in seen:
-            raise UserError(f"data: two inputs are both named {host.name!r}; rename one")
+            raise UserError(f"data: two inputs are both named {shown(host.name)}; rename one")
         seen.add(target)
         mounts.append((host.resolve(), target))
     return mounts
 
 
-def _clear_previous(artifacts: Path, request: TrainRequest) -> None:
-    # A model from an earlier run must not survive a failed run and look current.
-    for name in (request.model_path, lineage.CARD_FILE):
-        (artifacts / name).unlink(missing_ok=True)
+@dataclass(frozen=True)
+class _Checked:
+    """Everything train() needs, validated before anything on disk or in Docker is touched."""
+
+    command: list[str]
+    mounts: list[tuple[Path, str]]
+    artifacts: Path
+    model: Path
+    metrics: Path
+    predictions: Path
 
 
-def train(
-    request: TrainRequest, env: dict[str, str], event: dict[str, Any], *, github: bool
-) -> TrainResult:
-    artifacts = Path(request.artifacts_dir).resolve()
-    if artifacts.is_dir():
-        _clear_previous(artifacts, request)
-    if not request.image:
-        raise UserError("image: give the image to train in, ideally image@sha256:...")
-    command = shlex.split(request.command)
+def _split_command(text: str) -> list[str]:
+    try:
+        command = shlex.split(text)
+    except ValueError as exc:
+        raise UserError(
+            f"command: cannot split {shown(text)} into words ({exc}); check its quotes"
+        ) from None
     if not command:
         raise UserError(
             "command: give the training command, e.g. python src/train.py --output-path "
             "/app/artifacts/model.skops"
         )
-    if Path(request.model_path).is_absolute() or ".." in Path(request.model_path).parts:
+    return command
+
+
+def check_request(request: TrainRequest) -> _Checked:
+    image = request.image
+    if not image:
+        raise UserError("image: give the image to train in, ideally image@sha256:...")
+    if image.startswith("-") or any(c.isspace() for c in image):
         raise UserError(
-            f"model-path: {request.model_path!r} must be relative to the artifacts directory"
+            f"image: {shown(image)} is not an image reference, e.g. ghcr.io/o/r@sha256:…"
+        )
+    if request.backend not in ("docker", "ecs"):
+        raise UserError(f"backend: expected docker or ecs, got {shown(request.backend)}")
+    minutes = request.timeout_minutes
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise UserError(f"timeout-minutes: expected a positive number, got {shown(minutes)}")
+    command = _split_command(request.command)
+    artifacts = Path(request.artifacts_dir).expanduser().resolve()
+    if artifacts.exists() and not artifacts.is_dir():
+        raise UserError(f"artifacts-dir: {shown(request.artifacts_dir)} is not a directory")
+    model = outputs.inside(artifacts, request.model_path, "model-path")
+    metrics = outputs.inside(artifacts, request.metrics_file, "metrics-file")
+    predictions = outputs.inside(artifacts, request.predictions_file, "predictions-file")
+    card = artifacts / lineage.CARD_FILE
+    if model == card:
+        raise UserError(f"model-path: {lineage.CARD_FILE} is the model card's name; choose another")
+    if model.is_dir() and not model.is_symlink():
+        raise UserError(
+            f"model-path: {model} is a directory; name the model file inside artifacts-dir"
         )
     mounts = _mounts(request.data)
+    if request.backend == "ecs" and request.data:
+        raise UserError(
+            "data: host paths cannot be mounted into an ECS task; give the task its data "
+            "through S3 (env) or use backend docker"
+        )
+    if request.backend == "ecs" and request.ecs is None:
+        raise UserError("backend ecs needs ecs-cluster, ecs-task-definition and s3-uri")
+    return _Checked(command, mounts, artifacts, model, metrics, predictions)
+
+
+def _clear_previous(checked: _Checked) -> None:
+    # A model from an earlier run must not survive a failed run and look current. Only paths
+    # already checked to lie inside artifacts; a symlink there is removed, never followed.
+    for path in (checked.model, checked.artifacts / lineage.CARD_FILE):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+
+
+def train(
+    request: TrainRequest, env: dict[str, str], event: dict[str, Any], *, github: bool
+) -> TrainResult:
+    checked = check_request(request)  # validate everything first: no side effect before this
+    command, mounts, artifacts = checked.command, checked.mounts, checked.artifacts
+    if artifacts.is_dir():
+        _clear_previous(checked)
     artifacts.mkdir(parents=True, exist_ok=True)
     warnings = []
     if not lineage.image_is_pinned(request.image):
         warnings.append(
-            f"image {request.image!r} is a mutable tag; pass image@sha256:... so training "
+            f"image {shown(request.image)} is a mutable tag; pass image@sha256:... so training "
             "uses exactly the image that was built and tested"
         )
-    staging = artifacts / f".staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    staging.chmod(0o777)  # the container runs as its own non-root user
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=artifacts))  # mode 0700
     run_details: dict[str, Any] = {}
+    model_rel = checked.model.relative_to(artifacts).as_posix()
+    metrics_rel = checked.metrics.relative_to(artifacts).as_posix()
+    predictions_rel = checked.predictions.relative_to(artifacts).as_posix()
     try:
         if request.backend == "ecs":
             outcome, image, software, run_details = _run_on_ecs(request, command, staging)
@@ -156,44 +217,47 @@ def train(
             raise TrainingFailed(
                 f"training command exited with code {outcome.exit_code}", outcome.tail
             )
-        model = staging / request.model_path
-        if not model.is_file() or model.stat().st_size == 0:
-            found = sorted(
-                p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
-            )
+        try:
+            produced = outputs.check_tree(staging)
+        except outputs.UnsafeOutput as unsafe:
+            raise TrainingFailed(unsafe.message, outcome.tail) from None
+        model = staging / model_rel
+        if model_rel not in produced or model.stat().st_size == 0:
             raise TrainingFailed(
-                f"expected output {request.model_path!r} is missing or empty in the "
+                f"expected output {shown(model_rel)} is missing or empty in the "
                 "artifacts directory "
-                f"(found: {', '.join(found) or 'nothing'}); check model-path and the "
+                f"(found: {', '.join(produced) or 'nothing'}); check model-path and the "
                 "command's --output-path",
                 outcome.tail,
             )
-        if lineage.model_format(request.model_path) == "pickle":
+        if lineage.model_format(model_rel) == "pickle":
             warnings.append(
-                f"{request.model_path} is a pickle/joblib file: loading it runs arbitrary code; "
+                f"{model_rel} is a pickle/joblib file: loading it runs arbitrary code; "
                 "save with skops (skops.io.dump) instead"
             )
-        produced = [p for p in staging.rglob("*") if p.is_file()]
-        empty = [p.relative_to(staging).as_posix() for p in produced if p.stat().st_size == 0]
+        empty = [rel for rel in produced if (staging / rel).stat().st_size == 0]
         if empty:
             raise TrainingFailed(f"outputs are empty: {', '.join(empty)}", outcome.tail)
-        files = {p.relative_to(staging).as_posix(): sha256(p) for p in produced}
-        metrics_file = staging / request.metrics_file
+        files = {rel: outputs.sha256_no_follow(staging / rel) for rel in produced}
         metrics = None
-        if metrics_file.is_file():
+        if metrics_rel in files:
+            text = outputs.read_text_no_follow(staging / metrics_rel)
             try:
-                metrics = json.loads(metrics_file.read_text())
+                metrics = json.loads(text) if text is not None else None
             except ValueError:
+                metrics = None
+            if not isinstance(metrics, dict):
+                metrics = None
                 warnings.append(
-                    f"{request.metrics_file} is not valid JSON; left out of the model card"
+                    f"{metrics_rel} is not a JSON object under 1 MiB; left out of the model card"
                 )
         started = datetime.fromtimestamp(outcome.started_at, timezone.utc)
         finished = datetime.fromtimestamp(outcome.finished_at, timezone.utc)
         card = lineage.build_card(
             model={
-                "path": request.model_path,
-                "sha256": files[request.model_path],
-                "format": lineage.model_format(request.model_path),
+                "path": model_rel,
+                "sha256": files[model_rel],
+                "format": lineage.model_format(model_rel),
                 "bytes": model.stat().st_size,
             },
             files=files,
@@ -225,6 +289,12 @@ def train(
         # Publish: every output into place, then the card, which marks the set complete.
         for relative in files:
             target = artifacts / relative
+            if not target.resolve().is_relative_to(artifacts):
+                raise TrainingFailed(
+                    f"output {shown(relative)} would land outside the artifacts directory "
+                    "(a symlinked folder in artifacts-dir?)",
+                    outcome.tail,
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / relative, target)
         card_path = artifacts / lineage.CARD_FILE
@@ -234,15 +304,13 @@ def train(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return TrainResult(
-        model_path=artifacts / request.model_path,
-        model_sha256=files[request.model_path],
+        model_path=checked.model,
+        model_sha256=files[model_rel],
         card_path=card_path,
         card=card,
         image_ref=str(image["ref"]),
-        metrics_path=artifacts / request.metrics_file if request.metrics_file in files else None,
-        predictions_path=artifacts / request.predictions_file
-        if request.predictions_file in files
-        else None,
+        metrics_path=checked.metrics if metrics_rel in files else None,
+        predictions_path=checked.predictions if predictions_rel in files else None,
         warnings=warnings,
     )
 
@@ -259,6 +327,8 @@ def _run_in_docker(
             docker, request.image, request.registry, request.username, request.password
         )
         software = container.versions(docker, str(image["ref"]))
+        user = container.run_user(request.user, str(image["user"]))
+        extra_group = container.grant_staging(docker, staging, user, str(image["ref"]))
         spec = container.ContainerSpec(
             image=request.image,
             command=command,
@@ -269,7 +339,8 @@ def _run_in_docker(
             cpus=request.cpus,
             memory=request.memory,
             gpus=request.gpus,
-            user=request.user,
+            user=user,
+            group_add=extra_group,
             timeout_seconds=request.timeout_minutes * 60,
         )
         return container.run(docker, spec, image, github=github), image, software
@@ -278,13 +349,7 @@ def _run_in_docker(
 def _run_on_ecs(
     request: TrainRequest, command: list[str], staging: Path
 ) -> tuple[container.RunOutcome, dict[str, Any], dict[str, Any], dict[str, Any]]:
-    if request.ecs is None:
-        raise UserError("backend ecs needs ecs-cluster, ecs-task-definition and s3-uri")
-    if request.data:
-        raise UserError(
-            "data: host paths cannot be mounted into an ECS task; give the task its data "
-            "through S3 (env) or use backend docker"
-        )
+    assert request.ecs is not None  # check_request() made sure
     pinned = lineage.image_is_pinned(request.image)
     image = {
         "requested": request.image,
@@ -354,6 +419,8 @@ def summary(result: TrainResult) -> str:
 
 
 def failure_summary(message: str, tail: list[str]) -> str:
+    shown_tail = "\n".join(tail[-40:])
+    fence = runner.code_fence(shown_tail)  # a log line must not close the block
     return "\n".join(
         [
             "## ❌ Training failed",
@@ -362,9 +429,9 @@ def failure_summary(message: str, tail: list[str]) -> str:
             "",
             "Last log lines:",
             "",
-            "```",
-            *tail[-40:],
-            "```",
+            fence,
+            shown_tail,
+            fence,
             "",
         ]
     )

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.train.lineage import CARD_FILE
 
 
@@ -27,14 +28,27 @@ class Location:
     @staticmethod
     def parse(uri: str) -> Location:
         if not uri.startswith("s3://") or len(uri) <= 5:
-            raise UserError(f"s3-uri: {uri!r} must look like s3://bucket/prefix")
+            raise UserError(f"s3-uri: {shown(uri)} must look like s3://bucket/prefix")
         bucket, _, prefix = uri[5:].partition("/")
         if not bucket:
-            raise UserError(f"s3-uri: {uri!r} has no bucket")
+            raise UserError(f"s3-uri: {shown(uri)} has no bucket")
         return Location(bucket, prefix.strip("/"))
 
     def key(self, *parts: str) -> str:
         return "/".join(p for p in (self.prefix, *parts) if p)
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def check_name(value: str, field: str) -> str:
+    """A model name or version: one S3 key segment, no '/', no '..'."""
+    if not _NAME.fullmatch(value or "") or ".." in value:
+        raise UserError(
+            f"{field}: {shown(value)} must be 1-128 letters, digits, '.', '_', '+' or '-' "
+            "(one S3 key segment)"
+        )
+    return value
 
 
 def sha256(path: Path) -> str:
@@ -79,8 +93,8 @@ def upload_version(
     """Upload the files, then the card. Returns {"uri", "status": uploaded|unchanged, "keys"}."""
     from botocore.exceptions import ClientError, NoCredentialsError
 
-    if not model_name or "/" in model_name or not version or "/" in version:
-        raise UserError("model-name and version must be non-empty and contain no '/'")
+    check_name(model_name, "model-name")
+    check_name(version, "version")
     client = client or _client(region)
     base = location.key(model_name, version)
     ours = {p.name: sha256(p) for p in [*files, card]}
