@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+pytest_plugins = ["ecs_fixtures"]  # the moto-backed `aws` fixture, shared by the ECS tests
 
 
 def make_predictions(

@@ -3,6 +3,11 @@
 A real HTTP server on loopback, so the code under test (PyGithub) does real requests. Only the
 routes the sticky comment uses exist; anything else is a 404, which makes a new dependency on
 another endpoint show up as a test failure.
+
+Tokens have identities, as on GitHub: the default token is an Actions installation token whose
+comments are authored by `github-actions[bot]` and which gets 403 on `GET /user`; a user token
+(`State.users`) authors comments as that user. Comments by others are planted with
+`add_comment(..., author=...)`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ class State:
     requests: list[tuple[str, str]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     deny_writes: bool = False
-    token: str = "test-token"
+    token: str = "test-token"  # the workflow's installation token: github-actions[bot]
+    users: dict[str, str] = field(default_factory=dict)  # personal token -> login
     next_id: int = 1000
 
 
@@ -41,6 +47,21 @@ class FakeGitHub:
         self.server.shutdown()
         self.server.server_close()
 
+    def add_comment(self, repo: str, number: int, body: str, author: str) -> int:
+        self.state.next_id += 1
+        self.state.comments[self.state.next_id] = {
+            "id": self.state.next_id,
+            "body": body,
+            "_issue": (repo, number),
+            "_author": author,
+        }
+        return self.state.next_id
+
+    def author_of(self, token: str | None) -> str | None:
+        if token == self.state.token:
+            return "github-actions[bot]"
+        return self.state.users.get(token or "")
+
     def comments_on(self, repo: str, number: int) -> list[dict[str, Any]]:
         return [c for c in self.state.comments.values() if c["_issue"] == (repo, number)]
 
@@ -51,7 +72,10 @@ class FakeGitHub:
             "body": c["body"],
             "url": f"{self.url}/repos/{repo}/issues/comments/{c['id']}",
             "html_url": f"https://github.example/{repo}/pull/{c['_issue'][1]}#issuecomment-{c['id']}",
-            "user": {"login": "github-actions[bot]", "type": "Bot"},
+            "user": {
+                "login": c.get("_author", "github-actions[bot]"),
+                "type": "Bot" if c.get("_author", "[bot]").endswith("[bot]") else "User",
+            },
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
         }
@@ -77,8 +101,16 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def _route(self, method: str) -> None:
             path = self.path.split("?", 1)[0].removeprefix("/api/v3")
             fake.state.requests.append((method, path))
-            if self.headers.get("Authorization") != f"token {fake.state.token}":
+            token = (self.headers.get("Authorization") or "").removeprefix("token ")
+            author = fake.author_of(token)
+            if author is None:
                 self._send(401, {"message": "Bad credentials"})
+                return
+            if path == "/user" and method == "GET":
+                if token == fake.state.token:  # an installation token has no user
+                    self._send(403, {"message": "Resource not accessible by integration"})
+                else:
+                    self._send(200, {"login": author, "id": 1, "type": "User"})
                 return
             if method in ("POST", "PATCH") and fake.state.deny_writes:
                 self._send(403, {"message": "Resource not accessible by integration"})
@@ -112,6 +144,7 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     "id": fake.state.next_id,
                     "body": self._body()["body"],
                     "_issue": (m.group(1), int(m.group(2))),
+                    "_author": author,
                 }
                 fake.state.comments[comment["id"]] = comment
                 self._send(201, fake._comment_json(comment))
@@ -121,6 +154,9 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 comment = fake.state.comments.get(int(e.group(1)))
                 if comment is None:
                     self._send(404, {"message": "Not Found"})
+                    return
+                if comment.get("_author") != author:  # only the author may edit a comment
+                    self._send(403, {"message": "Must have admin rights to Repository."})
                     return
                 comment["body"] = self._body()["body"]
                 self._send(200, fake._comment_json(comment))

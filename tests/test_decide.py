@@ -154,7 +154,9 @@ def test_lower_bound_gate_does_not_pass_a_perfect_tiny_sample():
 
 
 def test_fairness_fails_on_a_group_where_the_metric_is_undefined():
-    config = cfg(fairness={"group_columns": ["region"], "metrics": {"precision": {"max_difference": 0.1}}})
+    config = cfg(
+        fairness={"group_columns": ["region"], "metrics": {"precision": {"max_difference": 0.1}}}
+    )
     undefined = Estimate.undefined("no positive predictions")
     groups = {
         "region": {

@@ -139,5 +139,5 @@ def test_every_interval_is_total_on_small_samples(seed):
         if e.low is not None:
             assert np.isfinite(e.low) and np.isfinite(e.high), name
             assert e.low <= e.value <= e.high, (name, e)
-            if name not in ("log_loss", "brier") and 0 < n:
+            if name not in ("log_loss", "brier") and n > 0:
                 assert e.high > e.low, (name, e)  # never a zero-width claim

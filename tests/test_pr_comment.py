@@ -49,7 +49,7 @@ def _gate(tmp_path, predictions_csv, env, thresholds="recall>=0.5"):
 
 
 def test_second_run_updates_the_same_comment(tmp_path, predictions_csv, github):
-    github.state.comments[1] = {"id": 1, "body": "an unrelated human comment", "_issue": (REPO, 7)}
+    github.add_comment(REPO, 7, "an unrelated human comment", author="octocat")
     env = _env(tmp_path, github)
     first = _gate(tmp_path, predictions_csv, env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -109,3 +109,33 @@ def test_no_comment_outside_pull_requests(tmp_path, predictions_csv, github):
     (tmp_path / "event.json").write_text(json.dumps({"ref": "refs/heads/main"}))
     assert _gate(tmp_path, predictions_csv, env).returncode == 0
     assert github.state.requests == []
+
+
+PLANTED = "<!-- mlops-actions:model-gate -->\n## ✅ Model gate passed\n(planted)"
+
+
+@pytest.mark.parametrize("deny_writes", [False, True])
+def test_a_planted_marker_comment_is_never_ours(tmp_path, predictions_csv, github, deny_writes):
+    """Someone else's comment carrying our marker and a pass is left alone; ours is separate."""
+    planted = github.add_comment(REPO, 7, PLANTED, author="mallory")
+    github.state.deny_writes = deny_writes
+    proc = _gate(tmp_path, predictions_csv, _env(tmp_path, github), thresholds="recall>=0.999")
+    assert proc.returncode == 1
+    assert github.state.comments[planted]["body"] == PLANTED  # untouched either way
+    assert ("PATCH", f"/repos/{REPO}/issues/comments/{planted}") not in github.state.requests
+    ours = [c for c in github.comments_on(REPO, 7) if c["_author"] == "github-actions[bot]"]
+    if deny_writes:
+        assert ours == [] and "::warning" in proc.stdout
+    else:
+        assert len(ours) == 1 and "Model gate failed" in ours[0]["body"]
+
+
+def test_a_user_token_edits_only_its_own_comment(tmp_path, predictions_csv, github):
+    github.state.users["pat-alice"] = "alice"
+    github.add_comment(REPO, 7, PLANTED, author="github-actions[bot]")  # not alice's
+    env = _env(tmp_path, github, token="pat-alice")
+    assert _gate(tmp_path, predictions_csv, env).returncode == 0
+    assert _gate(tmp_path, predictions_csv, env).returncode == 0
+    alice = [c for c in github.comments_on(REPO, 7) if c["_author"] == "alice"]
+    assert len(alice) == 1 and "Model gate passed" in alice[0]["body"]
+    assert ("GET", "/user") in github.state.requests

@@ -1,5 +1,7 @@
 """The pure task-definition render core."""
 
+import copy
+
 import pytest
 
 from mlops_actions.deploy import taskdef
@@ -144,3 +146,73 @@ def test_same_definition_ignores_defaults_ecs_fills_in():
     assert taskdef.same_definition(ours, stored, keys)
     changed = taskdef.render(ours, taskdef.Changes(images={"web": "new:2"}), "f")
     assert not taskdef.same_definition(changed, stored, keys)
+
+
+def test_drop_empty_is_recursive_and_keeps_false_zero_and_named_keys():
+    from mlops_actions.deploy.taskdef import drop_empty
+
+    doc = {
+        "ipcMode": None,
+        "cpu": "",
+        "volumes": [],
+        "containerDefinitions": [
+            {
+                "name": "a",
+                "essential": False,
+                "cpu": 0,
+                "logConfiguration": {"options": {}},
+                "entryPoint": [],
+                "environment": [{"name": None}],
+            }
+        ],
+    }
+    assert drop_empty(doc) == {
+        "containerDefinitions": [{"name": "a", "essential": False, "cpu": 0}]
+    }
+    kept = drop_empty(doc, keep={"entryPoint"})
+    assert kept["containerDefinitions"][0]["entryPoint"] == []
+
+
+def test_same_definition_knows_more_ecs_defaults():
+    from mlops_actions.deploy.ecs import registrable_keys
+    from mlops_actions.deploy.taskdef import same_definition
+
+    ours = {
+        "family": "f",
+        "containerDefinitions": [
+            {
+                "name": "a",
+                "image": "i",
+                "portMappings": [{"containerPort": 80}],
+                "healthCheck": {"command": ["CMD", "x"]},
+            }
+        ],
+    }
+    theirs = {
+        "family": "f",
+        "networkMode": "bridge",
+        "containerDefinitions": [
+            {
+                "name": "a",
+                "image": "i",
+                "cpu": 0,
+                "essential": True,
+                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+                "healthCheck": {
+                    "command": ["CMD", "x"],
+                    "interval": 30,
+                    "timeout": 5,
+                    "retries": 3,
+                },
+            }
+        ],
+    }
+    assert same_definition(ours, theirs, registrable_keys())
+    awsvpc = {**ours, "networkMode": "awsvpc"}
+    theirs_awsvpc = copy.deepcopy({**theirs, "networkMode": "awsvpc"})
+    theirs_awsvpc["containerDefinitions"][0]["portMappings"][0]["hostPort"] = 80
+    assert same_definition(awsvpc, theirs_awsvpc, registrable_keys())
+    # In bridge mode a static hostPort is not the same as none (dynamic).
+    static = copy.deepcopy(theirs)
+    static["containerDefinitions"][0]["portMappings"][0]["hostPort"] = 80
+    assert not same_definition(ours, static, registrable_keys())

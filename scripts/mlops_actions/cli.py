@@ -22,6 +22,7 @@ from mlops_actions.github import runner
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_WAIT_SECONDS = 5 * 24 * 3600  # the longest a self-hosted job may run
 DOCKER_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?[bkmgBKMG]?")
+CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -213,6 +214,11 @@ def _deploy_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "max-failed-tasks",
         "fail once this many tasks failed (default: ECS's circuit-breaker rule)",
     )
+    _add(
+        p,
+        "keep-null-value-keys",
+        "comma-separated keys whose empty values are kept (others are dropped before registering)",
+    )
     _add(p, "aws-region", "AWS region (default: AWS_REGION)")
     _add(p, "deployment-environment", "GitHub deployment environment name", "staging")
     _add(p, "github-token", "token to record a GitHub Deployment (needs deployments: write)")
@@ -233,6 +239,12 @@ def _deploy(args: argparse.Namespace) -> int:
     if args.container_name or args.image:
         if not (args.container_name and args.image):
             raise UserError("container-name and image go together: give both, or use containers")
+        if not CONTAINER_NAME.fullmatch(args.container_name.strip()):
+            raise UserError(
+                f"container-name: {shown(args.container_name)} is not one container name "
+                "(letters, digits, '-', '_'); for several containers use the containers input, "
+                "one 'name=image' per line"
+            )
         images.update(
             taskdef.parse_images(f"{args.container_name}={args.image}", "container-name/image")
         )
@@ -269,6 +281,7 @@ def _deploy(args: argparse.Namespace) -> int:
         force_new_deployment=_flag(args.force_new_deployment, "force-new-deployment", False),
         desired_count=None if desired is None else int(desired),
         max_failed_tasks=None if max_failed is None else int(max_failed),
+        keep_empty_keys=taskdef.parse_keep_keys(args.keep_null_value_keys or ""),
     )
     region = args.aws_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
@@ -298,12 +311,13 @@ def _deploy(args: argparse.Namespace) -> int:
     runner.set_output("deployment-id", result.deployment_id or "")
     runner.set_output("rollout-state", result.rollout_state)
     runner.set_output("rolled-back", "true" if result.rolled_back else "false")
+    runner.set_output("current-task-definition-arn", result.current_task_definition_arn or "")
     runner.set_output("registered", "true" if result.registered else "false")
     runner.append_summary(text)
     if not result.succeeded:
         message = f"ECS deploy of {args.service} {result.rollout_state}: {result.detail}"
         if result.rolled_back:
-            message += f"; rolled back to {result.previous_task_definition_arn}"
+            message += f"; the service is back on {result.current_task_definition_arn}"
         runner.annotate("error", message, title="ecs-deploy")
     if record is not None:
         server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")

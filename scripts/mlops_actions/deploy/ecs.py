@@ -35,10 +35,18 @@ def aws_errors(action: str, **names: str) -> Iterator[None]:
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
+        ParamValidationError,
     )
 
     try:
         yield
+    except ParamValidationError as exc:
+        # botocore checked the request against the API's shapes before sending it.
+        problems = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
+        raise UserError(
+            f"ecs:{action}: the request does not fit the AWS API: "
+            f"{'; '.join(problems[:3]) or str(exc)}; fix that field in the task definition"
+        ) from None
     except NoCredentialsError:
         raise UserError(
             "no AWS credentials: add aws-actions/configure-aws-credentials with role-to-assume "

@@ -27,16 +27,12 @@ def render(request: DeployRequest, result: DeployResult) -> str:
             + ("" if result.registered else " (unchanged, reused)"),
         ),
         ("Image(s)", images or "—"),
+        ("Service now on", f"`{_revision(result.current_task_definition_arn)}` (read back)"),
         ("Duration", f"{result.seconds:.1f}s ({result.polls} polls)"),
         ("Outcome", outcome),
     ]
     if result.rollback_state:
-        rows.append(
-            (
-                "Rollback",
-                f"{result.rollback_state} to `{_revision(result.previous_task_definition_arn)}`",
-            )
-        )
+        rows.append(("Rollback", result.rollback_state))
     lines = [f"## {title}", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
     if result.events:
         events = "\n".join(result.events)

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from mlops_actions import safe_yaml
 from mlops_actions.deploy import rollout, taskdef
 from mlops_actions.deploy.ecs import Ecs, registrable_keys
 from mlops_actions.errors import UserError, shown
 
 TIMED_OUT = "TIMED_OUT"
 NOT_WAITED = "NOT_WAITED"
+VISIBILITY_GRACE_SECONDS = 30.0  # ECS may not list a new deployment right after UpdateService
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class DeployRequest:
     force_new_deployment: bool = False
     desired_count: int | None = None
     max_failed_tasks: int | None = None
+    keep_empty_keys: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -57,6 +60,7 @@ class DeployResult:
     deployment_id: str | None = None
     rolled_back: bool = False
     rollback_state: str | None = None
+    current_task_definition_arn: str | None = None  # read back from the service at the end
     events: list[str] = field(default_factory=list)
     stopped_tasks: list[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
@@ -69,15 +73,20 @@ class DeployResult:
 
 
 def load_task_definition_file(path: str) -> dict[str, Any]:
+    """A task definition from JSON, or YAML for .yml/.yaml files; a UTF-8 BOM is fine."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{path}: task definition file not found; check the task-definition input")
-    try:
-        document = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{path}: line {exc.lineno}: malformed JSON: {exc.msg}", file=path, line=exc.lineno
-        ) from None
+    text = p.read_text(encoding="utf-8-sig", errors="replace")
+    if p.suffix.lower() in (".yml", ".yaml"):
+        document = safe_yaml.load(text, path)
+    else:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(
+                f"{path}: line {exc.lineno}: malformed JSON: {exc.msg}", file=path, line=exc.lineno
+            ) from None
     inner = taskdef.unwrap(document, path)
     if "tags" not in inner and isinstance(document.get("tags"), list) and document["tags"]:
         inner["tags"] = document["tags"]
@@ -121,7 +130,7 @@ def prepare(
         if tags:
             base["tags"] = tags
     keys = registrable_keys()
-    rendered = taskdef.registrable(taskdef.render(base, changes, source), keys)
+    rendered = taskdef.for_registration(base, changes, source, keys, request.keep_empty_keys)
     current = ecs.latest_revision(rendered["family"])
     if current is not None and taskdef.same_definition(rendered, current, keys):
         log(f"task definition unchanged: reusing {current['taskDefinitionArn']}")
@@ -145,6 +154,7 @@ def wait_for(
     deployment_id: str | None,
     *,
     log: Callable[[str], None],
+    since: datetime | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Wait:
@@ -157,7 +167,12 @@ def wait_for(
         service = ecs.describe_service(request.cluster, request.service)
         polls += 1
         verdict = rollout.assess(
-            service, arn, deployment_id=deployment_id, max_failed_tasks=request.max_failed_tasks
+            service,
+            arn,
+            deployment_id=deployment_id,
+            max_failed_tasks=request.max_failed_tasks,
+            since=since,
+            grace_over=clock() - started > VISIBILITY_GRACE_SECONDS,
         )
         if verdict.detail != last_detail:
             log(f"[{clock() - started:6.1f}s] {verdict.state}: {verdict.detail}")
@@ -265,19 +280,22 @@ def deploy(
         arn, previous, registered, images, NOT_WAITED, "not waited", deployment_id
     )
     result.links = links(ecs.region, request, [])
+    result.current_task_definition_arn = updated.get("taskDefinition")
     if not request.wait:
         result.seconds = clock() - began
         return result
 
-    waited = wait_for(ecs, request, arn, deployment_id, log=log, clock=clock, sleep=sleep)
+    waited = wait_for(
+        ecs, request, arn, deployment_id, log=log, since=since, clock=clock, sleep=sleep
+    )
     result.rollout_state, result.detail, result.polls = waited.state, waited.detail, waited.polls
     result.deployment_id = waited.deployment_id or deployment_id
+    rollback_target = None
     if waited.state != rollout.COMPLETED:
         result.events = _events_since(waited.service, since)
         result.stopped_tasks = _stopped(ecs, request, arn, since)
         result.links = links(ecs.region, request, _log_groups(ecs, arn))
         if waited.state == rollout.ROLLED_BACK:
-            result.rolled_back = True
             result.rollback_state = "by the ECS circuit breaker"
         elif (
             request.rollback
@@ -286,6 +304,7 @@ def deploy(
             and previous != arn
         ):
             log(f"rolling back {request.service} to {previous}")
+            rollback_target = previous
             back = ecs.update_service(request.cluster, request.service, taskDefinition=previous)
             again = wait_for(
                 ecs,
@@ -293,11 +312,19 @@ def deploy(
                 previous,
                 _primary_id(back, previous),
                 log=log,
+                since=since,
                 clock=clock,
                 sleep=sleep,
             )
-            result.rolled_back = again.state == rollout.COMPLETED
-            result.rollback_state = again.state
+            result.rollback_state = f"rollback deployment {again.state}"
             result.polls += again.polls
+    # Say what the service is, not what we think happened: read it back.
+    now_on = ecs.describe_service(request.cluster, request.service).get("taskDefinition")
+    result.current_task_definition_arn = str(now_on) if now_on else None
+    if result.rollback_state is not None:
+        expected_back = rollback_target or now_on
+        result.rolled_back = bool(now_on) and now_on != arn and now_on == expected_back
+        if not result.rolled_back:
+            result.rollback_state += f"; the service is still on {now_on}"
     result.seconds = clock() - began
     return result

@@ -6,6 +6,9 @@
   caller (the adapter reads them from botocore's service model), so new AWS fields keep working.
 - Sets the image of one or several containers, sets or overrides environment variables, and
   optionally the task and execution role ARNs (format checked).
+- Drops empty values (null, "", [], {}) recursively before registering, as the AWS deploy
+  action does, since RegisterTaskDefinition rejects many of them (`"ipcMode": null`); keys named
+  in keep-null-value-keys keep theirs.
 """
 
 from __future__ import annotations
@@ -65,6 +68,51 @@ def unwrap(document: Any, source: str) -> dict[str, Any]:
             f"{source}: field 'family' must be 1-255 letters, digits, '-' or '_'", file=source
         )
     return dict(inner)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, list | dict) and not value)
+
+
+def drop_empty(value: Any, keep: Collection[str] = ()) -> Any:
+    """A copy without null, "", [] and {} (recursively); false and 0 stay. Values under a key
+    in `keep` are kept as they are."""
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if key in keep:
+                out[key] = copy.deepcopy(item)
+                continue
+            cleaned = drop_empty(item, keep)
+            if not _empty(cleaned):
+                out[key] = cleaned
+        return out
+    if isinstance(value, list):
+        items = [drop_empty(item, keep) for item in value]
+        return [item for item in items if not _empty(item)]
+    return value
+
+
+def parse_keep_keys(text: str) -> frozenset[str]:
+    keys = frozenset(_items(text))
+    bad = [k for k in keys if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", k)]
+    if bad:
+        raise UserError(
+            f"keep-null-value-keys: {shown(bad[0])} is not a task definition key; give key "
+            "names separated by commas, e.g. hostPort,cpu"
+        )
+    return keys
+
+
+def for_registration(
+    base: Mapping[str, Any],
+    changes: Changes,
+    source: str,
+    allowed_keys: Collection[str],
+    keep_empty: Collection[str] = (),
+) -> dict[str, Any]:
+    """The document to send to RegisterTaskDefinition: cleaned, changed, only allowed keys."""
+    return registrable(render(drop_empty(base, keep_empty), changes, source), allowed_keys)
 
 
 def registrable(taskdef: Mapping[str, Any], allowed_keys: Collection[str]) -> dict[str, Any]:
@@ -152,7 +200,8 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
             names = [target]
         for name in names:
             current = {
-                e["name"]: e.get("value", "") for e in by_name[name].get("environment") or []
+                e["name"]: e.get("value", "")
+                for e in _environment_entries(by_name[name], source, containers)
             }
             current.update(variables)
             by_name[name]["environment"] = [
@@ -165,23 +214,66 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
     return out
 
 
-# ECS fills these in when it stores a definition; their absence in ours means the same thing.
+def _environment_entries(
+    container: Mapping[str, Any], source: str, containers: list[Any]
+) -> list[Mapping[str, Any]]:
+    entries = container.get("environment") or []
+    index = containers.index(container)
+    if not isinstance(entries, list):
+        raise UserError(
+            f"{source}: containerDefinitions[{index}].environment must be a list of "
+            '{"name": ..., "value": ...}',
+            file=source,
+        )
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise UserError(
+                f"{source}: containerDefinitions[{index}].environment[{number}] has no name; "
+                'every entry needs {"name": "KEY", "value": "..."}',
+                file=source,
+            )
+    return entries
+
+
+# What ECS fills in when it stores a definition: leaving one out means the same as the default.
+_TOP_DEFAULTS: dict[str, Any] = {"networkMode": "bridge"}
 _CONTAINER_DEFAULTS: dict[str, Any] = {"essential": True, "cpu": 0}
+_PORT_DEFAULTS: dict[str, Any] = {"protocol": "tcp"}
+_HEALTH_CHECK_DEFAULTS: dict[str, Any] = {"interval": 30, "timeout": 5, "retries": 3}
 
 
-def _default_like(key: str, value: Any) -> bool:
-    return value in (None, [], {}, "") or _CONTAINER_DEFAULTS.get(key, object()) == value
+def _without(mapping: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k not in defaults or defaults[k] != v}
 
 
-def _normalise(value: Any, key: str = "") -> Any:
-    if isinstance(value, Mapping):
-        return {k: _normalise(v, k) for k, v in value.items() if not _default_like(k, v)}
-    if isinstance(value, list):
-        items = [_normalise(v) for v in value]
-        if key in ("environment", "secrets"):  # order carries no meaning
-            items.sort(key=lambda e: str(e.get("name")) if isinstance(e, Mapping) else str(e))
-        return items
-    return value
+def _normalise_container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
+    out = _without(container, _CONTAINER_DEFAULTS)
+    ports = []
+    for port in out.get("portMappings") or []:
+        port = _without(port, _PORT_DEFAULTS)
+        # awsvpc and host networking map a port to itself: ECS reports hostPort = containerPort.
+        if network_mode in ("awsvpc", "host") and port.get("hostPort") == port.get("containerPort"):
+            port.pop("hostPort", None)
+        ports.append(port)
+    if ports:
+        out["portMappings"] = ports
+    if isinstance(out.get("healthCheck"), Mapping):
+        out["healthCheck"] = _without(out["healthCheck"], _HEALTH_CHECK_DEFAULTS)
+    for key in ("environment", "secrets"):  # order carries no meaning
+        if isinstance(out.get(key), list):
+            out[key] = sorted(
+                out[key], key=lambda e: str(e.get("name")) if isinstance(e, Mapping) else str(e)
+            )
+    return out
+
+
+def _normalise(taskdef: Mapping[str, Any]) -> Any:
+    network_mode = str(taskdef.get("networkMode") or "bridge")
+    out = _without(drop_empty(taskdef), _TOP_DEFAULTS)
+    out["containerDefinitions"] = [
+        _normalise_container(c, network_mode) for c in out.get("containerDefinitions") or []
+    ]
+    return drop_empty(out)
 
 
 def same_definition(

@@ -3,6 +3,11 @@
 Uses PyGithub against GITHUB_API_URL (GitHub Enterprise Server and test servers work). Any
 failure to comment is a warning for the caller, never an exception: a read-only token on a fork
 PR must not fail the gate.
+
+Only a comment written by the token's own identity is ours to edit: anyone can paste the hidden
+marker (and a "passed" report) into a comment. The identity is `GET /user` for a user token;
+an installation token (the workflow's GITHUB_TOKEN) has no user, and writes as
+`github-actions[bot]`; for a GitHub App's token, set MLOPS_COMMENT_AUTHOR (e.g. `my-app[bot]`).
 """
 
 from __future__ import annotations
@@ -52,6 +57,24 @@ def _truncate(body: str, marker: str) -> str:
     return body[: MAX_BODY - len(note) - len(marker) - 1] + note + marker
 
 
+ACTIONS_BOT = "github-actions[bot]"
+
+
+def _our_login(client: Any) -> str:
+    """Who the token writes as: a user token's login, else the installation's bot."""
+    from github import GithubException
+
+    override = os.environ.get("MLOPS_COMMENT_AUTHOR", "").strip()
+    if override:
+        return override
+    try:
+        return str(client.get_user().login)
+    except GithubException as exc:
+        if exc.status in (403, 404):  # "Resource not accessible by integration"
+            return ACTIONS_BOT
+        raise
+
+
 def upsert_sticky_comment(
     *,
     token: str,
@@ -64,12 +87,14 @@ def upsert_sticky_comment(
     from github import Auth, Github, GithubException
 
     api_url = api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-    body = _truncate(body if marker in body else f"{marker}\n{body}", marker)
+    body = _truncate(body if body.startswith(marker) else f"{marker}\n{body}", marker)
     client = Github(base_url=api_url, auth=Auth.Token(token), retry=None, timeout=20)
     try:
+        me = _our_login(client)
         issue = client.get_repo(repository, lazy=True).get_issue(number)
         for comment in issue.get_comments():
-            if marker in (comment.body or ""):
+            author = comment.user.login if comment.user is not None else None
+            if author == me and (comment.body or "").startswith(marker):
                 comment.edit(body)
                 return CommentResult(
                     "updated", f"updated comment {comment.id} on #{number}", comment.html_url

@@ -59,10 +59,10 @@ class TaskFailed(Exception):
 
 def _task_definition(ecs: Ecs, settings: EcsSettings, image: str) -> str:
     base, tags = ecs.describe_task_definition(settings.task_definition)
-    rendered = taskdef.registrable(
-        taskdef.render(
-            base, taskdef.Changes(images={settings.container: image}), settings.task_definition
-        ),
+    rendered = taskdef.for_registration(
+        base,
+        taskdef.Changes(images={settings.container: image}),
+        settings.task_definition,
         registrable_keys(),
     )
     if tags:
