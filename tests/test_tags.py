@@ -152,3 +152,70 @@ def test_pr_revision_label_is_the_head_sha():
 def test_bad_context():
     with pytest.raises(UserError, match="GITHUB_SHA"):
         context_from({"GITHUB_REPOSITORY": "a/b", "GITHUB_SHA": "abc"}, {})
+
+
+@pytest.mark.parametrize(
+    "event,ref",
+    [
+        ("push", "refs/tags/latest"),
+        ("push", "refs/heads/latest"),
+        ("workflow_dispatch", "refs/heads/main"),
+    ],
+)
+def test_latest_comes_only_from_a_push_to_the_default_branch(event, ref):
+    assert "latest" not in compute_tags(ctx(event, ref))
+
+
+def test_latest_is_refused_as_an_extra_tag():
+    with pytest.raises(UserError, match="'latest' is added on pushes to the default branch only"):
+        compute_tags(ctx("push", "refs/heads/feature"), ["latest"])
+
+
+@pytest.mark.parametrize(
+    "pr,message",
+    [
+        ({"number": "42", "head": {"sha": HEAD}}, "pull_request.number is '42'"),
+        ({"number": 42, "head": {"sha": 12345}}, "pull_request.head.sha is 12345"),
+        ({"number": 42, "head": {"sha": "not/a sha!"}}, "not a full commit SHA"),
+        ({"number": True, "head": {"sha": HEAD}}, "pull_request.number is True"),
+    ],
+)
+def test_malformed_pull_request_payload_is_an_error(pr, message):
+    with pytest.raises(UserError, match=message):
+        ctx("pull_request", "refs/pull/42/merge", {"pull_request": pr})
+
+
+@pytest.mark.parametrize("head", [{"sha": HEAD, "repo": None}, {"sha": HEAD}])
+def test_unknown_head_repository_counts_as_a_fork(head):
+    from mlops_actions.build.run import decide_push
+
+    context = ctx(
+        "pull_request", "refs/pull/42/merge", {"pull_request": {"number": 42, "head": head}}
+    )
+    assert context.is_fork_pull_request
+    assert decide_push("auto", context)[0] is False
+
+
+@pytest.mark.parametrize(
+    "ref,expected",
+    [
+        ("refs/tags/v1.2.3+build.5", ["1.2.3", "1.2", "1", "1.2.3_build.5"]),
+        ("refs/tags/v2.0.0-rc.1+b7", ["2.0.0-rc.1_b7"]),
+    ],
+)
+def test_semver_build_metadata_does_not_make_a_prerelease(ref, expected):
+    assert compute_tags(ctx("push", ref))[2:] == expected
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[]", "{broken"])
+def test_unreadable_event_payload_fails_closed(tmp_path, content, monkeypatch):
+    from mlops_actions.github import runner
+
+    path = tmp_path / "event.json"
+    path.write_text(content)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    with pytest.raises(UserError, match="GITHUB_EVENT_PATH"):
+        runner.event_payload()
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "missing.json"))
+    with pytest.raises(UserError, match="cannot read the event payload"):
+        runner.event_payload()

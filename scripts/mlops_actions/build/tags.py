@@ -5,10 +5,21 @@ Tag rules (as docker/metadata-action's defaults, made explicit):
   commit GitHub builds;
 - the sanitized branch name on branch refs (pushes, schedules, dispatches);
 - `pr-<N>` on pull requests;
-- on `vX.Y.Z` tags: `X.Y.Z`, `X.Y` and `X` (no bare `0` for 0.x); a pre-release or build
-  (`v2.0.0-rc.1`) gets only its full version; other git tags get their sanitized name;
-- `latest` only on a push to the repository's default branch (read from the event payload);
+- on `vX.Y.Z` tags: `X.Y.Z`, `X.Y` and `X` (no bare `0` for 0.x); a pre-release
+  (`v2.0.0-rc.1`) gets only its full version. Build metadata does not change precedence
+  (semver 2.0.0, item 10): `v1.2.3+build.5` is release 1.2.3 and gets `1.2.3`, `1.2`, `1`, plus
+  `1.2.3_build.5` (a Docker tag cannot hold `+`; `_` is the usual stand-in);
+- other git tags get their sanitized name;
+- `latest` only on a push to the repository's default branch (read from the event payload):
+  a git tag or branch named `latest`, or `latest` in the extra tags, never yields it;
 - extra tags from the input.
+
+Sanitizing: characters outside `[A-Za-z0-9_.-]` become `-`, leading `.`/`-` are dropped and the
+result is cut to 128 characters (Docker's limit).
+
+The context fails closed: a pull request whose head repository is unknown (a deleted fork) counts
+as a fork, and a malformed payload (a non-integer number, a head SHA that is not 40 hex digits)
+is an error, not a silent loss of `pr-N`.
 """
 
 from __future__ import annotations
@@ -52,11 +63,8 @@ class GitContext:
 
     @property
     def is_fork_pull_request(self) -> bool:
-        return (
-            self.is_pull_request
-            and bool(self.pr_head_repo)
-            and self.pr_head_repo != self.repository
-        )
+        """A PR from another repository, or one whose origin is unknown (fail closed)."""
+        return self.is_pull_request and self.pr_head_repo != self.repository
 
     @property
     def revision(self) -> str:
@@ -81,6 +89,17 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any]) -> GitContext
     pr = section(event.get("pull_request"))
     head = section(pr.get("head"))
     license_id = section(repo.get("license")).get("spdx_id")
+    number, head_sha = pr.get("number"), head.get("sha")
+    if pr and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
+        raise UserError(
+            f"event payload: pull_request.number is {shown(number)}, not a PR number; "
+            "GITHUB_EVENT_PATH should be the runner's own event file"
+        )
+    if pr and not (isinstance(head_sha, str) and re.fullmatch(r"[0-9a-f]{40}", head_sha)):
+        raise UserError(
+            f"event payload: pull_request.head.sha is {shown(head_sha)}, not a full commit SHA"
+        )
+    head_repo = section(head.get("repo")).get("full_name")
     return GitContext(
         event_name=env.get("GITHUB_EVENT_NAME", ""),
         ref=env.get("GITHUB_REF", ""),
@@ -88,9 +107,9 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any]) -> GitContext
         repository=repository,
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
         default_branch=repo.get("default_branch"),
-        pr_number=int(pr["number"]) if isinstance(pr.get("number"), int) else None,
-        pr_head_sha=head.get("sha"),
-        pr_head_repo=section(head.get("repo")).get("full_name"),
+        pr_number=int(number) if pr else None,
+        pr_head_sha=head_sha if pr else None,
+        pr_head_repo=head_repo if isinstance(head_repo, str) else None,
         description=repo.get("description"),
         license=license_id if license_id not in (None, "NOASSERTION") else None,
         commit_time=section(event.get("head_commit")).get("timestamp"),
@@ -136,7 +155,7 @@ def version_of(ctx: GitContext) -> str:
     if ctx.ref.startswith("refs/tags/"):
         name = ctx.ref.removeprefix("refs/tags/")
         match = SEMVER.match(name)
-        return name.removeprefix("v") if match else sanitize_tag(name)
+        return name.removeprefix("v") if match else sanitize_tag(name)  # a label keeps the '+'
     if ctx.is_pull_request:
         return f"pr-{ctx.pr_number}"
     if ctx.ref.startswith("refs/heads/"):
@@ -153,19 +172,29 @@ def compute_tags(ctx: GitContext, extra: list[str] | None = None) -> list[str]:
     elif ctx.ref.startswith("refs/tags/"):
         name = ctx.ref.removeprefix("refs/tags/")
         match = SEMVER.match(name)
-        if match and not match.group("pre") and not match.group("build"):
+        if match and not match.group("pre"):
             major, minor, patch = match.group("major", "minor", "patch")
             tags += [f"{major}.{minor}.{patch}", f"{major}.{minor}"] + (
                 [major] if major != "0" else []
             )
+            if match.group("build"):
+                tags.append(sanitize_tag(name.removeprefix("v").replace("+", "_")))
         elif match:
-            tags.append(sanitize_tag(name.removeprefix("v")))
+            tags.append(sanitize_tag(name.removeprefix("v").replace("+", "_")))
         else:
             tags.append(sanitize_tag(name))
+    # `latest` means "the default branch's newest push", whatever a ref happens to be named.
+    tags = [t for t in tags if t != "latest"]
+    for tag in extra or []:
+        if check_tag(tag) == "latest":
+            raise UserError(
+                "tags: 'latest' is added on pushes to the default branch only; remove it from "
+                "the extra tags"
+            )
+        tags.append(tag)
     on_default = ctx.default_branch is not None and ctx.ref == f"refs/heads/{ctx.default_branch}"
     if ctx.event_name == "push" and on_default:
         tags.append("latest")
-    tags += [check_tag(t) for t in extra or []]
     return list(dict.fromkeys(tags))
 
 
