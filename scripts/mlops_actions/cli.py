@@ -418,6 +418,7 @@ def _train_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add(p, "ecs-subnets", "comma-separated subnets (awsvpc)")
     _add(p, "ecs-security-groups", "comma-separated security groups (awsvpc)")
     _add(p, "ecs-assign-public-ip", "give the task a public IP (to reach the registry)", "false")
+    _add(p, "ecs-secrets", "NAME=<Secrets Manager or SSM ARN> lines, set in the task definition")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -446,7 +447,13 @@ def _train(args: argparse.Namespace) -> int:
     if backend not in ("docker", "ecs"):
         raise UserError(f"backend: expected docker or ecs, got {shown(args.backend)}")
     ecs = None
+    if args.ecs_secrets and backend != "ecs":
+        raise UserError(
+            "ecs-secrets is for backend ecs; with backend docker pass secrets in env (an env "
+            "file, never the command line)"
+        )
     if backend == "ecs":
+        from mlops_actions.deploy.taskdef import parse_secrets
         from mlops_actions.train.ecs_backend import EcsSettings
 
         missing = [
@@ -481,6 +488,7 @@ def _train(args: argparse.Namespace) -> int:
             security_groups=split(args.ecs_security_groups),
             assign_public_ip=_flag(args.ecs_assign_public_ip, "ecs-assign-public-ip", False),
             region=region,
+            secrets=parse_secrets(args.ecs_secrets or "", "ecs-secrets"),
         )
     cpus = _number(args.cpus, "cpus", minimum=0.01, maximum=4096)
     if args.memory and not DOCKER_MEMORY.fullmatch(args.memory.strip()):

@@ -38,6 +38,8 @@ class Changes:
     environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     task_role_arn: str | None = None
     execution_role_arn: str | None = None
+    # container -> {name: Secrets Manager or SSM parameter ARN}, set as the container's secrets
+    secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def unwrap(document: Any, source: str) -> dict[str, Any]:
@@ -143,6 +145,27 @@ def parse_images(text: str, field_name: str = "containers") -> dict[str, str]:
     return images
 
 
+SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+"
+    r"|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$"
+)
+
+
+def parse_secrets(text: str, field_name: str = "secrets") -> dict[str, str]:
+    """`NAME=<Secrets Manager or SSM parameter ARN>` lines: ECS injects the value at start."""
+    out: dict[str, str] = {}
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        name, sep, arn = line.strip().partition("=")
+        if not sep or not _ENV_NAME.match(name.strip()) or not SECRET_ARN.match(arn.strip()):
+            raise UserError(
+                f"{field_name}: line {number} {shown(line.strip())}: expected NAME=ARN with a "
+                "Secrets Manager secret or SSM parameter ARN, e.g. "
+                "DB_PASSWORD=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+            )
+        out[name.strip()] = arn.strip()
+    return out
+
+
 def parse_environment(text: str, field_name: str = "environment") -> dict[str, dict[str, str]]:
     """`KEY=VALUE` (every deployed container) or `container:KEY=VALUE` lines."""
     out: dict[str, dict[str, str]] = {}
@@ -207,6 +230,20 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
             by_name[name]["environment"] = [
                 {"name": k, "value": v} for k, v in sorted(current.items())
             ]
+    for name, secrets in changes.secrets.items():
+        if name not in by_name:
+            raise UserError(
+                f"{source}: secrets name container '{name}', which is not in containerDefinitions "
+                f"(containers: {known})",
+                file=source,
+            )
+        current = {
+            str(e.get("name")): str(e.get("valueFrom"))
+            for e in by_name[name].get("secrets") or []
+            if isinstance(e, Mapping)
+        }
+        current.update(secrets)
+        by_name[name]["secrets"] = [{"name": k, "valueFrom": v} for k, v in sorted(current.items())]
     if changes.task_role_arn:
         out["taskRoleArn"] = check_role_arn(changes.task_role_arn, "task-role-arn")
     if changes.execution_role_arn:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,9 @@ class EcsSettings:
     launch_type: str = "FARGATE"
     region: str | None = None
     poll_seconds: float = 10.0
+    # NAME -> Secrets Manager/SSM ARN: set in the task definition, so values never appear in
+    # RunTask's containerOverrides (which anyone allowed ecs:DescribeTasks can read).
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +64,10 @@ def _task_definition(ecs: Ecs, settings: EcsSettings, image: str) -> str:
     base, tags = ecs.describe_task_definition(settings.task_definition)
     rendered = taskdef.for_registration(
         base,
-        taskdef.Changes(images={settings.container: image}),
+        taskdef.Changes(
+            images={settings.container: image},
+            secrets={settings.container: settings.secrets} if settings.secrets else {},
+        ),
         settings.task_definition,
         registrable_keys(),
     )

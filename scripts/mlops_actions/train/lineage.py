@@ -74,6 +74,30 @@ def model_format(path: str) -> str:
     return lowered.rsplit(".", 1)[-1] if "." in lowered else "unknown"
 
 
+_SECRET_KEY = re.compile(r"token|secret|passw|key|credential|auth|cookie|session", re.IGNORECASE)
+MAX_VALUE_CHARS = 256
+MAX_DEPTH = 6
+REDACTED = "***redacted***"
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """A copy of a payload fit for a model card: secret-looking keys hidden, long values cut."""
+    if depth >= MAX_DEPTH:
+        return "…"
+    if isinstance(value, Mapping):
+        return {
+            str(k)[:MAX_VALUE_CHARS]: REDACTED
+            if _SECRET_KEY.search(str(k))
+            else redact(v, depth + 1)
+            for k, v in list(value.items())[:100]
+        }
+    if isinstance(value, list):
+        return [redact(v, depth + 1) for v in value[:100]]
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[: MAX_VALUE_CHARS - 1] + "…"
+    return value
+
+
 def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str, Any]:
     server = env.get("GITHUB_SERVER_URL", "https://github.com")
     repository, run_id = env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
@@ -92,8 +116,9 @@ def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str,
         "trigger": {
             "event_name": env.get("GITHUB_EVENT_NAME"),
             "actor": env.get("GITHUB_ACTOR"),
-            "dispatch_inputs": dict(inputs) if inputs is not None else None,
-            "client_payload": event.get("client_payload")
+            # Whoever sends a dispatch chooses these: never copy secrets or bulk into the card.
+            "dispatch_inputs": redact(inputs) if inputs is not None else None,
+            "client_payload": redact(event["client_payload"])
             if isinstance(event.get("client_payload"), Mapping)
             else None,
         },
