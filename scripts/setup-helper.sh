@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Create, or reuse, an isolated virtualenv holding the pinned run-time dependencies of one
-# action (scripts/requirements/<name>.txt), so nothing is installed into the user's Python.
+# Create, or reuse, an isolated virtualenv holding the hash-locked run-time dependencies of one
+# action (scripts/requirements/<name>.txt, installed with --require-hashes), so nothing is
+# installed into the user's Python and no package can be swapped on the index.
 #
 #   bash scripts/setup-helper.sh gate
 #
 # Writes `python=<venv python>` and `seconds=<setup time>` to $GITHUB_OUTPUT (or prints them).
 # The venv lives in the runner's tool cache, keyed by the requirements, the Python version and
-# the platform: self-hosted runners reuse it across jobs; hosted runners start fresh.
+# the platform: self-hosted runners reuse it across jobs; hosted runners start fresh. A venv is
+# reused only when its marker holds the sha256 of the lock it was built from.
 set -euo pipefail
 
 name="${1:?usage: setup-helper.sh <requirements name>}"
@@ -22,9 +24,10 @@ command -v "$python" >/dev/null 2>&1 || fail "python '$python' not found; instal
 "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
   || fail "python '$python' is $("$python" -V 2>&1); mlops-actions needs Python 3.10 or newer"
 
-key="$("$python" - "$requirements" <<'PY'
+lock_sha="$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$requirements")"
+key="$("$python" - "$lock_sha" <<'PY'
 import hashlib, platform, sys
-digest = hashlib.sha256(open(sys.argv[1], "rb").read())
+digest = hashlib.sha256(sys.argv[1].encode())
 digest.update(f"{sys.version_info[:2]}{platform.system()}{platform.machine()}".encode())
 print(digest.hexdigest()[:16])
 PY
@@ -33,7 +36,7 @@ cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/mlops-actions"
 venv="$cache_root/venv-$name-$key"
 started="$("$python" -c 'import time; print(time.time())')"
 
-if [ -f "$venv/.complete" ]; then
+if [ "$(cat "$venv/.complete" 2>/dev/null)" = "$lock_sha" ] && "$venv/bin/python" -c '' 2>/dev/null; then
   how="reused"
 else
   mkdir -p "$cache_root"
@@ -42,15 +45,16 @@ else
   building="$(mktemp -d "$cache_root/.building-$name-XXXXXX")"
   if command -v uv >/dev/null 2>&1; then
     uv venv --quiet --python "$python" "$building"
-    uv pip install --quiet --python "$building/bin/python" -r "$requirements"
+    uv pip install --quiet --python "$building/bin/python" --require-hashes -r "$requirements"
   else
     "$python" -m venv "$building"
-    "$building/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+    "$building/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+      --require-hashes -r "$requirements"
   fi
   # Only bin/python is used (never the console scripts, whose shebangs name the old path).
   rm -rf "$venv"
   mv "$building" "$venv"
-  touch "$venv/.complete"
+  echo "$lock_sha" > "$venv/.complete"
   how="installed"
 fi
 

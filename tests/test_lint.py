@@ -1,5 +1,6 @@
 """The repository's quality gates, run for real: a missing tool fails, it never skips."""
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.lint
 
 ACTION_FILES = sorted([REPO / "action.yml", *REPO.glob("actions/*/action.yml")])
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+REQUIREMENTS = REPO / "scripts" / "requirements"
 # The Marketplace's allowed branding values (docs: metadata syntax for GitHub Actions, branding).
 BRANDING_COLORS = {
     "white",
@@ -125,19 +127,45 @@ def test_workflows_start_with_no_permissions():
         assert doc.get("permissions") == {}, f"{path}: set top-level permissions: {{}}"
 
 
+def _pins(path):
+    """{name: version} of the `name==version` requirement lines in a requirements file."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)", line)
+        if match:
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
 @pytest.mark.parametrize("extra", ["gate", "deploy", "train"])
 def test_pinned_requirements_match_the_extra(extra):
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
     declared = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower() for d in extras[extra]}
-    pinned_lines = [
-        line
-        for line in (REPO / "scripts" / "requirements" / f"{extra}.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert all("==" in line for line in pinned_lines)
-    assert {line.split("==")[0].lower() for line in pinned_lines} == declared
+    source = REQUIREMENTS / f"{extra}.in"
+    lines = [ln for ln in source.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert all("==" in line for line in lines), f"{source}: pin every top-level package"
+    assert set(_pins(source)) == {d.replace("_", "-") for d in declared}
+
+
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train"])
+def test_lock_files_match_their_inputs_and_carry_hashes(extra):
+    source, lock = REQUIREMENTS / f"{extra}.in", REQUIREMENTS / f"{extra}.txt"
+    first = lock.read_text().splitlines()[0]
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert first.startswith(f"# input-sha256: {digest} "), (
+        f"{lock.name} was not generated from the current {source.name}: run "
+        "python scripts/dev/lock.py"
+    )
+    locked, wanted = _pins(lock), _pins(source)
+    for name, version in wanted.items():
+        assert locked.get(name) == version, f"{lock.name}: {name} is not locked at {version}"
+    # Every requirement (transitive ones too) is pinned and carries at least one hash.
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.read_text().split("\n", 1)[1].strip())
+    assert len(entries) >= len(locked) > len(wanted)  # a package may appear per Python version
+    for entry in entries:
+        assert "==" in entry.splitlines()[0] and "--hash=sha256:" in entry, entry.splitlines()[0]
 
 
 def test_shell_scripts_pass_shellcheck():

@@ -2,7 +2,7 @@
 # Source me: create or refresh the development venv (.venv) from a clean clone.
 #   - Python 3.10+ (python3, or $PYTHON);
 #   - the package in editable mode with its dev extra, constrained to the same pinned versions
-#     the actions install (scripts/requirements/gate.txt, example-project/requirements.txt);
+#     the actions install (scripts/requirements/*.in, example-project/requirements.txt);
 #   - Debian packages when missing: shellcheck, docker.io, docker-registry, debootstrap,
 #     apache2-utils, skopeo.
 # Re-installs only when pyproject.toml or a requirements file changed.
@@ -24,7 +24,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setting up $VENV ..." >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -c "$REPO_ROOT/scripts/requirements/gate.txt" -c "$REPO_ROOT/example-project/requirements.txt" \
+    -c "$REPO_ROOT/scripts/requirements/gate.in" -c "$REPO_ROOT/scripts/requirements/deploy.in" \
+    -c "$REPO_ROOT/scripts/requirements/train.in" -c "$REPO_ROOT/example-project/requirements.txt" \
     -e "${REPO_ROOT}[dev]"
   echo "$want" > "$stamp"
 fi

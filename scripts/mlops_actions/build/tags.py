@@ -107,7 +107,7 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any]) -> GitContext
         repository=repository,
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
         default_branch=repo.get("default_branch"),
-        pr_number=int(number) if pr else None,
+        pr_number=number if pr and isinstance(number, int) else None,
         pr_head_sha=head_sha if pr else None,
         pr_head_repo=head_repo if isinstance(head_repo, str) else None,
         description=repo.get("description"),

@@ -1,0 +1,86 @@
+"""scripts/setup-helper.sh: the action's isolated venv, installed from the hash lock, reused only
+while its marker matches the lock. Real pip installs from the package index."""
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def _setup(cache, name="train"):
+    proc = subprocess.run(
+        ["bash", str(REPO / "scripts" / "setup-helper.sh"), name],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "RUNNER_TOOL_CACHE": str(cache),
+            "MLOPS_ACTIONS_PYTHON": sys.executable,
+        },
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    python = proc.stdout.strip().removeprefix("python=")
+    return python, proc.stderr
+
+
+def test_lock_installs_with_require_hashes_and_the_marker_guards_reuse(tmp_path):
+    python, log = _setup(tmp_path)
+    assert "installed" in log
+    venv = tmp_path / "mlops-actions"
+    (marker,) = venv.glob("venv-train-*/.complete")
+    import hashlib
+
+    lock = REPO / "scripts" / "requirements" / "train.txt"
+    assert marker.read_text().strip() == hashlib.sha256(lock.read_bytes()).hexdigest()
+    check = subprocess.run([python, "-c", "import yaml, boto3"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+    again, log = _setup(tmp_path)
+    assert "reused" in log and again == python
+
+    marker.write_text("0" * 64 + "\n")  # a venv from another lock (or a tampered one)
+    _, log = _setup(tmp_path)
+    assert "installed" in log and marker.read_text().strip() != "0" * 64
+
+
+def test_a_tampered_lock_is_refused(tmp_path):
+    """With --require-hashes, a package whose hash does not match the lock is not installed."""
+    lock = (REPO / "scripts" / "requirements" / "train.txt").read_text()
+    bad = tmp_path / "requirements" / "train.txt"
+    bad.parent.mkdir()
+    # Keep one hash per package but corrupt the one for pyyaml's files.
+    lines = [
+        line.replace("--hash=sha256:", "--hash=sha256:0", 1)[:-1]
+        if "hash" in line and i_pyyaml
+        else line
+        for line, i_pyyaml in _mark(lock.splitlines(), "pyyaml==")
+    ]
+    bad.write_text("\n".join(lines) + "\n")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    proc = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--require-hashes",
+            "-r",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in proc.stderr, proc.stderr
+
+
+def _mark(lines, prefix):
+    inside = False
+    for line in lines:
+        if line and not line.startswith((" ", "#")):
+            inside = line.lower().startswith(prefix)
+        yield line, inside
