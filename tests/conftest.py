@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["ecs_fixtures"]  # the moto-backed `aws` fixture, shared by the ECS tests
+pytest_plugins = ["ecs_fixtures", "train_fixtures"]  # shared fixtures: moto ECS, pushed image
 
 
 def make_predictions(

@@ -3,9 +3,6 @@ local registry, trains in a container; failures leave no model; versions go to S
 
 import hashlib
 import json
-import os
-import subprocess
-import uuid
 from pathlib import Path
 
 import boto3
@@ -16,51 +13,13 @@ from conftest import run_cli
 from ecs_sim import AWS_ENV, REGION, moto_server, reset
 from mlops_actions.errors import UserError
 from mlops_actions.train.store import Location, upload_version
-from registry_client import Registry, logged_in_docker
+from train_fixtures import EXAMPLE, TRAIN, train_cli
 
 pytestmark = pytest.mark.act
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "example-project"
-TRAIN = "python src/train.py --output-path /app/artifacts/model.skops"
 
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def pushed(testbed):
-    """The example image in the local registry; returns (image@digest, registry info)."""
-    registry = testbed["registry"]
-    name = f"acme/train-{uuid.uuid4().hex[:8]}"  # the registry outlives a test run
-    repo = f"{registry['host']}/{name}"
-    built = subprocess.run(
-        [
-            "docker",
-            "build",
-            "--build-arg",
-            "BASE_IMAGE=local/python:3.11-bookworm",
-            "-t",
-            f"{repo}:train-test",
-            str(EXAMPLE),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DOCKER_BUILDKIT": "0"},
-        timeout=900,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    with logged_in_docker(registry) as docker:
-        subprocess.run([*docker, "push", f"{repo}:train-test"], check=True, capture_output=True)
-    digest = Registry(registry["host"], registry["username"], registry["password"]).digest(
-        name, "train-test"
-    )
-    # Drop the local copy so the action has to pull it by digest, with credentials.
-    subprocess.run(
-        ["docker", "image", "rm", "-f", f"{repo}:train-test", f"{repo}@{digest}"],
-        capture_output=True,
-    )
-    return f"{repo}@{digest}", registry
 
 
 WORKFLOW = """
@@ -143,31 +102,6 @@ def test_trains_in_the_image_pulled_by_digest_under_act(pushed, tmp_path_factory
     assert "::group::training logs" in run.log or "training logs" in run.log
 
 
-def _train(pushed, tmp_path, *args, command=TRAIN, env=None):
-    image, registry = pushed
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    (artifacts / "model.skops").write_text("a stale model from an earlier run")
-    proc = run_cli(
-        "train",
-        "--image",
-        image,
-        "--command",
-        command,
-        "--artifacts-dir",
-        str(artifacts),
-        "--registry",
-        registry["host"],
-        "--username",
-        registry["username"],
-        "--password",
-        registry["password"],
-        *args,
-        env=env,
-    )
-    return proc, artifacts
-
-
 @pytest.mark.parametrize(
     "command,args,code,message",
     [
@@ -193,14 +127,14 @@ def _train(pushed, tmp_path, *args, command=TRAIN, env=None):
     ],
 )
 def test_failures_are_clear_and_leave_no_model(pushed, tmp_path, command, args, code, message):
-    proc, artifacts = _train(pushed, tmp_path, *args, command=command)
+    proc, artifacts = train_cli(pushed, tmp_path, *args, command=command)
     assert proc.returncode == code, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (artifacts / "model.skops").exists() and not (artifacts / "model-card.json").exists()
     assert not list(artifacts.glob(".staging-*"))
     if code == 1 and "boom" in command:
-        assert "boom" in proc.stderr  # the last log lines are shown
+        assert "boom" in proc.stdout  # the last log lines are shown (defused, fenced)
 
 
 def test_missing_image_is_one_line(pushed, tmp_path):
@@ -307,7 +241,7 @@ def test_interrupted_upload_leaves_no_card_and_can_be_completed(s3, tmp_path):
 
 def test_cli_uploads_after_training(pushed, s3, tmp_path):
     client, endpoint = s3
-    proc, artifacts = _train(
+    proc, artifacts = train_cli(
         pushed,
         tmp_path,
         "--s3-uri",
@@ -340,7 +274,7 @@ def test_bad_s3_uri():
 
 def test_pickle_model_gives_a_skops_warning(pushed, tmp_path):
     command = "python -c \"open('/app/artifacts/model.pkl', 'wb').write(b'not really a model')\""
-    proc, artifacts = _train(pushed, tmp_path, "--model-path", "model.pkl", command=command)
+    proc, artifacts = train_cli(pushed, tmp_path, "--model-path", "model.pkl", command=command)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (
         "model.pkl is a pickle/joblib file: loading it runs arbitrary code; save with skops"

@@ -173,3 +173,53 @@ def test_missing_settings_are_one_line(aws, tmp_path):
         "backend ecs needs ecs-cluster, ecs-task-definition, ecs-container-name, s3-uri"
         in proc.stderr
     )
+
+
+def test_output_keys_that_are_not_clean_relative_paths_are_never_written(aws, tmp_path):
+    """The task chooses its S3 keys: `<prefix>//tmp/x` or `<prefix>/../x` must not become
+    paths outside staging (e.g. ~/.bashrc in a job holding OIDC and GitHub tokens)."""
+    escape_dir = tmp_path / "outside"
+    hostile = {
+        **OUTPUTS,
+        f"/{escape_dir}/ESCAPED.txt": b"absolute",
+        "../UP.txt": b"up",
+        "a/../../UP2.txt": b"up2",
+        "./dot.txt": b"dot",
+    }
+    proc, _, artifacts = train(aws, tmp_path / "run", TaskSim(outcome="success", outputs=hostile))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert not (escape_dir / "ESCAPED.txt").exists()
+    assert not list(tmp_path.rglob("UP*.txt")) and not list(tmp_path.rglob("dot.txt"))
+    assert "skipped 4 output key(s) that are not clean relative paths" in proc.stdout
+    assert (artifacts / "model.skops").read_bytes() == OUTPUTS["model.skops"]
+
+
+def test_ecs_secrets_go_into_the_task_definition_not_the_overrides(aws, tmp_path):
+    ecs, _, _ = aws
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+    sim = TaskSim(outcome="success", outputs=OUTPUTS)
+    proc, _, _ = train(aws, tmp_path, sim, "--ecs-secrets", f"DB_PASSWORD={arn}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [request] = sim.requests
+    assert arn not in json.dumps(request["overrides"])
+    revision = ecs.describe_task_definition(taskDefinition=request["taskDefinition"])[
+        "taskDefinition"
+    ]
+    assert revision["containerDefinitions"][0]["secrets"] == [
+        {"name": "DB_PASSWORD", "valueFrom": arn}
+    ]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ("--ecs-secrets", "DB=plain-text"),
+            "ecs-secrets: line 1 'DB=plain-text': expected NAME=ARN",
+        ),
+        (("--backend", "docker", "--ecs-secrets", "A=b"), "ecs-secrets is for backend ecs"),
+    ],
+)
+def test_bad_secrets_are_one_line(aws, tmp_path, args, message):
+    proc, _, _ = train(aws, tmp_path, TaskSim(), *args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -26,11 +26,29 @@ def test_training_writes_model_predictions_metrics_and_params(trained):
     assert metrics["rows_holdout"] == 12000
 
 
-def test_model_loads_with_skops_trusted_types(trained):
+def test_model_loads_with_the_serving_allow_list(trained):
+    sys.path.insert(0, str(PROJECT / "src"))
+    from serve import TRUSTED_TYPES, load_model
+
     path = trained / "model.skops"
-    untrusted = sio.get_untrusted_types(file=path)
-    model = sio.load(path, trusted=untrusted)
-    assert hasattr(model, "predict_proba")
+    assert set(sio.get_untrusted_types(file=path)) <= set(TRUSTED_TYPES)
+    assert hasattr(load_model(str(path)), "predict_proba")
+
+
+def test_serving_refuses_a_type_outside_its_allow_list(tmp_path):
+    import os
+
+    import pytest
+    from sklearn.preprocessing import FunctionTransformer
+
+    sys.path.insert(0, str(PROJECT / "src"))
+    from serve import load_model
+
+    path = tmp_path / "hostile.skops"
+    sio.dump(FunctionTransformer(func=os.getcwd), path)  # a function from os: never trusted
+    assert "posix.getcwd" in sio.get_untrusted_types(file=path)
+    with pytest.raises(RuntimeError, match=r"refusing to load untrusted types \['posix.getcwd'\]"):
+        load_model(str(path))
 
 
 def test_bad_data_exits_nonzero_with_one_line_and_no_model(tmp_path):

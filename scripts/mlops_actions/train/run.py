@@ -148,6 +148,8 @@ def check_request(request: TrainRequest) -> _Checked:
         )
     if request.backend not in ("docker", "ecs"):
         raise UserError(f"backend: expected docker or ecs, got {shown(request.backend)}")
+    if request.user and request.user.strip().split(":", 1)[0] in ("0", "root"):
+        raise UserError("user: training never runs as root; give a non-root user or uid")
     minutes = request.timeout_minutes
     if not (math.isfinite(minutes) and minutes > 0):
         raise UserError(f"timeout-minutes: expected a positive number, got {shown(minutes)}")
