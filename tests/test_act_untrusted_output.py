@@ -33,7 +33,9 @@ def _no_command_took_effect(log: str, outputs: dict[str, str]) -> None:
     # act marks commands it executed: ❗ error, 🚧 warning, ⚙ other commands.
     lines = [re.sub(r"^\[[^\]]*\]", "", ln) for ln in log.splitlines()]  # drop [workflow/job]
     executed = [ln for ln in lines if re.search(r"(❗|🚧|⚙)\s+(::|\*\*\*)", ln)]
-    forged = [ln for ln in executed if re.search(r"forged|hostilesecret|tabsecret|guessed|smuggled", ln)]
+    forged = [
+        ln for ln in executed if re.search(r"forged|hostilesecret|tabsecret|guessed|smuggled", ln)
+    ]
     assert forged == [], forged
 
 

@@ -122,6 +122,28 @@ CASES = {
         "fairness: {metrics: {recall: {max_difference: 0.1}}}\n",
         "fairness metrics need at least one group column",
     ),
+    "duplicate column": (
+        lambda t: [_file(t / "dup.csv", "is_fraud,fraud_probability,is_fraud\n1,0.9,0\n0,0.1,1\n")],
+        None,
+        "column 'is_fraud' appears twice in the header",
+    ),
+    "metrics file given as predictions": (
+        lambda t: [_file(t / "metrics.json", '{"recall": 0.9}')],
+        None,
+        "pass it as metrics (--metrics)",
+    ),
+    "YAML aliases that expand": (
+        None,
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+        "expands to more than 20000 values",
+    ),
+    "long value is quoted short": (
+        None,
+        "confidence: {gate_on: " + "x" * 5000 + "}\n",
+        "confidence.gate_on: expected one of point, lower_bound, upper_bound",
+    ),
 }
 
 
@@ -142,6 +164,7 @@ def test_bad_input_gives_one_line_error(tmp_path, case):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
+    assert len(lines[0]) < 600, len(lines[0])  # a value is quoted, never pasted whole
     assert not (out / "verdict.json").exists()
 
 
@@ -200,6 +223,9 @@ def test_bad_baseline(tmp_path, content, expected):
         (["--fail-on", "sometimes"], "fail-on: expected 'failure' or 'never'"),
         (["--decision-threshold", "2"], "decision-threshold: expected a number between 0 and 1"),
         (["--comment-on-pr", "maybe"], "comment-on-pr: expected true or false"),
+        (["--decision-threshold", "nan"], "decision-threshold: expected a number between 0 and 1"),
+        (["--name", "../../x"], "name: '../../x' must be 1-100 letters"),
+        (["--name", "a/b"], "name: 'a/b' must be 1-100 letters"),
     ],
 )
 def test_bad_options(tmp_path, args, expected):

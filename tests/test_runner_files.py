@@ -1,0 +1,86 @@
+"""The runner adapter: annotations, outputs and summaries escape what they carry; untrusted text is
+defused and fenced. Checked on the bytes the runner would read."""
+
+import pytest
+
+from mlops_actions.github import runner
+from mlops_actions.train.lineage import REDACTED, github_source, redact
+
+
+@pytest.fixture
+def actions(monkeypatch, tmp_path):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    return tmp_path
+
+
+def test_annotation_message_and_properties_cannot_break_out(actions, capsys):
+    runner.annotate(
+        "error",
+        "line one\n::add-mask::x\r\n100% bad",
+        file="a,b:c.yml",
+        title="t::x,y",
+        line=3,
+    )
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one command line, whatever the message holds
+    assert out == (
+        "::error file=a%2Cb%3Ac.yml,line=3,title=t%3A%3Ax%2Cy::"
+        "line one%0A::add-mask::x%0D%0A100%25 bad\n"
+    )
+
+
+def test_multiline_output_uses_a_delimiter_the_value_cannot_contain(actions):
+    value = "a\nb=c\nghadelimiter_x\nEOF"
+    runner.set_output("report", value)
+    text = (actions / "out").read_text()
+    head, *body, tail = text.rstrip("\n").split("\n")
+    delimiter = head.removeprefix("report<<")
+    assert tail == delimiter and delimiter not in value and "\n".join(body) == value
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("::set-output name=a::b", ": :set-output name=a::b"),
+        ("   ::add-mask::x", "   : :add-mask::x"),
+        ("\t::error::x", "\t: :error::x"),
+        ("text ##[error]x", "text ## [error]x"),
+        ("plain :: text", "plain :: text"),
+    ],
+)
+def test_defuse(line, expected):
+    assert runner.defuse(line) == expected
+
+
+def test_untrusted_output_is_wrapped_in_a_fresh_token(actions, capsys):
+    runner.print_untrusted("::warning::x")
+    runner.print_untrusted("::warning::y")
+    first, _, _, second, *_ = capsys.readouterr().out.splitlines()
+    assert first.startswith("::stop-commands::") and second.startswith("::stop-commands::")
+    assert first != second  # a token seen once is no use the next time
+
+
+def test_code_fence_is_longer_than_any_backtick_run():
+    assert runner.code_fence("no ticks") == "```"
+    assert runner.code_fence("a ```` b") == "`````"
+
+
+def test_model_card_redacts_secret_looking_keys_and_cuts_long_values():
+    payload = {
+        "data_uri": "s3://bucket/new",
+        "api_token": "ghp_xxx",
+        "nested": {"db_password": "hunter2", "AWS_SECRET_ACCESS_KEY": "abc", "note": "x" * 1000},
+        "items": [{"credentials": "c"}],
+    }
+    card = github_source({}, {"client_payload": payload, "inputs": {"signing_key": "k"}})
+    trigger = card["trigger"]
+    shown = trigger["client_payload"]
+    assert shown["data_uri"] == "s3://bucket/new" and shown["api_token"] == REDACTED
+    assert shown["nested"]["db_password"] == REDACTED
+    assert shown["nested"]["AWS_SECRET_ACCESS_KEY"] == REDACTED
+    assert len(shown["nested"]["note"]) == 256 and shown["items"][0]["credentials"] == REDACTED
+    assert trigger["dispatch_inputs"] == {"signing_key": REDACTED}
+    deep = {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}
+    assert "…" in str(redact(deep))
