@@ -12,7 +12,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["ecs_fixtures", "train_fixtures"]  # shared fixtures: moto ECS, pushed image
+pytest_plugins = [
+    "support.ecs_fixtures",
+    "support.train_fixtures",
+]  # shared fixtures: moto ECS, pushed image
 
 
 def make_predictions(

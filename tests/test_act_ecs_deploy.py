@@ -5,8 +5,10 @@ import json
 import boto3
 import pytest
 
-from act_harness import export_tree, init_consumer_repo, run_workflow
-from ecs_sim import (
+from mlops_actions.aws.ecs import registrable_keys
+from mlops_actions.aws.taskdef import registrable
+from support.act_harness import export_tree, init_consumer_repo, run_workflow
+from support.ecs_sim import (
     AWS_ENV,
     REGION,
     RolloutSim,
@@ -16,8 +18,6 @@ from ecs_sim import (
     network,
     reset,
 )
-from mlops_actions.deploy.ecs import registrable_keys
-from mlops_actions.deploy.taskdef import registrable
 
 pytestmark = pytest.mark.act
 

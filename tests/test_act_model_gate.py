@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from act_harness import export_tree, init_consumer_repo, run_workflow
 from conftest import make_predictions, write_csv
-from fake_github import FakeGitHub
+from support.act_harness import export_tree, init_consumer_repo, run_workflow
+from support.fake_github import FakeGitHub
 
 pytestmark = pytest.mark.act
 

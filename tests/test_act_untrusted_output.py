@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from act_harness import export_tree, init_consumer_repo, run_workflow
+from support.act_harness import export_tree, init_consumer_repo, run_workflow
 
 pytestmark = pytest.mark.act
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from act_harness import REPO, export_tree, init_consumer_repo, run_workflow
 from conftest import run_cli, tool
-from registry_client import Registry, logged_in_docker
+from support.act_harness import REPO, export_tree, init_consumer_repo, run_workflow
+from support.registry_client import Registry, logged_in_docker
 
 pytestmark = pytest.mark.act
 

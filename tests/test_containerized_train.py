@@ -9,12 +9,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from act_harness import export_tree, init_consumer_repo, run_workflow
 from conftest import run_cli
-from ecs_sim import AWS_ENV, REGION, moto_server, reset
 from mlops_actions.errors import UserError
 from mlops_actions.train.store import Location, upload_version
-from train_fixtures import EXAMPLE, TRAIN, train_cli
+from support.act_harness import export_tree, init_consumer_repo, run_workflow
+from support.ecs_sim import AWS_ENV, REGION, moto_server, reset
+from support.train_fixtures import EXAMPLE, TRAIN, train_cli
 
 pytestmark = pytest.mark.act
 

@@ -1,6 +1,7 @@
 """The Docker command lines and registry error messages (pure parts of the build adapter)."""
 
-from mlops_actions.build.docker import buildx_build_args, classic_build_args, registry_error
+from mlops_actions.docker import registry_error
+from mlops_actions.image.builders import buildx_build_args, classic_build_args
 
 COMMON = dict(
     dockerfile="ctx/Dockerfile",

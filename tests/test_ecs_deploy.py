@@ -5,15 +5,15 @@ import json
 
 import pytest
 
-from ecs_fixtures import (
+from support.ecs_fixtures import (
     NEW_IMAGE,
     deploy,
     deploy_new_image,
     revisions,
     service_task_definition,
 )
-from ecs_sim import Scenario
-from fake_github import FakeGitHub
+from support.ecs_sim import Scenario
+from support.fake_github import FakeGitHub
 
 
 def test_console_export_registers_only_the_named_image_and_reruns_idempotently(aws):

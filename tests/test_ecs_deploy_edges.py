@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conftest import run_cli
-from ecs_fixtures import EXPORT, NEW_IMAGE, deploy, revisions, service_task_definition
-from ecs_sim import AWS_ENV
+from support.ecs_fixtures import EXPORT, NEW_IMAGE, deploy, revisions, service_task_definition
+from support.ecs_sim import AWS_ENV
 
 
 def _register(aws, image):

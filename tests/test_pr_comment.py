@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import run_cli
-from fake_github import FakeGitHub
+from support.fake_github import FakeGitHub
 
 REPO = "Acme/Fraud-Detector"
 

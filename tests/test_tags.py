@@ -2,8 +2,8 @@
 
 import pytest
 
-from mlops_actions.build.tags import compute_labels, compute_tags, context_from, image_name
 from mlops_actions.errors import UserError
+from mlops_actions.image.tags import compute_labels, compute_tags, context_from, image_name
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 HEAD = "fedcba9876543210fedcba9876543210fedcba98"
@@ -187,7 +187,7 @@ def test_malformed_pull_request_payload_is_an_error(pr, message):
 
 @pytest.mark.parametrize("head", [{"sha": HEAD, "repo": None}, {"sha": HEAD}])
 def test_unknown_head_repository_counts_as_a_fork(head):
-    from mlops_actions.build.run import decide_push
+    from mlops_actions.image.run import decide_push
 
     context = ctx(
         "pull_request", "refs/pull/42/merge", {"pull_request": {"number": 42, "head": head}}

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from mlops_actions.deploy import taskdef
-from mlops_actions.deploy.ecs import registrable_keys
+from mlops_actions.aws import taskdef
+from mlops_actions.aws.ecs import registrable_keys
 from mlops_actions.errors import UserError
 
 EXPORT = {
@@ -149,7 +149,7 @@ def test_same_definition_ignores_defaults_ecs_fills_in():
 
 
 def test_drop_empty_is_recursive_and_keeps_false_zero_and_named_keys():
-    from mlops_actions.deploy.taskdef import drop_empty
+    from mlops_actions.aws.taskdef import drop_empty
 
     doc = {
         "ipcMode": None,
@@ -174,8 +174,8 @@ def test_drop_empty_is_recursive_and_keeps_false_zero_and_named_keys():
 
 
 def test_same_definition_knows_more_ecs_defaults():
-    from mlops_actions.deploy.ecs import registrable_keys
-    from mlops_actions.deploy.taskdef import same_definition
+    from mlops_actions.aws.ecs import registrable_keys
+    from mlops_actions.aws.taskdef import same_definition
 
     ours = {
         "family": "f",

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from conftest import run_cli
-from ecs_sim import AWS_ENV, REGION, TaskSim, moto_server, reset
+from support.ecs_sim import AWS_ENV, REGION, TaskSim, moto_server, reset
 
 IMAGE = "ghcr.io/acme/fraud-detector@sha256:" + "e" * 64
 TRAINING_TASK = {

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from conftest import run_cli
-from train_fixtures import TRAIN, train_cli
+from support.train_fixtures import TRAIN, train_cli
 
 pytestmark = pytest.mark.act
 

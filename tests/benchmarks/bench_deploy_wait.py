@@ -21,7 +21,10 @@ sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]
 
 import boto3
 
-from ecs_sim import (
+from mlops_actions.aws.ecs import Ecs, registrable_keys
+from mlops_actions.aws.taskdef import Changes, registrable
+from mlops_actions.deploy.run import DeployRequest, deploy
+from support.ecs_sim import (
     AWS_ENV,
     REGION,
     RolloutSim,
@@ -31,9 +34,6 @@ from ecs_sim import (
     network,
     reset,
 )
-from mlops_actions.deploy.ecs import Ecs, registrable_keys
-from mlops_actions.deploy.run import DeployRequest, deploy
-from mlops_actions.deploy.taskdef import Changes, registrable
 
 TASKDEF = {
     "family": "bench",

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from mlops_actions import safe_yaml
-from mlops_actions.deploy import rollout, taskdef
-from mlops_actions.deploy.ecs import Ecs, registrable_keys
+from mlops_actions import aws, safe_yaml
+from mlops_actions.aws import taskdef
+from mlops_actions.aws.ecs import Ecs, registrable_keys
+from mlops_actions.deploy import rollout
 from mlops_actions.errors import UserError, shown
 
 TIMED_OUT = "TIMED_OUT"
@@ -161,7 +162,7 @@ def wait_for(
     """Poll DescribeServices with backoff (starting small, capped at the poll interval)."""
     started = clock()
     deadline = started + request.timeout_seconds
-    interval = min(2.0, request.poll_interval_seconds)
+    pauses = aws.backoff(2.0, request.poll_interval_seconds)
     polls, last_detail = 0, ""
     while True:
         service = ecs.describe_service(request.cluster, request.service)
@@ -190,8 +191,7 @@ def wait_for(
         if remaining <= 0:
             detail = f"not stable after {request.timeout_seconds:g}s ({verdict.detail})"
             return Wait(TIMED_OUT, detail, polls, clock() - started, service, verdict.deployment_id)
-        sleep(min(interval, remaining))
-        interval = min(interval * 1.5, request.poll_interval_seconds)
+        sleep(min(next(pauses), remaining))
 
 
 def _events_since(service: dict[str, Any], since: datetime) -> list[str]:
@@ -224,16 +224,10 @@ def _stopped(ecs: Ecs, request: DeployRequest, arn: str, since: datetime) -> lis
 
 
 def links(region: str, request: DeployRequest, log_groups: list[str]) -> dict[str, str]:
-    console = f"https://{region}.console.aws.amazon.com"
-    out = {
-        "service": f"{console}/ecs/v2/clusters/{quote(request.cluster)}/services/"
-        f"{quote(request.service)}/deployments?region={region}"
-    }
+    path = f"ecs/v2/clusters/{quote(request.cluster)}/services/{quote(request.service)}"
+    out = {"service": aws.console_url(region, f"{path}/deployments?region={region}")}
     for group in log_groups:
-        encoded = quote(quote(group, safe=""), safe="")
-        out[f"logs {group}"] = (
-            f"{console}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{encoded}"
-        )
+        out[f"logs {group}"] = aws.log_group_url(region, group)
     return out
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.build.docker import Docker, login, registry_error
+from mlops_actions.docker import Docker, login, registry_error
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.deploy import taskdef
-from mlops_actions.deploy.ecs import Ecs, aws_errors, registrable_keys
+from mlops_actions import aws
+from mlops_actions.aws import taskdef
+from mlops_actions.aws.ecs import Ecs, ecs_errors, registrable_keys
 from mlops_actions.errors import UserError, shown
 from mlops_actions.train.container import RunOutcome
 from mlops_actions.train.outputs import clean_relative_key
@@ -122,7 +123,7 @@ def run_task(
             }
         }
     started_wall = time.time()
-    with aws_errors("RunTask", cluster=settings.cluster):
+    with ecs_errors("RunTask", cluster=settings.cluster):
         response = client.run_task(**request)
     if response.get("failures") or not response.get("tasks"):
         failure = (response.get("failures") or [{}])[0]
@@ -131,16 +132,16 @@ def run_task(
     task_arn = response["tasks"][0]["taskArn"]
     log(f"started ECS task {task_arn} ({arn}); outputs go to {artifacts_uri}")
 
-    started, interval = clock(), min(2.0, settings.poll_seconds)
+    started, pauses = clock(), aws.backoff(2.0, settings.poll_seconds)
     task: dict[str, Any] = {}
     while True:
-        with aws_errors("DescribeTasks", cluster=settings.cluster):
+        with ecs_errors("DescribeTasks", cluster=settings.cluster):
             described = client.describe_tasks(cluster=settings.cluster, tasks=[task_arn])
         task = (described.get("tasks") or [{}])[0]
         if task.get("lastStatus") == "STOPPED":
             break
         if clock() - started > timeout_seconds:
-            with aws_errors("StopTask", cluster=settings.cluster):
+            with ecs_errors("StopTask", cluster=settings.cluster):
                 client.stop_task(
                     cluster=settings.cluster,
                     task=task_arn,
@@ -151,8 +152,7 @@ def run_task(
                 "the ECS task was stopped",
                 [],
             )
-        sleep(interval)
-        interval = min(interval * 1.5, settings.poll_seconds)
+        sleep(next(pauses))
 
     reason = str(task.get("stoppedReason") or "")
     containers = {c.get("name"): c for c in task.get("containers") or []}
@@ -167,7 +167,7 @@ def run_task(
         )
     if exit_code != 0:
         raise TaskFailed(f"training command exited with code {exit_code} on ECS: {detail}", [])
-    _download(client_for_s3(settings.region), location.bucket, run_prefix, staging, log)
+    _download(aws.client("s3", settings.region), location.bucket, run_prefix, staging, log)
     outcome = RunOutcome(0, False, [], started_wall, time.time())
     return EcsRun(
         outcome,
@@ -178,20 +178,11 @@ def run_task(
     )
 
 
-def client_for_s3(region: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3", region_name=region or None, config=Config(retries={"mode": "adaptive"})
-    )
-
-
 def _download(
     s3: Any, bucket: str, prefix: str, staging: Path, log: Callable[[str], None] = print
 ) -> None:
     skipped: list[str] = []
-    with aws_errors("s3:ListObjectsV2"):
+    with aws.errors("ListObjectsV2", service="s3"):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
         for page in pages:
             for item in page.get("Contents") or []:

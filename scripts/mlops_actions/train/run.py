@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions import safe_yaml
-from mlops_actions.build.docker import job_docker_config
+from mlops_actions.docker import job_docker_config
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.train import container, ecs_backend, lineage, outputs

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import aws
 from mlops_actions.errors import UserError, shown
 from mlops_actions.train.lineage import CARD_FILE
 
@@ -59,17 +60,6 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _client(region: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        region_name=region or None,
-        config=Config(retries={"mode": "adaptive", "max_attempts": 10}),
-    )
-
-
 def _head(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
@@ -95,7 +85,7 @@ def upload_version(
 
     check_name(model_name, "model-name")
     check_name(version, "version")
-    client = client or _client(region)
+    client = client or aws.client("s3", region)
     base = location.key(model_name, version)
     ours = {p.name: sha256(p) for p in [*files, card]}
     try:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from registry_client import Registry, logged_in_docker
+from support.registry_client import Registry, logged_in_docker
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "example-project"
+EXAMPLE = Path(__file__).resolve().parents[2] / "example-project"
 TRAIN = "python src/train.py --output-path /app/artifacts/model.skops"
 
 

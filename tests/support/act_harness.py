@@ -25,7 +25,7 @@ import yaml
 
 from conftest import tool
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ACTION_REF = "org/mlops-actions@v1"
 CONSUMER_REMOTE = "https://github.com/Acme/Fraud-Detector.git"
 

@@ -8,7 +8,9 @@ import boto3
 import pytest
 
 from conftest import run_cli
-from ecs_sim import (
+from mlops_actions.aws.ecs import registrable_keys
+from mlops_actions.aws.taskdef import registrable
+from support.ecs_sim import (
     AWS_ENV,
     REGION,
     RolloutSim,
@@ -18,8 +20,6 @@ from ecs_sim import (
     network,
     reset,
 )
-from mlops_actions.deploy.ecs import registrable_keys
-from mlops_actions.deploy.taskdef import registrable
 
 NEW_IMAGE = "ghcr.io/acme/fraud-detector@sha256:" + "c" * 64
 EXPORT = {  # as exported from the console: read-only fields included, two containers

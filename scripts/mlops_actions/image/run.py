@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.build import docker as dk
-from mlops_actions.build import tags as tg
+from mlops_actions import docker as dk
 from mlops_actions.errors import UserError, shown
+from mlops_actions.image import builders
+from mlops_actions.image import tags as tg
 
 CACHE_MODES = ("registry", "gha", "none")
 
@@ -126,12 +127,12 @@ def build(
         if the_plan.push:
             dk.login(docker, registry, request.username, request.password)  # fail before building
         started = time.monotonic()
-        if dk.has_buildx(docker):
+        if builders.has_buildx(docker):
             result = _build_buildx(docker, request, the_plan, dockerfile, cache_ref)
         else:
             result = _build_classic(docker, request, the_plan, dockerfile, cache_ref, registry, log)
         result.seconds = time.monotonic() - started
-        result.size = dk.image_size(docker, the_plan.refs[0])
+        result.size = builders.image_size(docker, the_plan.refs[0])
     return result
 
 
@@ -159,7 +160,7 @@ def _build_classic(
         )
     elif request.cache == "gha":
         result.notes.append("cache: gha needs buildx; built without a cache")
-    args = dk.classic_build_args(
+    args = builders.classic_build_args(
         **_build_inputs(request, the_plan, dockerfile), cache_from=cache_from
     )
     proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
@@ -167,13 +168,13 @@ def _build_classic(
         raise _build_failed("docker build", dockerfile, proc.stdout)
     if not the_plan.push:
         return result
-    digests = {ref: dk.push(docker, ref, registry, request.username) for ref in the_plan.refs}
+    digests = {ref: builders.push(docker, ref, registry, request.username) for ref in the_plan.refs}
     if len(set(digests.values())) != 1:
         raise UserError(f"pushed tags have different digests: {digests}")
     result.digest = next(iter(digests.values()))
     if request.cache == "registry":
         docker.run("tag", the_plan.refs[0], cache_ref)
-        dk.push(docker, cache_ref, registry, request.username)
+        builders.push(docker, cache_ref, registry, request.username)
     log(f"pushed {len(the_plan.refs)} tags: {result.image_ref}")
     return result
 
@@ -195,7 +196,7 @@ def _build_buildx(
         builder = created
     metadata = Path(docker.config_dir) / "build-metadata.json"
     try:
-        args = dk.buildx_build_args(
+        args = builders.buildx_build_args(
             **_build_inputs(request, the_plan, dockerfile),
             cache=request.cache,
             cache_ref=cache_ref,
@@ -215,7 +216,9 @@ def _build_buildx(
             docker.run("buildx", "rm", created)
     result = BuildResult(the_plan, f"buildx ({builder})")
     result.digest = (
-        dk.read_metadata(str(metadata)).get("containerimage.digest") if the_plan.push else None
+        builders.read_metadata(str(metadata)).get("containerimage.digest")
+        if the_plan.push
+        else None
     )
     if the_plan.push:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
