@@ -34,7 +34,7 @@ def ecs_errors(action: str, **names: str) -> AbstractContextManager[None]:
 class Ecs:
     def __init__(self, region: str | None, client: Any = None):
         self.client = client if client is not None else aws.client("ecs", region)
-        self.region: str = client.meta.region_name
+        self.region: str = self.client.meta.region_name
 
     def _call(
         self, action: str, method: Callable[..., Any], names: dict[str, str], **kwargs: Any
