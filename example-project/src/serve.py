@@ -1,14 +1,23 @@
-"""Serve the fraud detector over HTTP: GET /health, POST /predict.
+"""Serve the fraud detector over HTTP: GET /health, GET /version, POST /predict.
 
     MODEL_PATH=artifacts/model.skops uvicorn serve:app --app-dir src --port 8080
 
-The model is loaded with skops and an explicit list of trusted types (never pickle). /health
-answers 200 only once the model is loaded, so the ECS health check gates traffic on it.
+The model is loaded once, at start-up, with skops and an explicit list of trusted types (never
+pickle), and only after its sha256 matches the one it must have:
+- baked into the serving image (the default): the model card beside it (MODEL_CARD, default
+  `model-card.json` next to MODEL_PATH) names the sha256;
+- too large to bake: MODEL_URI (an immutable s3:// version) is downloaded and MODEL_SHA256 must
+  be given and match.
+On a mismatch the service refuses to start. /health answers 200 only with the model loaded, so
+the ECS health check gates traffic on it; /version says which model is live.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,12 +60,64 @@ def load_model(path: str) -> Any:
 state: dict[str, Any] = {}
 
 
+class ModelMismatch(RuntimeError):
+    """The model is not the one the card or MODEL_SHA256 names: never serve it."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(uri: str) -> Path:
+    import boto3  # only for MODEL_URI; AWS_ENDPOINT_URL works as everywhere else
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        raise ModelMismatch(f"MODEL_URI {uri!r} is not s3://bucket/key")
+    target = Path(tempfile.mkdtemp(prefix="model-")) / Path(key).name
+    boto3.client("s3").download_file(bucket, key, str(target))
+    return target
+
+
+def locate_model() -> tuple[Path, str | None, dict[str, Any]]:
+    """The model file, the sha256 it must have (None: nothing to check) and its card."""
+    uri = os.environ.get("MODEL_URI", "")
+    if uri:
+        expected = os.environ.get("MODEL_SHA256", "").strip().lower()
+        if len(expected) != 64:
+            raise ModelMismatch("MODEL_URI needs MODEL_SHA256, the model's sha256 from its card")
+        return _download(uri), expected, {}
+    path = Path(os.environ.get("MODEL_PATH", "/app/artifacts/model.skops"))
+    card_path = Path(os.environ.get("MODEL_CARD", str(path.with_name("model-card.json"))))
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    expected = os.environ.get("MODEL_SHA256") or (card.get("model") or {}).get("sha256")
+    return path, expected, card
+
+
+def load_verified() -> None:
+    path, expected, card = locate_model()
+    if not path.is_file():
+        return  # an image without a model (e.g. the training image): /health stays 503
+    actual = sha256_of(path)
+    if expected and actual != expected:
+        raise ModelMismatch(f"{path}: sha256 {actual} is not the expected {expected}")
+    state.update(
+        model=load_model(str(path)),
+        path=str(path),
+        sha256=actual,
+        verified=bool(expected),
+        version=os.environ.get("MODEL_VERSION") or card.get("version"),
+        source=(card.get("source") or {}).get("sha"),
+    )
+
+
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    path = os.environ.get("MODEL_PATH", "/app/artifacts/model.skops")
-    if Path(path).is_file():
-        state["model"] = load_model(path)
-        state["path"] = path
+    load_verified()  # raising here stops the server: a wrong model is never served
     yield
 
 
@@ -68,6 +129,19 @@ def health() -> dict[str, Any]:
     if "model" not in state:
         raise HTTPException(status_code=503, detail="model not loaded")
     return {"status": "ok", "model": state["path"]}
+
+
+@app.get("/version")
+def version() -> dict[str, Any]:
+    """Which model is live: anyone can compare it with the champion record."""
+    if "model" not in state:
+        raise HTTPException(status_code=503, detail="model not loaded")
+    return {
+        "model_version": state["version"],
+        "model_sha256": state["sha256"],
+        "verified": state["verified"],
+        "source_commit": state["source"],
+    }
 
 
 @app.post("/predict")
