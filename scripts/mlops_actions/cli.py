@@ -24,6 +24,7 @@ COMMANDS = {
     "deploy": "mlops_actions.deploy.cli",
     "build": "mlops_actions.image.cli",
     "train": "mlops_actions.train.cli",
+    "package": "mlops_actions.image.package_cli",
 }
 
 

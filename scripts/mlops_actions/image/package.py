@@ -1,0 +1,175 @@
+"""Package the gated model: build the serving image FROM the trained image by digest, with
+exactly the model the gate judged and its card, push it, and report its digest.
+
+validate (the model is the card's, the base is pinned) → build → push → the registry's digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_actions import docker as dk
+from mlops_actions.errors import UserError, shown
+from mlops_actions.image import builders, serving
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    image: str  # the trained image, repo@sha256:...
+    model: str
+    version: str
+    model_card: str = ""  # default: model-card.json beside the model
+    serving_image: str = ""  # repository; default the trained image's
+    model_dir: str = "/app/artifacts"
+    registry: str = ""
+    username: str = ""
+    password: str = ""
+    push: bool = True
+
+
+@dataclass
+class PackageResult:
+    plan: serving.ServingPlan
+    builder: str
+    digest: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.plan.repository}@{self.digest}" if self.digest else ""
+
+
+def _regular_file(path: Path, field_name: str) -> Path:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise UserError(f"{field_name}: {path} not found") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"{field_name}: {path} must be a regular file (not a link or folder)")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check(request: PackageRequest) -> tuple[serving.ServingPlan, Path, Path]:
+    model = _regular_file(Path(request.model), "model")
+    card_path = _regular_file(
+        Path(request.model_card) if request.model_card else model.with_name(serving.CARD_NAME),
+        "model-card",
+    )
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        expected = card["model"]["sha256"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(
+            f"model-card: {card_path} is not a model card with model.sha256 (write it with "
+            "containerized-train)",
+            file=str(card_path),
+        ) from None
+    actual = _sha256(model)
+    if actual != expected:
+        raise UserError(
+            f"model: {model} has sha256 {actual[:16]}…, its card says {shown(expected)}: package "
+            "only the model the card (and the gate) describe"
+        )
+    if not serving.VERSION.match(model.name):
+        raise UserError(f"model: file name {shown(model.name)} must be letters, digits, . _ -")
+    plan = serving.plan(
+        request.image, request.serving_image, request.version, model.name, actual,
+        request.model_dir,
+    )  # fmt: skip
+    return plan, model, card_path
+
+
+def package(request: PackageRequest) -> PackageResult:
+    plan, model, card = check(request)  # nothing is built or pushed before this passes
+    registry = request.registry or plan.repository.split("/", 1)[0]
+    context = Path(tempfile.mkdtemp(prefix="mlops-serving-"))
+    try:
+        shutil.copyfile(model, context / "model.bin")
+        shutil.copyfile(card, context / serving.CARD_NAME)
+        (context / "Dockerfile").write_text(serving.dockerfile(plan))
+        with dk.job_docker_config() as docker:
+            if request.username and request.password:
+                dk.login(docker, registry, request.username, request.password)
+            elif request.push:
+                raise UserError("username and password are needed to push the serving image")
+            started = time.monotonic()
+            result = _build(docker, plan, context, registry, request)
+            result.seconds = time.monotonic() - started
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+    return result
+
+
+def _build(
+    docker: dk.Docker,
+    plan: serving.ServingPlan,
+    context: Path,
+    registry: str,
+    request: PackageRequest,
+) -> PackageResult:
+    inputs: dict[str, Any] = {
+        "dockerfile": str(context / "Dockerfile"),
+        "context": str(context),
+        "refs": [plan.ref],
+        "labels": serving.labels(plan),
+        "build_args": {},
+        "target": None,
+    }
+    if builders.has_buildx(docker):
+        metadata = Path(docker.config_dir) / "package-metadata.json"
+        args = builders.buildx_build_args(
+            **inputs, cache="none", cache_ref="", platforms=(), push=request.push,
+            metadata_file=str(metadata),
+        )  # fmt: skip
+        proc = docker.run(*args, stream=True)
+        if proc.returncode != 0:
+            raise dk.registry_error(registry, request.username, proc.stdout) or UserError(
+                f"building the serving image FROM {plan.base} failed; see the log above"
+            )
+        result = PackageResult(plan, "buildx")
+        if request.push:
+            result.digest = builders.read_metadata(str(metadata)).get("containerimage.digest")
+        return result
+    args = builders.classic_build_args(**inputs, cache_from=None)
+    proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
+    if proc.returncode != 0:
+        raise dk.registry_error(registry, request.username, proc.stdout) or UserError(
+            f"building the serving image FROM {plan.base} failed; see the log above"
+        )
+    result = PackageResult(plan, "classic docker builder (no buildx on this runner)")
+    if request.push:
+        result.digest = builders.push(docker, plan.ref, registry, request.username)
+    return result
+
+
+def summary(result: PackageResult) -> str:
+    plan = result.plan
+    rows = [
+        ("Serving image", f"`{result.ref or plan.ref + ' (not pushed)'}`"),
+        ("Built FROM", f"`{plan.base}`"),
+        ("Model", f"`{plan.model_path}` sha256 `{plan.model_sha256[:16]}…`"),
+        ("Model version", f"`{plan.version}` (tag `{plan.tag}`)"),
+        ("Builder", result.builder),
+        ("Build time", f"{result.seconds:.1f}s"),
+    ]
+    lines = ["## 📦 Model packaged", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
