@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli
 from mlops_actions.errors import UserError
-from mlops_actions.train.store import Location, upload_version
+from mlops_actions.model_store import Location, upload_version
 from support.act_harness import export_tree, init_consumer_repo, run_workflow
 from support.ecs_sim import AWS_ENV, REGION, moto_server, reset
 from support.train_fixtures import EXAMPLE, TRAIN, train_cli

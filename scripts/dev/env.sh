@@ -25,7 +25,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$REPO_ROOT/scripts/requirements/gate.in" -c "$REPO_ROOT/scripts/requirements/deploy.in" \
-    -c "$REPO_ROOT/scripts/requirements/train.in" -c "$REPO_ROOT/example-project/requirements.txt" \
+    -c "$REPO_ROOT/scripts/requirements/train.in" -c "$REPO_ROOT/scripts/requirements/champion.in" \
+    -c "$REPO_ROOT/example-project/requirements.txt" \
     -e "${REPO_ROOT}[dev]"
   echo "$want" > "$stamp"
 fi

@@ -25,6 +25,8 @@ COMMANDS = {
     "build": "mlops_actions.image.cli",
     "train": "mlops_actions.train.cli",
     "package": "mlops_actions.image.package_cli",
+    "promote": "mlops_actions.champion.cli",
+    "fetch-champion": "mlops_actions.champion.fetch_cli",
 }
 
 

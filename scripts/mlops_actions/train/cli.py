@@ -61,7 +61,8 @@ def add_parser(sub: Subparsers[Parser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mlops_actions.train import lineage, store
+    from mlops_actions import model_store as store
+    from mlops_actions.train import lineage
     from mlops_actions.train import run as train_run
 
     params_text = args.params or ""

@@ -22,9 +22,9 @@ from mlops_actions import aws
 from mlops_actions.aws import taskdef
 from mlops_actions.aws.ecs import Ecs, ecs_errors, registrable_keys
 from mlops_actions.errors import UserError, shown
+from mlops_actions.model_store import Location
 from mlops_actions.train.container import RunOutcome
 from mlops_actions.train.outputs import clean_relative_key
-from mlops_actions.train.store import Location
 
 STARTED_BY = "mlops-actions-train"
 

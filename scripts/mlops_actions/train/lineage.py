@@ -17,7 +17,6 @@ import yaml
 from mlops_actions import safe_yaml
 from mlops_actions.errors import UserError, shown
 
-CARD_FILE = "model-card.json"
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -22,8 +22,8 @@ from mlops_actions import safe_yaml
 from mlops_actions.docker import job_docker_config
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
+from mlops_actions.model_store import CARD_FILE, sha256
 from mlops_actions.train import container, ecs_backend, lineage, outputs
-from mlops_actions.train.store import sha256
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def check_request(request: TrainRequest) -> _Checked:
     model = outputs.inside(artifacts, request.model_path, "model-path")
     metrics = outputs.inside(artifacts, request.metrics_file, "metrics-file")
     predictions = outputs.inside(artifacts, request.predictions_file, "predictions-file")
-    card = artifacts / lineage.CARD_FILE
+    card = artifacts / CARD_FILE
     if model == card:
-        raise UserError(f"model-path: {lineage.CARD_FILE} is the model card's name; choose another")
+        raise UserError(f"model-path: {CARD_FILE} is the model card's name; choose another")
     if model.is_dir() and not model.is_symlink():
         raise UserError(
             f"model-path: {model} is a directory; name the model file inside artifacts-dir"
@@ -181,7 +181,7 @@ def check_request(request: TrainRequest) -> _Checked:
 def _clear_previous(checked: _Checked) -> None:
     # A model from an earlier run must not survive a failed run and look current. Only paths
     # already checked to lie inside artifacts; a symlink there is removed, never followed.
-    for path in (checked.model, checked.artifacts / lineage.CARD_FILE):
+    for path in (checked.model, checked.artifacts / CARD_FILE):
         if path.is_symlink() or path.is_file():
             path.unlink()
 
@@ -299,8 +299,8 @@ def train(
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / relative, target)
-        card_path = artifacts / lineage.CARD_FILE
-        tmp = artifacts / f".{lineage.CARD_FILE}.tmp"
+        card_path = artifacts / CARD_FILE
+        tmp = artifacts / f".{CARD_FILE}.tmp"
         tmp.write_text(lineage.card_json(card))
         os.replace(tmp, card_path)
     finally:

@@ -1,11 +1,13 @@
-"""Versioned model storage on S3: `s3://bucket/prefix/<model-name>/<version>/`.
+"""The model store on S3, shared by the actions that write and read models:
+`s3://bucket/prefix/<model-name>/<version>/` for versions, `champion.json` beside them.
 
 - Every object carries its sha256 in metadata.
 - The model card goes last: a version is complete (for readers) only once its card exists.
 - Versions are immutable: if the card exists and any file differs, the upload is refused; an
   identical re-upload is a no-op. A version without a card is an interrupted upload and may be
   completed.
-- The `champion` pointer (`<model-name>/champion.json`) is never written here; promotion moves it.
+- The `champion` pointer (`<model-name>/champion.json`) is never written by training; promotion
+  (mlops_actions.champion) moves it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 
 from mlops_actions import aws
 from mlops_actions.errors import UserError, shown
-from mlops_actions.train.lineage import CARD_FILE
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Location:
         return "/".join(p for p in (self.prefix, *parts) if p)
 
 
+CARD_FILE = "model-card.json"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 
 
