@@ -119,6 +119,7 @@ def run_workflow(
     payload: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    repositories: dict[str, Path] | None = None,
     timeout: int = 600,
 ) -> ActRun:
     doc = yaml.safe_load(workflow)
@@ -153,6 +154,8 @@ def run_workflow(
         "--env",
         f"ACT_CAPTURE_DIR={capture}",
     ]
+    for ref, path in (repositories or {}).items():  # e.g. a shim for a pinned remote action
+        command += ["--local-repository", f"{ref}={path}"]
     for key, value in (env or {}).items():
         command += ["--env", f"{key}={value}"]
     for key, value in (secrets or {}).items():

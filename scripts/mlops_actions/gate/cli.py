@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("report-path", str(outcome.report_path.resolve()))
     runner.set_output("metrics", json.dumps(outcome.verdict["metrics"], separators=(",", ":")))
     runner.set_output("failed-checks", str(len(decision.failed)))
+    runner.set_output("verdict", json.dumps(outcome.verdict, separators=(",", ":")))
     runner.append_summary(outcome.report)
     config_file = args.config if args.config else None
     level = "error" if fail_on == "failure" else "warning"

@@ -1,0 +1,300 @@
+"""The whole loop, consumer-style: a copy of example-project calls
+`org/mlops-actions/.github/workflows/mlops-pipeline.yml@v1` through nektos/act, with the
+authenticated local registry, moto in server mode for S3 and ECS (rollouts driven like ECS by
+the simulator), ambient AWS credentials (no role) and the GitHub REST stand-in.
+
+One consumer repository lives through three runs, as a real one would:
+1. a push to main: everything, ending with a champion;
+2. a push with a worse model: the gate fails against that champion, and nothing is packaged,
+   deployed or promoted;
+3. a pull request from a fork: tests and the gate, nothing pushed or deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from support.act_harness import REPO, init_consumer_repo, run_workflow
+from support.ecs_sim import (
+    AWS_ENV,
+    REGION,
+    RolloutSim,
+    Scenario,
+    create_cluster_and_service,
+    moto_server,
+    network,
+    reset,
+)
+from support.fake_github import FakeGitHub
+from support.registry_client import Registry, logged_in_docker
+
+pytestmark = pytest.mark.act
+
+EXAMPLE = REPO / "example-project"
+SHIMS = Path(__file__).resolve().parent / "support" / "shims"
+CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
+SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
+AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722"
+NAME = r"(?:mlops|\*\*\*)"  # how act's log shows "mlops" when a secret equals it
+RUN = uuid.uuid4().hex[:8]  # the testbed registry outlives a test run
+FILES = [
+    "Dockerfile",
+    ".dockerignore",
+    "requirements.txt",
+    "src/train.py",
+    "src/serve.py",
+    "data/transactions.csv",
+    "data/generate.py",
+    ".mlops/gate.yml",
+    "infrastructure/fraud-detector-task-def.json",
+    "tests/conftest.py",
+    "tests/test_data.py",
+]
+
+
+def _workflow(registry_host: str, store: str, train_command: str | None = None) -> str:
+    """The example's own workflow file, with what differs on this machine overridden."""
+    doc = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
+    doc.pop(True, None)  # `on:` (YAML 1.1 reads it as True): the test picks the event
+    doc["on"] = ["push", "pull_request"]
+    job = doc["jobs"]["mlops"]
+    job["with"].update(
+        {
+            "registry": registry_host,
+            "image": f"{registry_host}/acme/fraud-e2e-{RUN}",
+            "build-args": "BASE_IMAGE=local/python:3.11-bookworm",
+            "python-versions": '["3.11"]',
+            "install-command": "pip install --quiet -r requirements.txt pytest",
+            "test-command": "python -m pytest -q tests/test_data.py",
+            "eval-command": "python src/train.py --output-path artifacts/model.skops",
+            "model-store": store,
+            "aws-role-arn": "",  # ambient credentials, as on a self-hosted runner
+        }
+    )
+    if train_command:
+        job["with"]["train-command"] = train_command
+    job["secrets"] = {
+        "registry-username": "${{ secrets.REGISTRY_USERNAME }}",
+        "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
+    }
+    outputs = ["image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed",
+               "task-definition-arn"]  # fmt: skip
+    doc["jobs"]["report"] = {
+        "needs": "mlops",
+        "if": "always()",
+        "runs-on": "ubuntu-latest",
+        "steps": [
+            {
+                "id": "out",
+                "env": {
+                    o.upper().replace("-", "_"): f"${{{{ needs.mlops.outputs.{o} }}}}"
+                    for o in outputs
+                },
+                "run": "\n".join(
+                    f'echo "{o}=${o.upper().replace("-", "_")}" >> "$GITHUB_OUTPUT"'
+                    for o in outputs
+                ),
+            }
+        ],
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+@pytest.fixture(scope="module")
+def world(testbed, tmp_path_factory):
+    """Registry, moto (S3 + ECS with a service on revision 1), the GitHub stand-in, a consumer."""
+    registry = testbed["registry"]
+    tmp = tmp_path_factory.mktemp("e2e")
+    with moto_server() as endpoint, FakeGitHub() as github:
+        reset(endpoint)
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **keys)
+        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=REGION, **keys)
+        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION, **keys)
+        s3.create_bucket(Bucket="models")
+        taskdef = json.loads(
+            (EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text()
+        )
+        base = create_cluster_and_service(ecs, taskdef, network(ec2))
+        sim = RolloutSim(Scenario(outcome="complete", after=0.5)).install()
+        consumer = init_consumer_repo(
+            tmp / "consumer", {f: (EXAMPLE / f).read_bytes() for f in FILES}
+        )
+        tree = _export(tmp / "tree")
+        yield {
+            "registry": registry, "endpoint": endpoint, "s3": s3, "ecs": ecs, "base": base,
+            "sim": sim, "consumer": consumer, "tree": tree, "github": github, "tmp": tmp,
+            "cache": tmp_path_factory.mktemp("act-cache"),
+        }  # fmt: skip
+
+
+def _export(dest: Path) -> Path:
+    from support.act_harness import export_tree
+
+    return export_tree(dest)
+
+
+def _run(world, workflow: str, event: str, payload: dict) -> object:
+    registry = world["registry"]
+    return run_workflow(
+        world["consumer"],
+        workflow,
+        action_tree=world["tree"],
+        cache_dir=world["cache"],
+        event=event,
+        payload=payload,
+        secrets={
+            "REGISTRY_USERNAME": registry["username"],
+            "REGISTRY_PASSWORD": registry["password"],
+            "GITHUB_TOKEN": "test-token",
+        },
+        env={
+            **AWS_ENV,
+            "AWS_ENDPOINT_URL": world["endpoint"],
+            "MLOPS_ACTIONS_TREE": str(world["tree"]),
+            "GITHUB_API_URL": world["github"].url,
+        },
+        repositories={
+            CHECKOUT: SHIMS / "checkout",
+            SETUP_PYTHON: SHIMS / "setup-python",
+            AWS_CREDENTIALS: SHIMS / "configure-aws-credentials",
+        },
+        timeout=1500,
+    )
+
+
+def _commit(consumer: Path, message: str) -> str:
+    git = ["git", "-C", str(consumer), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+    return subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _service_image(world) -> str:
+    service = world["ecs"].describe_services(cluster="staging", services=["fraud-detector"])[
+        "services"
+    ][0]
+    definition = world["ecs"].describe_task_definition(taskDefinition=service["taskDefinition"])
+    return definition["taskDefinition"]["containerDefinitions"][0]["image"]
+
+
+def _champion(world, store_prefix: str) -> dict | None:
+    keys = [
+        o["Key"]
+        for o in world["s3"]
+        .list_objects_v2(Bucket="models", Prefix=store_prefix)
+        .get("Contents", [])
+    ]
+    pointer = [k for k in keys if k.endswith("/champion.json")]
+    if not pointer:
+        return None
+    return json.loads(world["s3"].get_object(Bucket="models", Key=pointer[0])["Body"].read())
+
+
+PUSH = {"ref": "refs/heads/main", "repository": {"default_branch": "main"}}
+
+
+@pytest.fixture(scope="module")
+def first_run(world):
+    store = f"s3://models/e2e-{RUN}"
+    run = _run(world, _workflow(world["registry"]["host"], store), "push", PUSH)
+    return run, store
+
+
+def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, first_run):
+    run, _ = first_run
+    assert run.jobs.get("report") == "success", run.log[-6000:]
+    out = run.outputs("report", "out")
+    assert out["gate-passed"] == "true", run.log[-6000:]
+    version, serving = out["model-version"], out["serving-image-ref"]
+    registry = world["registry"]
+    name = f"acme/fraud-e2e-{RUN}"
+    client = Registry(registry["host"], registry["username"], registry["password"])
+    tags = client.tags(name)
+    assert {"latest", "main", f"model-{version}"} <= set(tags), tags
+    assert serving == f"{registry['host']}/{name}@{client.digest(name, f'model-{version}')}"
+    assert out["image-ref"].endswith("@" + client.digest(name, "latest"))
+
+    # The model store holds the version and its card; the card names the model the image holds.
+    prefix = f"e2e-{RUN}/Fraud-Detector/{version}/"
+    keys = {
+        o["Key"].removeprefix(prefix)
+        for o in world["s3"].list_objects_v2(Bucket="models", Prefix=prefix)["Contents"]
+    }
+    assert {"model.skops", "model-card.json", "holdout-predictions.csv", "metrics.json"} <= keys
+    card = json.loads(
+        world["s3"].get_object(Bucket="models", Key=prefix + "model-card.json")["Body"].read()
+    )
+    assert card["model"]["sha256"] == out["model-sha256"]
+    assert card["image"]["digest"] == out["image-ref"].split("@", 1)[1]  # trained in that image
+
+    # The service runs the serving image by digest, and the model in it is the card's, byte for byte.
+    assert _service_image(world) == serving
+    with logged_in_docker(registry) as docker:
+        subprocess.run([*docker, "pull", serving], check=True, capture_output=True)
+    inside = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sha256sum", serving,
+         "/app/artifacts/model.skops"], capture_output=True, text=True, check=True,
+    ).stdout.split()[0]  # fmt: skip
+    assert inside == card["model"]["sha256"]
+
+    champion = _champion(world, f"e2e-{RUN}/")
+    assert champion and champion["version"] == version and champion["serving_image"] == serving
+    assert champion["task_definition_arn"] == out["task-definition-arn"]
+    assert champion["verdict"]["passed"] is True
+
+    # Same commit: every action ran from the checkout of the workflow's own commit, none via @v1.
+    # (act masks the registry user, "mlops", as *** wherever it appears in the log.)
+    assert re.search(rf"Main \./\.{NAME}-actions/actions/containerized-train", run.log)
+    assert not re.search(rf"org/{NAME}-actions/actions/", run.log)
+    assert "checkout shim:" in run.log
+
+
+def test_a_worse_model_fails_the_gate_against_the_champion_and_changes_nothing(world, first_run):
+    _, store = first_run
+    before_image, before_champion = _service_image(world), _champion(world, f"e2e-{RUN}/")
+    assert before_champion is not None
+    _commit(world["consumer"], "a worse model")
+    worse = "python src/train.py --output-path /app/artifacts/model.skops --data /data/transactions.csv --param C=0.00001"
+    run = _run(world, _workflow(world["registry"]["host"], store, worse), "push", PUSH)
+    jobs = {name.split("/")[-1].strip(): result for name, result in run.jobs.items()}
+    assert jobs.get("train, gate against the champion, package") == "failure", run.log[-6000:]
+    # act stops a run at the first failed job; on GitHub the later jobs show as skipped.
+    assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
+    assert re.search(r"recall [0-9.]+ vs baseline [0-9.]+: worsened by [0-9.]+ \(over the allowed", run.log)
+    assert "Package the gated model" not in run.log
+    assert _service_image(world) == before_image
+    assert _champion(world, f"e2e-{RUN}/") == before_champion
+    registry = world["registry"]
+    client = Registry(registry["host"], registry["username"], registry["password"])
+    assert len([t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]) == 1
+
+
+def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
+    before_image = _service_image(world)
+    registry = world["registry"]
+    client = Registry(registry["host"], registry["username"], registry["password"])
+    tags_before = client.tags(f"acme/fraud-e2e-{RUN}")
+    head = _commit(world["consumer"], "a contribution from a fork")
+    payload = {
+        "pull_request": {
+            "number": 42,
+            "head": {"sha": head, "repo": {"full_name": "mallory/Fraud-Detector"}},
+        },
+        "repository": {"default_branch": "main"},
+    }
+    run = _run(world, _workflow(registry["host"], first_run[1]), "pull_request", payload)
+    assert run.jobs.get("report") == "success", run.log[-6000:]
+    assert run.outputs("report", "out")["gate-passed"] == "true", run.log[-6000:]
+    assert client.tags(f"acme/fraud-e2e-{RUN}") == tags_before
+    assert _service_image(world) == before_image
+    assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
