@@ -270,7 +270,9 @@ def test_a_worse_model_fails_the_gate_against_the_champion_and_changes_nothing(w
     assert jobs.get("train, gate against the champion, package") == "failure", run.log[-6000:]
     # act stops a run at the first failed job; on GitHub the later jobs show as skipped.
     assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
-    assert re.search(r"recall [0-9.]+ vs baseline [0-9.]+: worsened by [0-9.]+ \(over the allowed", run.log)
+    assert re.search(
+        r"recall [0-9.]+ vs baseline [0-9.]+: worsened by [0-9.]+ \(over the allowed", run.log
+    )
     assert "Package the gated model" not in run.log
     assert _service_image(world) == before_image
     assert _champion(world, f"e2e-{RUN}/") == before_champion
