@@ -172,3 +172,40 @@ def test_shell_scripts_pass_shellcheck():
     scripts = [*map(str, sorted(REPO.glob("scripts/**/*.sh"))), str(REPO / ".ci" / "run")]
     proc = _run(shutil.which("shellcheck") or "shellcheck", "-x", *scripts)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_reusable_workflows_run_the_actions_of_their_own_commit():
+    """In a reusable workflow, our actions come from the checkout of the workflow's own commit,
+    made earlier in the same job; never from `org/mlops-actions/...@ref`, which could move."""
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text())
+        if "workflow_call" not in (doc.get(True) or doc.get("on") or {}):
+            continue
+        for name, job in doc["jobs"].items():
+            checked_out = False
+            for step in job.get("steps", []):
+                uses = step.get("uses", "")
+                with_ = step.get("with") or {}
+                if uses.startswith("actions/checkout@") and with_.get("path") == ".mlops-actions":
+                    assert with_.get("repository") == "${{ job.workflow_repository }}", name
+                    assert with_.get("ref") == "${{ job.workflow_sha }}", name
+                    checked_out = True
+                assert "mlops-actions/actions/" not in uses or uses.startswith(
+                    "./.mlops-actions/"
+                ), f"{path.name}: job {name} uses {uses}; use ./.mlops-actions/actions/<name>"
+                if uses.startswith("./.mlops-actions/"):
+                    assert checked_out, (
+                        f"{path.name}: job {name} uses {uses} before checking it out"
+                    )
+
+
+def test_every_action_is_a_valid_marketplace_listing():
+    for path in ACTION_FILES:
+        doc = yaml.safe_load(path.read_text())
+        assert 0 < len(doc["description"]) < 125, path
+        assert doc["branding"]["color"] in BRANDING_COLORS, path
+        assert doc["branding"]["icon"] in FEATHER_ICONS_USED, path
+
+
+# Feather icons (as GitHub's branding allows) that the actions use; add only names from that list.
+FEATHER_ICONS_USED = {"check-circle", "package", "cpu", "upload-cloud", "box", "award", "download"}

@@ -3,6 +3,8 @@
 - `action.yml` at the root (the Marketplace listing) is generated from
   `actions/model-gate/action.yml`: one source of truth, paths adjusted for the root.
 - Each action README's inputs/outputs tables are generated between marker comments.
+- The stage workflows (mlops-ci/-build/-train/-deploy.yml) are cut from mlops-pipeline.yml
+  (stage_workflows.py).
 
     python scripts/dev/sync_actions.py          # rewrite
     python scripts/dev/sync_actions.py --check  # exit 1 if anything is stale (run by the tests)
@@ -64,7 +66,10 @@ def readme_text(readme: Path, action_file: Path) -> str:
 
 
 def targets() -> dict[Path, str]:
-    out = {ROOT_ACTION: root_action_text()}
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import stage_workflows
+
+    out = {ROOT_ACTION: root_action_text(), **stage_workflows.targets()}
     for action_file in sorted((ROOT / "actions").glob("*/action.yml")):
         readme = action_file.parent / "README.md"
         out[readme] = readme_text(readme, action_file)
