@@ -238,3 +238,28 @@ def test_dockerfile_is_clean_under_hadolint():
         [tool("hadolint"), str(EXAMPLE / "Dockerfile")], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_dispatch_reuses_the_commits_pushed_image_and_a_push_rebuilds(testbed, tmp_path):
+    """repository_dispatch / schedule / workflow_dispatch: the code did not change, so the image
+    pushed for this commit is used as it is (digest read back from the registry)."""
+    consumer = _consumer(tmp_path)
+    reg = testbed["registry"]
+    image = f"acme/reuse-{RUN}"
+    payload = {"repository": {"default_branch": "main"}}
+    common = (testbed, tmp_path, consumer, reg["password"])
+    first, out1 = _cli_build(
+        *common, "push", "refs/heads/main", payload, image=image, extra=("--cache", "none")
+    )
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+    again, out2 = _cli_build(
+        *common, "repository_dispatch", "refs/heads/main", payload, image=image
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    assert out2["digest"] == out1["digest"] and out2["pushed"] == "true"
+    assert out2["builder"].startswith("reused:") and "Step 1/" not in again.stdout
+    client = Registry(reg["host"], reg["username"], reg["password"])
+    assert out2["digest"] == client.digest(image, _head(consumer))
+    forced, out3 = _cli_build(*common, "repository_dispatch", "refs/heads/main", payload, image=image,
+                              extra=("--reuse-existing", "false", "--cache", "none"))  # fmt: skip
+    assert forced.returncode == 0 and not out3["builder"].startswith("reused")

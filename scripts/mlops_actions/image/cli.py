@@ -26,6 +26,12 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "labels", "extra labels, key=value lines")
     add(p, "cache", "registry, gha or none", "registry")
     add(p, "platforms", "comma-separated target platforms (buildx only)")
+    add(
+        p,
+        "reuse-existing",
+        "reuse this commit's pushed image: auto (on dispatch/schedule), true, false",
+        "auto",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         extra_labels=tg.parse_labels(args.labels or ""),
         cache=(args.cache or "registry").strip().lower(),
         platforms=tuple(tg.parse_lines(args.platforms or "", "platforms")),
+        reuse_existing=args.reuse_existing or "auto",
     )
     result = build_run.build(request, ctx)
     text = build_run.summary(result)

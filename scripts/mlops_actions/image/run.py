@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -35,6 +36,7 @@ class BuildRequest:
     extra_labels: Mapping[str, str] = field(default_factory=dict)
     cache: str = "registry"
     platforms: tuple[str, ...] = ()
+    reuse_existing: str = "auto"  # auto | true | false
 
 
 @dataclass(frozen=True)
@@ -116,17 +118,56 @@ def _check_paths(request: BuildRequest) -> str:
     return dockerfile
 
 
+# Events where the code did not change: the commit's image, if pushed before, is the one to use.
+REUSE_EVENTS = ("repository_dispatch", "schedule", "workflow_dispatch")
+
+
+def decide_reuse(setting: str, ctx: tg.GitContext) -> bool:
+    value = setting.strip().lower() or "auto"
+    if value not in ("auto", "true", "false"):
+        raise UserError(f"reuse-existing: expected auto, true or false, got {shown(setting)}")
+    return value == "true" or (value == "auto" and ctx.event_name in REUSE_EVENTS)
+
+
+def _existing(docker: dk.Docker, the_plan: Plan, revision: str) -> str | None:
+    """The registry digest of `<image>:<full sha>` when that tag exists, else None."""
+    ref = f"{the_plan.image}:{revision}"
+    if docker.run("pull", "--quiet", ref).returncode != 0:
+        return None
+    inspect = docker.run("image", "inspect", "--format", "{{json .RepoDigests}}", ref)
+    try:
+        digests = json.loads(inspect.stdout) if inspect.returncode == 0 else []
+    except ValueError:
+        digests = []
+    for entry in digests or []:
+        repository, _, digest = str(entry).partition("@")
+        if repository == the_plan.image and digest.startswith("sha256:"):
+            return digest
+    return None
+
+
 def build(
     request: BuildRequest, ctx: tg.GitContext, log: Callable[[str], None] = print
 ) -> BuildResult:
     the_plan = plan(request, ctx)
     dockerfile = _check_paths(request)
+    reuse = decide_reuse(request.reuse_existing, ctx)
     registry = the_plan.image.split("/", 1)[0]
     cache_ref = f"{the_plan.image}:buildcache"
     with dk.job_docker_config() as docker:
         if the_plan.push:
             dk.login(docker, registry, request.username, request.password)  # fail before building
         started = time.monotonic()
+        digest = _existing(docker, the_plan, ctx.revision) if reuse and the_plan.push else None
+        if digest:
+            result = BuildResult(the_plan, f"reused: {the_plan.image}:{ctx.revision} exists")
+            result.digest = digest
+            result.notes.append(
+                f"this commit's image was pushed before ({ctx.event_name}): reused, not rebuilt"
+            )
+            result.seconds = time.monotonic() - started
+            return result
+
         if builders.has_buildx(docker):
             result = _build_buildx(docker, request, the_plan, dockerfile, cache_ref)
         else:
