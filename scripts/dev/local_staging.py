@@ -1,0 +1,250 @@
+"""Local staging: the ECS control plane from the emulator (moto), the data plane from Docker.
+
+moto answers the ECS API but never runs anything: UpdateService starts no deployment and
+rollouts never finish. `LocalStaging` runs in the same process as a moto server and watches its
+services. When UpdateService gives a service a new task definition, it starts that definition's
+containers on the local Docker engine (image by digest, pulled from the authenticated local
+registry as ECS pulls with repositoryCredentials; environment; port mappings; the container
+health check) and reports the deployment as ECS would:
+
+- every container healthy: a PRIMARY deployment COMPLETED, runningCount = desiredCount, the
+  old deployment drained and its containers stopped;
+- a container that exits, or fails its health check: the task STOPPED with a stoppedReason
+  and the container's exit code, counted as a failed task; rolloutState FAILED. The old
+  deployment's containers keep serving, as they do on ECS until something replaces them.
+
+The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
+Test and demo infrastructure only; not part of the actions.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shlex
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+LABEL = "dev.mlops-actions.local-staging"
+
+
+def backend() -> Any:
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[ACCOUNT][REGION]
+
+
+@dataclass
+class Task:
+    container: str  # docker container name
+    port: int | None = None  # host port of the first port mapping
+
+
+@dataclass
+class LocalStaging:
+    docker_config: str | None = None  # a DOCKER_CONFIG logged in to the registry, for pulls
+    health_timeout: float = 90.0
+    tasks: dict[str, list[Task]] = field(default_factory=dict)  # deployment id -> its tasks
+    serving: dict[str, str] = field(default_factory=dict)  # service name -> deployment id
+    events: list[str] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    # --- the emulator side ------------------------------------------------------------------
+    def install(self) -> LocalStaging:
+        ecs = backend()
+        self._update = ecs.update_service
+        ecs.update_service = self._update_service
+        return self
+
+    def _update_service(self, props: dict[str, Any]) -> Any:
+        name = props["service"].split("/")[-1]
+        before = backend()._get_service(props.get("cluster", "default"), name).task_definition
+        service = self._update(props)
+        if service.task_definition != before or props.get("force_new_deployment"):
+            deployment = self._start_deployment(service)
+            thread = threading.Thread(
+                target=self._roll_out, args=(service, deployment), daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return service
+
+    def _start_deployment(self, service: Any) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        for d in service.deployments:
+            if d["status"] == "PRIMARY":
+                d["status"] = "ACTIVE"
+        deployment = {
+            "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+            "status": "PRIMARY",
+            "taskDefinition": service.task_definition,
+            "desiredCount": service.desired_count,
+            "pendingCount": service.desired_count,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": now,
+            "updatedAt": now,
+            "launchType": "FARGATE",
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": "ECS deployment in progress.",
+        }
+        service.deployments.insert(0, deployment)
+        self._event(service, f"(service {service.name}) has started {service.desired_count} tasks.")
+        return deployment
+
+    def _event(self, service: Any, message: str) -> None:
+        self.events.append(message)
+        service.events.insert(
+            0,
+            {"id": str(uuid.uuid4()), "createdAt": datetime.now(timezone.utc), "message": message},
+        )
+
+    # --- the data plane ---------------------------------------------------------------------
+    def _docker(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        base = ["docker"] + (["--config", self.docker_config] if self.docker_config else [])
+        return subprocess.run([*base, *args], capture_output=True, text=True, check=check)
+
+    def _run_container(self, service: Any, deployment: dict[str, Any], index: int) -> Task:
+        definition = backend().describe_task_definition(deployment["taskDefinition"])
+        spec = definition.container_definitions[0]
+        name = f"staging-{service.name}-{deployment['id'].rsplit('/', 1)[-1][-8:]}-{index}"
+        args = ["run", "--detach", "--name", name, "--label", f"{LABEL}={service.name}"]
+        for env in spec.get("environment") or []:
+            args += ["--env", f"{env['name']}={env.get('value', '')}"]
+        ports = [p["containerPort"] for p in spec.get("portMappings") or [] if "containerPort" in p]
+        for port in ports[:1]:
+            args += ["--publish", f"127.0.0.1::{port}"]
+        check = spec.get("healthCheck") or {}
+        command = check.get("command") or []
+        if command[:1] == ["CMD-SHELL"]:
+            args += ["--health-cmd", command[1]]
+        elif command[:1] == ["CMD"]:
+            args += ["--health-cmd", shlex.join(command[1:])]
+        if command:  # faster than ECS's defaults, so a demo does not wait minutes
+            args += ["--health-interval", "2s", "--health-timeout", "5s", "--health-retries", "3"]
+            args += ["--health-start-period", f"{min(int(check.get('startPeriod', 0)), 30)}s"]
+        self._docker("pull", "--quiet", spec["image"])
+        started = self._docker(*args, spec["image"])
+        task = Task(name)
+        if started.returncode != 0:
+            return task
+        if ports:
+            mapped = self._docker("port", name, str(ports[0])).stdout.strip().splitlines()
+            task.port = int(mapped[0].rsplit(":", 1)[1]) if mapped else None
+        return task
+
+    def _state(self, task: Task) -> tuple[str, str, int | None]:
+        """(running|healthy|failed, reason, exit code) of one container."""
+        inspect = self._docker("inspect", "--format", "{{json .State}}", task.container)
+        if inspect.returncode != 0:
+            return "failed", "CannotPullContainerError: the image could not be started", None
+        state = json.loads(inspect.stdout)
+        health = (state.get("Health") or {}).get("Status")
+        if state.get("Status") == "exited":
+            return "failed", "Essential container in task exited", state.get("ExitCode")
+        if health == "unhealthy":
+            return "failed", "Task failed container health checks", None
+        if health in ("healthy", None) and state.get("Status") == "running":
+            return "healthy", "", None
+        return "running", "", None
+
+    def _roll_out(self, service: Any, deployment: dict[str, Any]) -> None:
+        tasks = [self._run_container(service, deployment, i) for i in range(service.desired_count)]
+        self.tasks[deployment["id"]] = tasks
+        deadline = time.monotonic() + self.health_timeout
+        while True:
+            states = [self._state(t) for t in tasks]
+            failed = [(t, s) for t, s in zip(tasks, states, strict=True) if s[0] == "failed"]
+            if failed:
+                self._fail(service, deployment, failed)
+                return
+            if all(s[0] == "healthy" for s in states):
+                self._complete(service, deployment)
+                return
+            if time.monotonic() > deadline:
+                self._fail(
+                    service,
+                    deployment,
+                    [(t, ("failed", "Task failed to start", None)) for t in tasks],
+                )
+                return
+            time.sleep(1.0)
+
+    def _complete(self, service: Any, deployment: dict[str, Any]) -> None:
+        deployment.update(
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            runningCount=deployment["desiredCount"],
+            pendingCount=0,
+            updatedAt=datetime.now(timezone.utc),
+        )
+        old = [
+            d for d in service.deployments if d is not deployment and d["rolloutState"] != "FAILED"
+        ]
+        service.deployments[:] = [d for d in service.deployments if d not in old]
+        for d in old:  # drained: ECS stops the old tasks once the new ones are healthy
+            self._stop(d["id"])
+        self.serving[service.name] = deployment["id"]
+        service.running_count = deployment["desiredCount"]
+        self._event(service, f"(service {service.name}) has reached a steady state.")
+
+    def _fail(
+        self, service: Any, deployment: dict[str, Any], failed: list[tuple[Task, Any]]
+    ) -> None:
+        from moto.ecs.models import Task as MotoTask
+
+        ecs = backend()
+        cluster = ecs._get_cluster(service.cluster_name)
+        # moto cannot attach ENIs to a task it did not place; a stopped task needs none.
+        definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
+        definition.network_mode = "bridge"
+        for task, (_, reason, exit_code) in failed:
+            record = MotoTask(cluster, definition, None, {}, ecs, f"service:{service.name}",
+                              launch_type="FARGATE", started_by=deployment["id"])  # fmt: skip
+            record.containers[0].exitCode = exit_code
+            ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
+            ecs.stop_task(cluster.name, record.task_arn, reason)
+            logs = self._docker("logs", "--tail", "5", task.container)
+            self._event(service, f"(service {service.name}) (task {task.container}) {reason}: "
+                        f"{(logs.stdout + logs.stderr).strip().splitlines()[-1:]}")  # fmt: skip
+        self._stop(deployment["id"])
+        deployment.update(
+            rolloutState="FAILED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} failed: tasks failed to start.",
+            failedTasks=len(failed),
+            updatedAt=datetime.now(timezone.utc),
+        )
+        self._event(
+            service,
+            f"(service {service.name}) (deployment {deployment['id']}) deployment failed: "
+            "tasks failed to start.",
+        )
+
+    def _stop(self, deployment_id: str) -> None:
+        for task in self.tasks.pop(deployment_id, []):
+            self._docker("rm", "--force", task.container)
+
+    # --- what a user (or test) asks -------------------------------------------------------------
+    def url(self, service: str) -> str | None:
+        """The local URL of the service's serving deployment (its first task)."""
+        tasks = self.tasks.get(self.serving.get(service, ""), [])
+        return f"http://127.0.0.1:{tasks[0].port}" if tasks and tasks[0].port else None
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def down(self) -> None:
+        """Stop every container this staging started, and only those."""
+        names = self._docker("ps", "-aq", "--filter", f"label={LABEL}").stdout.split()
+        if names:
+            self._docker("rm", "--force", *names)
+        self.tasks.clear()
+        self.serving.clear()

@@ -1,0 +1,140 @@
+"""Local staging: ecs-deploy, talking only to the AWS emulator's API, deploys a serving image that
+really runs on the local Docker engine. A healthy image completes the rollout and answers
+/version; a broken one fails its rollout with the container's own reason and is rolled back,
+while the champion keeps serving."""
+
+import json
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+
+from conftest import REPO, run_cli
+from support.ecs_sim import AWS_ENV, REGION, create_cluster_and_service, moto_server, network, reset
+from support.registry_client import logged_in_docker
+from support.train_fixtures import TRAIN, train_cli
+
+sys.path.insert(0, str(REPO / "scripts" / "dev"))
+from local_staging import LocalStaging
+
+pytestmark = pytest.mark.act
+
+TASKDEF = REPO / "example-project" / "infrastructure" / "fraud-detector-task-def.json"
+
+
+@pytest.fixture(scope="module")
+def images(pushed, tmp_path_factory):
+    """A good serving image (the trained image plus its gated model) and a broken one."""
+    image, registry = pushed
+    tmp = tmp_path_factory.mktemp("staging")
+    proc, artifacts = train_cli(pushed, tmp, command=TRAIN)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp / "out.txt"
+    out.write_text("")
+    version = f"s-{uuid.uuid4().hex[:6]}"
+    packaged = run_cli(
+        "package", "--image", image, "--model", str(artifacts / "model.skops"), "--version", version,
+        "--username", registry["username"], "--password", registry["password"],
+        env={"GITHUB_OUTPUT": str(out)},
+    )  # fmt: skip
+    assert packaged.returncode == 0, packaged.stderr[-2000:]
+    good = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+    card = json.loads((artifacts / "model-card.json").read_text())
+    # Broken: the same image told to expect other bytes, so serve.py refuses to start.
+    repository = image.split("@", 1)[0]
+    broken_tag = f"{repository}:broken-{version}"
+    context = tmp / "broken"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {good['serving-image-ref']}\nENV MODEL_SHA256={'0' * 64}\n"
+    )
+    with logged_in_docker(registry) as docker:
+        subprocess.run([*docker, "build", "-q", "-t", broken_tag, str(context)], check=True,
+                       capture_output=True, env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"})  # fmt: skip
+        pushed_out = subprocess.run(
+            [*docker, "push", broken_tag], check=True, capture_output=True, text=True
+        )
+    digest = pushed_out.stdout.split("digest: ")[1].split()[0]
+    return good["serving-image-ref"], f"{repository}@{digest}", card["model"]["sha256"], registry
+
+
+@pytest.fixture
+def staging(images, tmp_path):
+    _, _, _, registry = images
+    with moto_server() as endpoint, logged_in_docker(registry) as docker:
+        reset(endpoint)
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=REGION, **keys)
+        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION, **keys)
+        create_cluster_and_service(ecs, json.loads(TASKDEF.read_text()), network(ec2), desired=1)
+        local = LocalStaging(docker_config=docker[2], health_timeout=60).install()
+        try:
+            yield local, endpoint, ecs
+        finally:
+            local.down()
+
+
+def _deploy(endpoint, image, tmp_path):
+    outputs = tmp_path / f"deploy-{uuid.uuid4().hex[:6]}.txt"
+    outputs.write_text("")
+    proc = run_cli(
+        "deploy", "--cluster", "staging", "--service", "fraud-detector", "--task-definition",
+        str(TASKDEF), "--containers", f"fraud-detector={image}", "--wait-timeout-seconds", "120",
+        "--poll-interval-seconds", "1",
+        env={**AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "GITHUB_OUTPUT": str(outputs)},
+    )  # fmt: skip
+    out = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+    return proc, out
+
+
+def _version(local):
+    url = local.url("fraud-detector")
+    assert url, "no serving deployment"
+    with urllib.request.urlopen(f"{url}/version", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_a_healthy_image_completes_and_serves_its_model(images, staging, tmp_path):
+    good, _, sha, _ = images
+    local, endpoint, ecs = staging
+    proc, out = _deploy(endpoint, good, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert out["rollout-state"] == "COMPLETED"
+    assert _version(local)["model_sha256"] == sha
+    service = ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][0]
+    container = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    assert container["taskDefinition"]["containerDefinitions"][0]["image"] == good
+
+
+def test_a_broken_image_fails_its_rollout_and_the_champion_keeps_serving(images, staging, tmp_path):
+    good, broken, sha, _ = images
+    local, endpoint, _ = staging
+    first, out1 = _deploy(endpoint, good, tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:]
+    proc, out = _deploy(endpoint, broken, tmp_path)
+    assert proc.returncode == 1
+    assert out["rollout-state"] == "FAILED" and out["rolled-back"] == "true"
+    assert out["current-task-definition-arn"] == out1["task-definition-arn"]
+    # The failure output names what the container itself said.
+    assert (
+        "Essential container in task exited" in proc.stdout
+        and "fraud-detector exit 3" in proc.stdout
+    )
+    local.wait_idle()
+    assert _version(local)["model_sha256"] == sha  # the champion answers
+    running = subprocess.run(["docker", "ps", "--filter", "label=dev.mlops-actions.local-staging",
+                              "--format", "{{.Image}}"], capture_output=True, text=True).stdout  # fmt: skip
+    assert broken.split("@")[1][:12] not in running
+
+
+def test_down_leaves_no_container_behind(images, staging, tmp_path):
+    good, _, _, _ = images
+    local, endpoint, _ = staging
+    assert _deploy(endpoint, good, tmp_path)[0].returncode == 0
+    local.down()
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
+                          capture_output=True, text=True).stdout.split()  # fmt: skip
+    assert left == []
