@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -23,18 +25,12 @@ import pytest
 import yaml
 
 from support.act_harness import REPO, init_consumer_repo, run_workflow
-from support.ecs_sim import (
-    AWS_ENV,
-    REGION,
-    RolloutSim,
-    Scenario,
-    create_cluster_and_service,
-    moto_server,
-    network,
-    reset,
-)
+from support.ecs_sim import AWS_ENV, REGION, create_cluster_and_service, moto_server, network, reset
 from support.fake_github import FakeGitHub
 from support.registry_client import Registry, logged_in_docker
+
+sys.path.insert(0, str(REPO / "scripts" / "dev"))
+from local_staging import LocalStaging
 
 pytestmark = pytest.mark.act
 
@@ -113,7 +109,7 @@ def world(testbed, tmp_path_factory):
     """Registry, moto (S3 + ECS with a service on revision 1), the GitHub stand-in, a consumer."""
     registry = testbed["registry"]
     tmp = tmp_path_factory.mktemp("e2e")
-    with moto_server() as endpoint, FakeGitHub() as github:
+    with moto_server() as endpoint, FakeGitHub() as github, logged_in_docker(registry) as docker:
         reset(endpoint)
         keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **keys)
@@ -123,17 +119,20 @@ def world(testbed, tmp_path_factory):
         taskdef = json.loads(
             (EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text()
         )
-        base = create_cluster_and_service(ecs, taskdef, network(ec2))
-        sim = RolloutSim(Scenario(outcome="complete", after=0.5)).install()
+        base = create_cluster_and_service(ecs, taskdef, network(ec2), desired=1)
+        staging = LocalStaging(docker_config=docker[2], health_timeout=90).install()
         consumer = init_consumer_repo(
             tmp / "consumer", {f: (EXAMPLE / f).read_bytes() for f in FILES}
         )
         tree = _export(tmp / "tree")
-        yield {
-            "registry": registry, "endpoint": endpoint, "s3": s3, "ecs": ecs, "base": base,
-            "sim": sim, "consumer": consumer, "tree": tree, "github": github, "tmp": tmp,
-            "cache": tmp_path_factory.mktemp("act-cache"),
-        }  # fmt: skip
+        try:
+            yield {
+                "registry": registry, "endpoint": endpoint, "s3": s3, "ecs": ecs, "base": base,
+                "staging": staging, "consumer": consumer, "tree": tree, "github": github, "tmp": tmp,
+                "cache": tmp_path_factory.mktemp("act-cache"),
+            }  # fmt: skip
+        finally:
+            staging.down()
 
 
 def _export(dest: Path) -> Path:
@@ -185,6 +184,14 @@ def _service_image(world) -> str:
     ][0]
     definition = world["ecs"].describe_task_definition(taskDefinition=service["taskDefinition"])
     return definition["taskDefinition"]["containerDefinitions"][0]["image"]
+
+
+def _live_version(world) -> dict:
+    """What the running service says it serves (GET /version on the local staging)."""
+    url = world["staging"].url("fraud-detector")
+    assert url, "the local staging serves nothing"
+    with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+        return json.loads(response.read())
 
 
 def _champion(world, store_prefix: str) -> dict | None:
@@ -247,6 +254,9 @@ def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, fi
     ).stdout.split()[0]  # fmt: skip
     assert inside == card["model"]["sha256"]
 
+    # The service really runs it: the live container answers with the card's model.
+    assert _live_version(world)["model_sha256"] == card["model"]["sha256"]
+
     champion = _champion(world, f"e2e-{RUN}/")
     assert champion and champion["version"] == version and champion["serving_image"] == serving
     assert champion["task_definition_arn"] == out["task-definition-arn"]
@@ -276,6 +286,7 @@ def test_a_worse_model_fails_the_gate_against_the_champion_and_changes_nothing(w
     assert "Package the gated model" not in run.log
     assert _service_image(world) == before_image
     assert _champion(world, f"e2e-{RUN}/") == before_champion
+    assert _live_version(world)["model_sha256"] == before_champion["model_sha256"]
     registry = world["registry"]
     client = Registry(registry["host"], registry["username"], registry["password"])
     assert len([t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]) == 1
