@@ -35,7 +35,7 @@ from local_staging import LocalStaging
 pytestmark = pytest.mark.act
 
 EXAMPLE = REPO / "example-project"
-SHIMS = Path(__file__).resolve().parent / "support" / "shims"
+SHIMS = REPO / "scripts" / "dev" / "act-shims"
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722"

@@ -1,0 +1,427 @@
+"""The whole loop on this machine: the example consumer's own workflow, which calls
+mlops-pipeline.yml, run through nektos/act against a local stack (Docker engine, authenticated
+registry, moto for S3 and ECS, and the local staging, where the service really runs).
+
+    python scripts/dev/demo.py [--worse-model | --data-changed]     # via scripts/demo.sh
+    python scripts/dev/demo.py down
+
+Everything it keeps lives under ~/.cache/mlops-actions/demo: the consumer repository (a copy
+of example-project with its git history, so a second run meets the first run's champion), the
+act cache, logs and the local stack's state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "example-project"
+HOME = Path(os.environ.get("MLOPS_DEMO_DIR", Path.home() / ".cache" / "mlops-actions" / "demo"))
+STATE = HOME / "stack.json"
+SHIMS = REPO / "scripts" / "dev" / "act-shims"
+PINNED = {
+    "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683": "checkout",
+    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "setup-python",
+    "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722": (
+        "configure-aws-credentials"
+    ),
+}
+AWS = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+STORE = "s3://models/fraud-detector"
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
+
+
+def testbed(*args: str) -> dict[str, Any]:
+    script = REPO / "scripts" / "dev" / "testbed.py"
+    subprocess.run([sys.executable, str(script), *args], check=True)
+    status = subprocess.run(
+        [sys.executable, str(script), "status", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(status.stdout))
+
+
+def docker_config(registry: dict[str, Any]) -> str:
+    config = HOME / "docker-config"
+    config.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "docker",
+            "--config",
+            str(config),
+            "login",
+            registry["host"],
+            "--username",
+            registry["username"],
+            "--password-stdin",
+        ],
+        input=registry["password"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(config)
+
+
+def stack(registry: dict[str, Any]) -> dict[str, Any]:
+    """The local AWS + staging process, started once and reused by later runs."""
+    if STATE.exists():
+        state = json.loads(STATE.read_text())
+        try:
+            os.kill(int(state["pid"]), 0)
+            return dict(state)
+        except OSError:
+            STATE.unlink()
+    log = open(HOME / "stack.log", "a")  # noqa: SIM115  (the child keeps writing to it)
+    subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "dev" / "local_stack.py"),
+            "--state",
+            str(STATE),
+            "--docker-config",
+            docker_config(registry),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        if STATE.exists():
+            return dict(json.loads(STATE.read_text()))
+        time.sleep(0.2)
+    raise SystemExit(f"the local stack did not start; see {HOME / 'stack.log'}")
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="demo",
+        aws_secret_access_key="demo",
+    )
+
+
+def seed_aws(endpoint: str) -> None:
+    """A bucket for the model store, and an ECS cluster with the service on its first revision."""
+    s3, ecs, ec2 = (aws_client(s, endpoint) for s in ("s3", "ecs", "ec2"))
+    if "models" in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        return
+    s3.create_bucket(Bucket="models")
+    ecs.create_cluster(clusterName="staging")
+    taskdef = json.loads((EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text())
+    arn = ecs.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    ecs.create_service(
+        cluster="staging",
+        serviceName="fraud-detector",
+        taskDefinition=arn,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+    )
+
+
+def git(consumer: Path, *args: str) -> str:
+    base = ["git", "-C", str(consumer), "-c", "user.email=demo@example.com", "-c", "user.name=demo"]
+    return subprocess.run([*base, *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def consumer_repo() -> Path:
+    consumer = HOME / "Fraud-Detector"
+    if not (consumer / ".git").exists():
+        shutil.copytree(
+            EXAMPLE, consumer, ignore=shutil.ignore_patterns("artifacts", "__pycache__")
+        )
+        git(consumer, "init", "-q", "-b", "main")
+        git(consumer, "remote", "add", "origin", "https://github.com/Acme/Fraud-Detector.git")
+        git(consumer, "add", "-A")
+        git(consumer, "commit", "-q", "-m", "the fraud detector")
+    return consumer
+
+
+def workflow(registry_host: str, train_command: str | None) -> str:
+    doc = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
+    doc.pop(True, None)
+    doc["on"] = ["push", "repository_dispatch"]
+    job = doc["jobs"]["mlops"]
+    job["with"].update(
+        {
+            "registry": registry_host,
+            "image": f"{registry_host}/acme/fraud-detector",
+            "build-args": "BASE_IMAGE=local/python:3.11-bookworm",
+            "python-versions": '["3.11"]',
+            "install-command": "pip install --quiet -r requirements.txt pytest",
+            "test-command": "python -m pytest -q tests/test_data.py",
+            "model-store": STORE,
+            "aws-role-arn": "",
+        }
+    )
+    if train_command:
+        job["with"]["train-command"] = train_command
+    job["secrets"] = {
+        "registry-username": "${{ secrets.REGISTRY_USERNAME }}",
+        "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
+    }
+    doc["jobs"]["report"] = {
+        "needs": "mlops",
+        "if": "always()",
+        "runs-on": "ubuntu-latest",
+        "steps": [
+            {
+                "env": {"OUTPUTS": "${{ toJSON(needs.mlops.outputs) }}"},
+                "run": 'printf "%s" "$OUTPUTS" > "$DEMO_OUTPUTS"',
+            }
+        ],
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def export_tree(dest: Path) -> Path:
+    names = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    shutil.rmtree(dest, ignore_errors=True)
+    for name in filter(None, names):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def run_act(
+    consumer: Path,
+    event: str,
+    payload: dict[str, Any],
+    text: str,
+    env: dict[str, str],
+    secrets: dict[str, str],
+) -> tuple[int, dict[str, str]]:
+    act = shutil.which("act") or str(Path(sys.executable).parent / "act")
+    (consumer / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    (consumer / ".github" / "workflows" / "mlops.yml").write_text(text)
+    event_file = HOME / "event.json"
+    event_file.write_text(json.dumps(payload))
+    outputs = HOME / "outputs.json"
+    outputs.unlink(missing_ok=True)
+    tree = export_tree(HOME / "mlops-actions")
+    command = [
+        act,
+        event,
+        "-W",
+        str(consumer / ".github" / "workflows" / "mlops.yml"),
+        "-e",
+        str(event_file),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "--action-cache-path",
+        str(HOME / "act-cache"),
+        "--no-cache-server",
+        "--local-repository",
+        f"org/mlops-actions@v1={tree}",
+    ]
+    for ref, shim in PINNED.items():
+        command += ["--local-repository", f"{ref}={SHIMS / shim}"]
+    for key, value in {
+        **env,
+        "MLOPS_ACTIONS_TREE": str(tree),
+        "DEMO_OUTPUTS": str(outputs),
+    }.items():
+        command += ["--env", f"{key}={value}"]
+    for key, value in secrets.items():
+        command += ["-s", f"{key}={value}"]
+    log = open(HOME / "act.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        command,
+        cwd=consumer,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "ACT_DISABLE_VERSION_CHECK": "1"},
+    )
+    assert proc.stdout is not None
+    stage = re.compile(r"^\[[^/]+/(?:mlops-pipeline/)?([^\]]+?)\s*\]\s+(?:⭐ Run Main |🏁\s+)(.*)$")
+    ours = re.compile(r"\./\.(?:mlops|\*\*\*)-actions/actions/")  # act masks the user "mlops"
+    for line in proc.stdout:
+        log.write(line)
+        match = stage.match(line.rstrip())
+        if match and (match.group(2).startswith("Job") or ours.search(match.group(2))):
+            say(f"{match.group(1)}: {ours.sub('', match.group(2))}")
+    code = proc.wait()
+    log.close()
+    found = json.loads(outputs.read_text()) if outputs.exists() else {}
+    return code, {k: str(v) for k, v in found.items()}
+
+
+def show(state: dict[str, Any], outputs: dict[str, str]) -> None:
+    endpoint = state["endpoint"]
+    s3, ecs = aws_client("s3", endpoint), aws_client("ecs", endpoint)
+    service = ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][0]
+    image = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+        "taskDefinition"
+    ]["containerDefinitions"][0]["image"]
+    print("\n== what the loop left ==")
+    for key in ("image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed"):
+        print(f"  {key:18} {outputs.get(key) or '—'}")
+    print(f"  {'task definition':18} {service['taskDefinition']}")
+    print(f"  {'service image':18} {image}")
+    try:
+        pointer = s3.get_object(Bucket="models", Key="fraud-detector/Fraud-Detector/champion.json")
+        champion = json.loads(pointer["Body"].read())
+        print(f"  {'champion':18} {champion['version']} (sha256 {champion['model_sha256'][:16]}…)")
+    except Exception:
+        print(f"  {'champion':18} none yet")
+    for _ in range(60):  # the stack records the URL once the rollout completed
+        url = json.loads(STATE.read_text()).get("services", {}).get("fraud-detector")
+        if url:
+            break
+        time.sleep(1)
+    if not url:
+        print("  the service is not serving (see the log above)")
+        return
+    print(f"\n== the running service: {url} ==")
+    print(f"$ curl {url}/version")
+    print("  " + urllib.request.urlopen(f"{url}/version", timeout=10).read().decode())
+    body = json.dumps(
+        [
+            {
+                "amount": 950.0,
+                "hour": 3,
+                "merchant_category": "electronics",
+                "is_international": 1,
+                "account_age_days": 12,
+                "distance_from_home_km": 800.0,
+                "region": "north",
+            }
+        ]
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/predict", data=body, headers={"Content-Type": "application/json"}
+    )
+    print(f"$ curl -X POST {url}/predict -d '{body.decode()}'")
+    print("  " + urllib.request.urlopen(request, timeout=10).read().decode())
+
+
+def down() -> int:
+    if STATE.exists():
+        pid = int(json.loads(STATE.read_text())["pid"])
+        try:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.2)
+        except OSError:
+            pass
+        say("local stack stopped (its service containers with it)")
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "dev" / "testbed.py"), "down"], check=False
+    )
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", nargs="?", choices=["run", "down"], default="run")
+    scenario = parser.add_mutually_exclusive_group()
+    scenario.add_argument(
+        "--worse-model",
+        action="store_true",
+        help="train a much weaker model: the gate fails against the champion",
+    )
+    scenario.add_argument(
+        "--data-changed",
+        action="store_true",
+        help="regenerate the data and send repository_dispatch data-changed",
+    )
+    args = parser.parse_args()
+    HOME.mkdir(parents=True, exist_ok=True)
+    if args.action == "down":
+        return down()
+    say("starting the Docker engine, the authenticated registry and the base image")
+    registry = testbed("up")["registry"]
+    state = stack(registry)
+    say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")
+    seed_aws(state["endpoint"])
+    consumer = consumer_repo()
+    train_command, event, payload = (
+        None,
+        "push",
+        {"ref": "refs/heads/main", "repository": {"default_branch": "main"}},
+    )
+    if args.worse_model:
+        train_command = (
+            "python src/train.py --output-path /app/artifacts/model.skops "
+            "--data /data/transactions.csv --param C=0.00001"
+        )
+        git(consumer, "commit", "-q", "--allow-empty", "-m", "a much weaker model")
+    elif args.data_changed:
+        seed = str(int(time.time()) % 1000)
+        subprocess.run(
+            [sys.executable, str(consumer / "data" / "generate.py"), "--seed", seed],
+            check=True,
+            capture_output=True,
+        )
+        git(consumer, "commit", "-q", "-am", f"new data (seed {seed})")
+        event = "repository_dispatch"
+        payload = {
+            "action": "data-changed",
+            "client_payload": {"data": f"seed {seed}"},
+            "repository": {"default_branch": "main"},
+        }
+    else:
+        git(consumer, "commit", "-q", "--allow-empty", "-m", "demo run")
+    say(f"running the consumer's workflow ({event}) through act; full log: {HOME / 'act.log'}")
+    code, outputs = run_act(
+        consumer,
+        event,
+        payload,
+        workflow(registry["host"], train_command),
+        env={**AWS, "AWS_ENDPOINT_URL": state["endpoint"], "GITHUB_API_URL": "http://127.0.0.1:9"},
+        secrets={
+            "REGISTRY_USERNAME": registry["username"],
+            "REGISTRY_PASSWORD": registry["password"],
+        },
+    )
+    say("the loop " + ("finished" if code == 0 else f"stopped (act exit {code})"))
+    show(json.loads(STATE.read_text()), outputs)
+    print(f"\nstop everything: bash scripts/demo.sh down   (state: {HOME})")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
