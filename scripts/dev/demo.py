@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -132,21 +133,24 @@ def aws_client(service: str, endpoint: str) -> Any:
 def seed_aws(endpoint: str) -> None:
     """A bucket for the model store, and an ECS cluster with the service on its first revision."""
     s3, ecs, ec2 = (aws_client(s, endpoint) for s in ("s3", "ecs", "ec2"))
-    if "models" in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-        return
+    if ecs.describe_clusters(clusters=["staging"]).get("clusters"):
+        return  # seeded by an earlier run of this stack
     s3.create_bucket(Bucket="models")
     ecs.create_cluster(clusterName="staging")
     taskdef = json.loads((EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text())
     arn = ecs.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
     ecs.create_service(
         cluster="staging",
         serviceName="fraud-detector",
         taskDefinition=arn,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+        },
     )
 
 
@@ -390,19 +394,23 @@ def main() -> int:
         )
         git(consumer, "commit", "-q", "--allow-empty", "-m", "a much weaker model")
     elif args.data_changed:
-        seed = str(int(time.time()) % 1000)
-        subprocess.run(
-            [sys.executable, str(consumer / "data" / "generate.py"), "--seed", seed],
-            check=True,
-            capture_output=True,
-        )
-        git(consumer, "commit", "-q", "-am", f"new data (seed {seed})")
+        # A nightly data job lands a new batch: 4,000 more transactions, appended.
+        batches = len(git(consumer, "log", "--oneline", "--grep", "new data batch").splitlines())
+        seed = 8 + batches
+        with tempfile.TemporaryDirectory() as tmp:
+            batch = Path(tmp) / "batch.csv"
+            subprocess.run(
+                [sys.executable, str(consumer / "data" / "generate.py"), "--seed", str(seed),
+                 "--rows", "4000", "--output", str(batch)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            rows = batch.read_text().splitlines(keepends=True)[1:]
+        with open(consumer / "data" / "transactions.csv", "a") as data:
+            data.writelines(rows)
+        git(consumer, "commit", "-q", "-am", f"new data batch (seed {seed}, {len(rows)} rows)")
         event = "repository_dispatch"
-        payload = {
-            "action": "data-changed",
-            "client_payload": {"data": f"seed {seed}"},
-            "repository": {"default_branch": "main"},
-        }
+        payload = {"action": "data-changed", "repository": {"default_branch": "main"},
+                   "client_payload": {"batch": f"seed {seed}", "rows": len(rows)}}  # fmt: skip
     else:
         git(consumer, "commit", "-q", "--allow-empty", "-m", "demo run")
     say(f"running the consumer's workflow ({event}) through act; full log: {HOME / 'act.log'}")
@@ -418,7 +426,15 @@ def main() -> int:
         },
     )
     say("the loop " + ("finished" if code == 0 else f"stopped (act exit {code})"))
+    failed = [ln.split("❗", 1)[1].strip() for ln in (HOME / "act.log").read_text().splitlines()
+              if "❗" in ln]  # fmt: skip
+    for line in failed[:8]:  # the gate's failed checks, as annotations
+        print(f"  {line}")
     show(json.loads(STATE.read_text()), outputs)
+    if args.worse_model and code != 0 and failed:
+        print("\nThe gate stopped the weaker model, as it should: nothing was packaged, deployed "
+              "or promoted, and the champion still serves.")  # fmt: skip
+        code = 0
     print(f"\nstop everything: bash scripts/demo.sh down   (state: {HOME})")
     return code
 
