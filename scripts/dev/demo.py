@@ -352,9 +352,12 @@ def down() -> int:
         except OSError:
             pass
         say("local stack stopped (its service containers with it)")
-    subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "dev" / "testbed.py"), "down"], check=False
-    )
+    marker = HOME / "started-testbed"
+    if marker.exists():  # only what the demo started: a testbed that was up before stays up
+        subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "dev" / "testbed.py"), "down"], check=False
+        )
+        marker.unlink()
     return 0
 
 
@@ -377,6 +380,14 @@ def main() -> int:
     if args.action == "down":
         return down()
     say("starting the Docker engine, the authenticated registry and the base image")
+    status = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "dev" / "testbed.py"), "status", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if not json.loads(status.stdout)["engine"]["running"]:
+        (HOME / "started-testbed").write_text("the demo started the testbed; down stops it\n")
     registry = testbed("up")["registry"]
     state = stack(registry)
     say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")

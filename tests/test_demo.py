@@ -1,0 +1,73 @@
+"""The README's main command, run as a user runs it: `bash scripts/demo.sh` ends with a local
+service answering /version with the sha256 that the model card records, and the registry, the
+model store and the ECS service's task definition agree, checked independently. `down` leaves
+no process or container of the demo's behind."""
+
+import json
+import os
+import re
+import subprocess
+import urllib.request
+
+import boto3
+import pytest
+
+from conftest import REPO
+from support.registry_client import Registry
+
+pytestmark = pytest.mark.act
+
+
+def _demo(home, *args):
+    env = {**os.environ, "MLOPS_DEMO_DIR": str(home)}
+    return subprocess.run(
+        ["bash", str(REPO / "scripts" / "demo.sh"), *args],
+        capture_output=True, text=True, env=env, timeout=1500,
+    )  # fmt: skip
+
+
+def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(testbed, tmp_path):
+    home = tmp_path / "demo"
+    run = _demo(home)
+    try:
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        state = json.loads((home / "stack.json").read_text())
+        url = state["services"]["fraud-detector"]
+        with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+            live = json.loads(response.read())
+        assert live["verified"] is True and "/version" in run.stdout
+
+        keys = {
+            "aws_access_key_id": "demo",
+            "aws_secret_access_key": "demo",
+            "region_name": "us-east-1",
+        }
+        s3 = boto3.client("s3", endpoint_url=state["endpoint"], **keys)
+        ecs = boto3.client("ecs", endpoint_url=state["endpoint"], **keys)
+        prefix = f"fraud-detector/Fraud-Detector/{live['model_version']}/"
+        card = json.loads(
+            s3.get_object(Bucket="models", Key=prefix + "model-card.json")["Body"].read()
+        )
+        assert live["model_sha256"] == card["model"]["sha256"]  # the store agrees
+        champion = json.loads(
+            s3.get_object(Bucket="models", Key="fraud-detector/Fraud-Detector/champion.json")[
+                "Body"
+            ].read()
+        )
+        service = ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][
+            0
+        ]
+        image = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+            "taskDefinition"]["containerDefinitions"][0]["image"]  # fmt: skip
+        assert image == champion["serving_image"]  # ECS runs what the champion record names
+        registry = testbed["registry"]
+        client = Registry(registry["host"], registry["username"], registry["password"])
+        repository, digest = image.split("/", 1)[1].split("@")
+        assert client.digest(repository, f"model-{live['model_version']}") == digest
+        assert re.search(r"the loop finished", run.stdout)
+    finally:
+        down = _demo(home, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
+                          capture_output=True, text=True).stdout.split()  # fmt: skip
+    assert left == [] and not (home / "stack.json").exists()
