@@ -8,6 +8,7 @@
 #   bash scripts/demo.sh                  # the loop (a push to main)
 #   bash scripts/demo.sh --worse-model    # a much weaker model: the gate fails vs the champion
 #   bash scripts/demo.sh --data-changed   # new data, then repository_dispatch data-changed
+#   bash scripts/demo.sh --broken-image   # a deploy that fails and rolls back to the champion
 #   bash scripts/demo.sh --quick          # one minute, no Docker: train and gate only
 #   bash scripts/demo.sh down             # stop what the demo started
 #

@@ -318,6 +318,11 @@ def show(state: dict[str, Any], outputs: dict[str, str]) -> None:
     if not url:
         print("  the service is not serving (see the log above)")
         return
+    try:
+        urllib.request.urlopen(f"{url}/health", timeout=10)
+    except OSError as exc:
+        print(f"  the service at {url} does not answer ({exc})")
+        return
     print(f"\n== the running service: {url} ==")
     print(f"$ curl {url}/version")
     print("  " + urllib.request.urlopen(f"{url}/version", timeout=10).read().decode())
@@ -339,6 +344,76 @@ def show(state: dict[str, Any], outputs: dict[str, str]) -> None:
     )
     print(f"$ curl -X POST {url}/predict -d '{body.decode()}'")
     print("  " + urllib.request.urlopen(request, timeout=10).read().decode())
+
+
+DEPLOY_ONLY = """
+name: deploy
+on: [push]
+permissions: {}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    permissions: {contents: read}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
+        with: {persist-credentials: false}
+      - uses: org/mlops-actions/actions/ecs-deploy@v1
+        with:
+          task-definition: infrastructure/fraud-detector-task-def.json
+          containers: fraud-detector=IMAGE
+          cluster: staging
+          service: fraud-detector
+          aws-region: us-east-1
+          wait-timeout-seconds: "240"
+"""
+
+
+def broken_image(state: dict[str, Any], registry: dict[str, Any], consumer: Path) -> int:
+    """An image that cannot start (it expects other model bytes), deployed with ecs-deploy."""
+    s3 = aws_client("s3", state["endpoint"])
+    try:
+        key = "fraud-detector/Fraud-Detector/champion.json"
+        champion = json.loads(s3.get_object(Bucket="models", Key=key)["Body"].read())
+    except Exception:
+        raise SystemExit("no champion yet: run bash scripts/demo.sh first") from None
+    config = docker_config(registry)
+    tag = f"{registry['host']}/acme/fraud-detector:broken-{int(time.time())}"
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "Dockerfile").write_text(
+            f"FROM {champion['serving_image']}\nENV MODEL_SHA256={'0' * 64}\n"
+        )
+        subprocess.run(
+            ["docker", "--config", config, "build", "-q", "-t", tag, context],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        )
+    pushed = subprocess.run(
+        ["docker", "--config", config, "push", tag], check=True, capture_output=True, text=True
+    ).stdout
+    broken = f"{tag.rsplit(':', 1)[0]}@{pushed.split('digest: ')[1].split()[0]}"
+    say(f"deploying a broken image {broken} (it refuses to start: wrong MODEL_SHA256)")
+    git(consumer, "commit", "-q", "--allow-empty", "-m", "deploy a broken image")
+    code, _ = run_act(
+        consumer,
+        "push",
+        {"ref": "refs/heads/main", "repository": {"default_branch": "main"}},
+        DEPLOY_ONLY.replace("IMAGE", broken),
+        env={**AWS, "AWS_ENDPOINT_URL": state["endpoint"]},
+        secrets={},
+    )
+    log = (HOME / "act.log").read_text()
+    for line in log.splitlines():
+        if re.search(r"task \S+: |FAILED: |rolling back|\| Rollback", line):
+            print("  " + line.split("|", 1)[-1].strip())
+    show(json.loads(STATE.read_text()), {})
+    if code != 0 and "rolling back" in log:
+        print(
+            "\nThe rollout failed on the broken image and was rolled back: the champion still "
+            "serves."
+        )
+        return 0
+    return 1
 
 
 def down() -> int:
@@ -373,7 +448,12 @@ def main() -> int:
     scenario.add_argument(
         "--data-changed",
         action="store_true",
-        help="regenerate the data and send repository_dispatch data-changed",
+        help="append a new batch of data and send repository_dispatch data-changed",
+    )
+    scenario.add_argument(
+        "--broken-image",
+        action="store_true",
+        help="deploy an image that cannot start: the rollout fails and rolls back to the champion",
     )
     args = parser.parse_args()
     HOME.mkdir(parents=True, exist_ok=True)
@@ -393,6 +473,8 @@ def main() -> int:
     say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")
     seed_aws(state["endpoint"])
     consumer = consumer_repo()
+    if args.broken_image:
+        return broken_image(state, registry, consumer)
     train_command, event, payload = (
         None,
         "push",
