@@ -41,6 +41,30 @@ def backend() -> Any:
     return ecs_backends[ACCOUNT][REGION]
 
 
+def start_deployment(service: Any) -> dict[str, Any]:
+    """What UpdateService does on ECS and not in moto: a new PRIMARY deployment, IN_PROGRESS."""
+    now = datetime.now(timezone.utc)
+    for d in service.deployments:
+        if d["status"] == "PRIMARY":
+            d["status"] = "ACTIVE"
+    deployment = {
+        "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+        "status": "PRIMARY",
+        "taskDefinition": service.task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": service.desired_count,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "launchType": "FARGATE",
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": "ECS deployment in progress.",
+    }
+    service.deployments.insert(0, deployment)
+    return deployment
+
+
 @dataclass
 class Task:
     container: str  # docker container name
@@ -77,25 +101,7 @@ class LocalStaging:
         return service
 
     def _start_deployment(self, service: Any) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
-        for d in service.deployments:
-            if d["status"] == "PRIMARY":
-                d["status"] = "ACTIVE"
-        deployment = {
-            "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
-            "status": "PRIMARY",
-            "taskDefinition": service.task_definition,
-            "desiredCount": service.desired_count,
-            "pendingCount": service.desired_count,
-            "runningCount": 0,
-            "failedTasks": 0,
-            "createdAt": now,
-            "updatedAt": now,
-            "launchType": "FARGATE",
-            "rolloutState": "IN_PROGRESS",
-            "rolloutStateReason": "ECS deployment in progress.",
-        }
-        service.deployments.insert(0, deployment)
+        deployment = start_deployment(service)
         self._event(service, f"(service {service.name}) has started {service.desired_count} tasks.")
         return deployment
 

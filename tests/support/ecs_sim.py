@@ -9,6 +9,7 @@ DescribeServices or deny UpdateService. The code under test only ever talks HTTP
 
 from __future__ import annotations
 
+import sys
 import time
 import urllib.request
 import uuid
@@ -16,7 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "dev"))
+from local_staging import start_deployment
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -112,25 +117,7 @@ class RolloutSim:
 
     # --- ECS behaviour -----------------------------------------------------------------
     def _start(self, service: Any, previous: str) -> None:
-        now = datetime.now(timezone.utc)
-        for d in service.deployments:
-            if d["status"] == "PRIMARY":
-                d["status"] = "ACTIVE"
-        deployment = {
-            "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
-            "status": "PRIMARY",
-            "taskDefinition": service.task_definition,
-            "desiredCount": service.desired_count,
-            "pendingCount": service.desired_count,
-            "runningCount": 0,
-            "failedTasks": 0,
-            "createdAt": now,
-            "updatedAt": now,
-            "launchType": "FARGATE",
-            "rolloutState": "IN_PROGRESS",
-            "rolloutStateReason": "ECS deployment in progress.",
-        }
-        service.deployments.insert(0, deployment)
+        deployment = start_deployment(service)
         self.deployments.append(
             {
                 "deployment": deployment,
