@@ -26,6 +26,12 @@ def _demo(home, *args):
     )  # fmt: skip
 
 
+def _live(state_file) -> dict:
+    url = json.loads(state_file.read_text())["services"]["fraud-detector"]
+    with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+        return json.loads(response.read())
+
+
 def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(testbed, tmp_path):
     home = tmp_path / "demo"
     run = _demo(home)
@@ -65,6 +71,27 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
         repository, digest = image.split("/", 1)[1].split("@")
         assert client.digest(repository, f"model-{live['model_version']}") == digest
         assert re.search(r"the loop finished", run.stdout)
+
+        # Each scenario ends as the README says, checked from the outside.
+        worse = _demo(home, "--worse-model")
+        assert worse.returncode == 0, worse.stdout[-3000:] + worse.stderr[-2000:]
+        assert "model gate" in worse.stdout and _live(state_file=home / "stack.json") == live
+
+        broken = _demo(home, "--broken-image")
+        assert broken.returncode == 0, broken.stdout[-3000:] + broken.stderr[-2000:]
+        assert "Essential container in task exited" in broken.stdout
+        assert _live(state_file=home / "stack.json") == live  # rolled back: the champion answers
+
+        changed = _demo(home, "--data-changed")
+        assert changed.returncode == 0, changed.stdout[-3000:] + changed.stderr[-2000:]
+        new = _live(state_file=home / "stack.json")
+        assert new["model_version"] != live["model_version"] and new["verified"] is True
+        champion = json.loads(
+            s3.get_object(Bucket="models", Key="fraud-detector/Fraud-Detector/champion.json")[
+                "Body"
+            ].read()
+        )
+        assert champion["version"] == new["model_version"]
     finally:
         down = _demo(home, "down")
     assert down.returncode == 0, down.stdout + down.stderr
