@@ -12,13 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_actions.aws.taskdef import TASK_DEFINITION_ARN
 from mlops_actions.errors import UserError, shown
 
 SCHEMA_VERSION = 1
 IMAGE_BY_DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
-TASK_DEFINITION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d+$"
-)
 
 
 def check_verdict(verdict: Any, source: str) -> Mapping[str, Any]:

@@ -6,7 +6,6 @@ validate (the model is the card's, the base is pinned) → build → push → th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from typing import Any
 from mlops_actions import docker as dk
 from mlops_actions.errors import UserError, shown
 from mlops_actions.image import builders, serving
+from mlops_actions.model_store import CARD_FILE, sha256
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,10 @@ def _regular_file(path: Path, field_name: str) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check(request: PackageRequest) -> tuple[serving.ServingPlan, Path, Path]:
     model = _regular_file(Path(request.model), "model")
     card_path = _regular_file(
-        Path(request.model_card) if request.model_card else model.with_name(serving.CARD_NAME),
+        Path(request.model_card) if request.model_card else model.with_name(CARD_FILE),
         "model-card",
     )
     try:
@@ -82,7 +74,7 @@ def check(request: PackageRequest) -> tuple[serving.ServingPlan, Path, Path]:
             "containerized-train)",
             file=str(card_path),
         ) from None
-    actual = _sha256(model)
+    actual = sha256(model)
     if actual != expected:
         raise UserError(
             f"model: {model} has sha256 {actual[:16]}…, its card says {shown(expected)}: package "
@@ -103,7 +95,7 @@ def package(request: PackageRequest) -> PackageResult:
     context = Path(tempfile.mkdtemp(prefix="mlops-serving-"))
     try:
         shutil.copyfile(model, context / "model.bin")
-        shutil.copyfile(card, context / serving.CARD_NAME)
+        shutil.copyfile(card, context / CARD_FILE)
         (context / "Dockerfile").write_text(serving.dockerfile(plan))
         with dk.job_docker_config() as docker:
             if request.username and request.password:

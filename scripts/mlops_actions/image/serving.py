@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from mlops_actions.errors import UserError, shown
+from mlops_actions.model_store import CARD_FILE
 
 PINNED = re.compile(r"^(?P<repo>[^@\s]+)@sha256:[0-9a-f]{64}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
-CARD_NAME = "model-card.json"
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def plan(
 def dockerfile(p: ServingPlan) -> str:
     """COPY exactly the two files; ENV tells serve.py where the model is and what it must hash
     to; labels say where it came from. JSON strings keep every value one token."""
-    card_path = str(PurePosixPath(p.model_dir) / CARD_NAME)
+    card_path = str(PurePosixPath(p.model_dir) / CARD_FILE)
     env = {
         "MODEL_PATH": p.model_path,
         "MODEL_CARD": card_path,
@@ -83,7 +83,7 @@ def dockerfile(p: ServingPlan) -> str:
         [
             f"FROM {p.base}",
             f"COPY {json.dumps(['model.bin', p.model_path])}",
-            f"COPY {json.dumps([CARD_NAME, card_path])}",
+            f"COPY {json.dumps([CARD_FILE, card_path])}",
             *(f"ENV {k}={json.dumps(v)}" for k, v in env.items()),
             "",
         ]
