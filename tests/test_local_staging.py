@@ -77,13 +77,13 @@ def staging(images, tmp_path):
             local.down()
 
 
-def _deploy(endpoint, image, tmp_path):
+def _deploy(endpoint, image, tmp_path, *args, timeout="120"):
     outputs = tmp_path / f"deploy-{uuid.uuid4().hex[:6]}.txt"
     outputs.write_text("")
     proc = run_cli(
         "deploy", "--cluster", "staging", "--service", "fraud-detector", "--task-definition",
-        str(TASKDEF), "--containers", f"fraud-detector={image}", "--wait-timeout-seconds", "120",
-        "--poll-interval-seconds", "1",
+        str(TASKDEF), "--containers", f"fraud-detector={image}", "--wait-timeout-seconds", timeout,
+        "--poll-interval-seconds", "1", *args,
         env={**AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "GITHUB_OUTPUT": str(outputs)},
     )  # fmt: skip
     out = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
@@ -123,11 +123,53 @@ def test_a_broken_image_fails_its_rollout_and_the_champion_keeps_serving(images,
         "Essential container in task exited" in proc.stdout
         and "fraud-detector exit 3" in proc.stdout
     )
+    assert "deployment failed: tasks failed to start" in proc.stdout  # the service's events
+    assert (
+        "console.aws.amazon.com/cloudwatch" in proc.stdout
+        and "%252Fecs%252Ffraud-detector" in proc.stdout
+    )
     local.wait_idle()
     assert _version(local)["model_sha256"] == sha  # the champion answers
     running = subprocess.run(["docker", "ps", "--filter", "label=dev.mlops-actions.local-staging",
                               "--format", "{{.Image}}"], capture_output=True, text=True).stdout  # fmt: skip
     assert broken.split("@")[1][:12] not in running
+
+
+def _service_task_definition(ecs):
+    service = ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][0]
+    return service["taskDefinition"]
+
+
+def test_without_rollback_the_failed_revision_stays_on_the_service(images, staging, tmp_path):
+    good, broken, sha, _ = images
+    local, endpoint, ecs = staging
+    assert _deploy(endpoint, good, tmp_path)[0].returncode == 0
+    proc, out = _deploy(endpoint, broken, tmp_path, "--rollback", "false")
+    assert proc.returncode == 1
+    assert out["rollout-state"] == "FAILED" and out["rolled-back"] == "false"
+    assert _service_task_definition(ecs) == out["task-definition-arn"]
+    assert out["current-task-definition-arn"] == out["task-definition-arn"]
+    local.wait_idle()
+    assert _version(local)["model_sha256"] == sha  # ECS keeps the old tasks while the new fail
+
+
+def test_a_rollout_slower_than_the_wait_is_timed_out_and_rolled_back(images, staging, tmp_path):
+    """A healthy image needs a few seconds to pass its health check; a 1 s wait times out."""
+    good, _, sha, _ = images
+    local, endpoint, ecs = staging
+    first, out1 = _deploy(endpoint, good, tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:]
+    proc, out = _deploy(endpoint, good, tmp_path, "--environment", "SLOW=1", timeout="1")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert out["rollout-state"] == "TIMED_OUT" and out["rolled-back"] == "true"
+    assert "not stable after 1s" in proc.stdout
+    assert (
+        _service_task_definition(ecs)
+        == out1["task-definition-arn"]
+        == out["current-task-definition-arn"]
+    )
+    local.wait_idle()
+    assert _version(local)["model_sha256"] == sha
 
 
 def test_down_leaves_no_container_behind(images, staging, tmp_path):

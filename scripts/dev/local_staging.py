@@ -11,7 +11,9 @@ health check) and reports the deployment as ECS would:
   old deployment drained and its containers stopped;
 - a container that exits, or fails its health check: the task STOPPED with a stoppedReason
   and the container's exit code, counted as a failed task; rolloutState FAILED. The old
-  deployment's containers keep serving, as they do on ECS until something replaces them.
+  deployment's containers keep serving, as they do on ECS until something replaces them;
+- a deployment superseded by a later UpdateService (a rollback, say) is no longer watched; the
+  later one drains its containers when it completes.
 
 The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
 Test and demo infrastructure only; not part of the actions.
@@ -166,6 +168,8 @@ class LocalStaging:
         self.tasks[deployment["id"]] = tasks
         deadline = time.monotonic() + self.health_timeout
         while True:
+            if deployment["status"] != "PRIMARY":
+                return  # superseded by a later UpdateService; its completion drains these tasks
             states = [self._state(t) for t in tasks]
             failed = [(t, s) for t, s in zip(tasks, states, strict=True) if s[0] == "failed"]
             if failed:

@@ -3,8 +3,9 @@
 moto answers the ECS API over real HTTP, but its rollouts never finish and UpdateService does
 not start a deployment. `RolloutSim` drives moto's backend state in-process, the way ECS would:
 UpdateService starts a new PRIMARY deployment, and after `after` seconds the deployment
-completes, fails, is rolled back by the circuit breaker, or stays stuck. It can also throttle
-DescribeServices or deny UpdateService. The code under test only ever talks HTTP to moto.
+completes or is rolled back by the circuit breaker. It can also throttle DescribeServices or
+deny UpdateService. The code under test only ever talks HTTP to moto. Failed and timed-out
+rollouts come from real containers instead (scripts/dev/local_staging.py).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _error(code: str, message: str) -> Exception:
 
 @dataclass
 class Scenario:
-    outcome: str = "complete"  # complete | fail | circuit_breaker | stuck
+    outcome: str = "complete"  # complete | circuit_breaker
     after: float = 0.3  # seconds from UpdateService to the outcome
     throttle: int = 0  # DescribeServices calls to throttle once a deploy has started
     deny_update: bool = False
@@ -142,13 +143,9 @@ class RolloutSim:
                 continue
             # The first deployment follows the scenario; later ones (rollbacks) complete.
             outcome = self.scenario.outcome if index == 0 else "complete"
-            if outcome == "stuck":
-                continue
             self.settled_at[deployment["id"]] = item["started"] + self.scenario.after
             if outcome == "complete":
                 self._complete(service, deployment)
-            elif outcome == "fail":
-                self._fail(service, deployment, item)
             elif outcome == "circuit_breaker":
                 self._fail(service, deployment, item)
                 deployment["status"] = "ACTIVE"
