@@ -102,3 +102,30 @@ def testbed() -> dict:
         info["engine"]["running"] and info["registry"]["running"] and info["base_image"]["present"]
     ), info
     return info
+
+
+@pytest.fixture(scope="session")
+def builder_configs(testbed, tmp_path_factory) -> dict:
+    """DOCKER_CONFIG dirs for the two build paths: `classic` has no CLI plugins; `buildx` has the
+    testbed's buildx plugin in cli-plugins/, as docker/setup-buildx-action leaves it. Nothing is
+    installed system-wide, so both paths run on one machine. Without the plugin, buildx tests
+    skip locally and fail in CI, where the testbed can always fetch it."""
+    classic = tmp_path_factory.mktemp("docker-config-classic")
+    probe = subprocess.run(["docker", "--config", str(classic), "buildx", "version"],
+                           capture_output=True)  # fmt: skip
+    configs = {} if probe.returncode == 0 else {"classic": str(classic)}  # else: system buildx
+    plugins = testbed["buildx"]["plugins_dir"]
+    if plugins:
+        buildx = tmp_path_factory.mktemp("docker-config-buildx")
+        (buildx / "cli-plugins").symlink_to(plugins, target_is_directory=True)
+        configs["buildx"] = str(buildx)
+    return configs
+
+
+def docker_config_for(configs: dict, path: str) -> str:
+    """The DOCKER_CONFIG for a build path (classic | buildx), or skip/fail saying why not."""
+    if path not in configs:
+        if path == "buildx" and os.environ.get("CI"):
+            pytest.fail("the testbed could not fetch the buildx plugin (see testbed.py up)")
+        pytest.skip(f"the {path} build path cannot run on this machine")
+    return str(configs[path])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, tool
+from conftest import docker_config_for, run_cli, tool
 from support.act_harness import REPO, export_tree, init_consumer_repo, run_workflow
 from support.registry_client import Registry, logged_in_docker
 
@@ -39,7 +39,7 @@ jobs:
 """
 
 
-def _consumer(tmp_path: Path) -> Path:
+def _consumer(tmp_path: Path, name: str = f"Fraud-Detector-{RUN}") -> Path:
     files = {}
     for path in [
         "Dockerfile",
@@ -51,7 +51,7 @@ def _consumer(tmp_path: Path) -> Path:
     ]:
         files[path] = (EXAMPLE / path).read_bytes()
     return init_consumer_repo(
-        tmp_path / "consumer", files, remote=f"https://github.com/Acme/Fraud-Detector-{RUN}.git"
+        tmp_path / "consumer", files, remote=f"https://github.com/Acme/{name}.git"
     )
 
 
@@ -61,11 +61,15 @@ def _head(repo: Path) -> str:
     ).stdout.strip()
 
 
+@pytest.mark.parametrize("path", ["classic", "buildx"])
 def test_push_under_act_gives_exact_tags_and_the_registry_digest(
-    testbed, tmp_path_factory, tmp_path
+    testbed, builder_configs, path, tmp_path_factory, tmp_path
 ):
+    """The same checks on both build paths. On buildx here (no Docker Hub), the temporary
+    container builder cannot start, so the default builder builds and the summary says so."""
+    docker_config = docker_config_for(builder_configs, path)
     registry = testbed["registry"]
-    consumer = _consumer(tmp_path)
+    consumer = _consumer(tmp_path, f"Fraud-Detector-{RUN}-{path}")
     sha = _head(consumer)
     run = run_workflow(
         consumer,
@@ -78,21 +82,27 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
             "repository": {"default_branch": "main"},
         },
         secrets={"REGISTRY_PASSWORD": registry["password"]},
-        env={"GITHUB_REF": "refs/heads/main"},
+        env={"GITHUB_REF": "refs/heads/main", "DOCKER_CONFIG": docker_config},
     )
     assert run.jobs.get("build") == "success", run.log[-5000:]
     outputs = run.outputs("build", "build")
-    image = f"{registry['host']}/acme/fraud-detector-{RUN}"
+    image = f"{registry['host']}/acme/fraud-detector-{RUN}-{path}"
     assert outputs["image"] == image
     client = Registry(registry["host"], registry["username"], registry["password"])
-    assert client.tags(f"acme/fraud-detector-{RUN}") == sorted(
+    assert client.tags(f"acme/fraud-detector-{RUN}-{path}") == sorted(
         [f"sha-{sha[:7]}", sha, "main", "latest"]
     )
-    assert outputs["digest"] == client.digest(f"acme/fraud-detector-{RUN}", "latest")
+    assert outputs["digest"] == client.digest(f"acme/fraud-detector-{RUN}-{path}", "latest")
     assert outputs["image-ref"] == f"{image}@{outputs['digest']}"
     assert json.loads(outputs["labels"])["org.opencontainers.image.revision"] == sha
-    assert "classic docker builder" in outputs["builder"]
-    assert "Image pushed" in run.summaries["build"]
+    summary = run.summaries["build"]
+    assert "Image pushed" in summary and outputs["builder"] in summary
+    if path == "classic":
+        assert "classic docker builder" in outputs["builder"]
+    else:
+        assert outputs["builder"] == "buildx builder 'default' (docker driver)"
+        assert "could not start a docker-container builder from moby/buildkit" in summary
+    assert "lost on this builder: provenance and SBOM attestations" in summary
 
     # A fresh client can pull exactly that digest.
     with logged_in_docker(registry) as docker:
@@ -114,7 +124,7 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
         )
         assert (
             labels["org.opencontainers.image.source"]
-            == f"https://github.com/Acme/Fraud-Detector-{RUN}"
+            == f"https://github.com/Acme/Fraud-Detector-{RUN}-{path}"
         )
 
 
@@ -128,6 +138,7 @@ def _cli_build(
     payload,
     image=f"acme/cli-test-{RUN}",
     extra=(),
+    env_extra=None,
 ):
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(payload))
@@ -140,6 +151,7 @@ def _cli_build(
         "GITHUB_ACTOR": "mlops",
         "GITHUB_OUTPUT": str(tmp_path / "out.txt"),
         "PATH": f"{Path(tool('act')).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        **(env_extra or {}),
     }
     (tmp_path / "out.txt").write_text("")
     proc = run_cli(

@@ -1,7 +1,12 @@
-"""The Docker command lines and registry error messages (pure parts of the build adapter)."""
+"""The Docker command lines, what each builder keeps or loses, and registry error messages
+(the pure parts of the build adapter)."""
+
+import pytest
 
 from mlops_actions.docker import registry_error
-from mlops_actions.image.builders import buildx_build_args, classic_build_args
+from mlops_actions.errors import UserError
+from mlops_actions.image.builders import buildx_build_args, classic_build_args, on_builder
+from mlops_actions.image.capabilities import Builder, features, wants_container_builder
 
 COMMON = dict(
     dockerfile="ctx/Dockerfile",
@@ -35,16 +40,21 @@ def test_classic_build():
     ]
 
 
-def test_buildx_push_with_registry_cache_and_attestations():
-    args = buildx_build_args(
-        **COMMON,
-        cache="registry",
-        cache_ref="r/a:buildcache",
-        platforms=["linux/amd64", "linux/arm64"],
-        push=True,
-        metadata_file="/tmp/m.json",
-    )
-    assert args[:2] == ["buildx", "build"] and args[-1] == "ctx"
+CONTAINER = Builder("buildx", "ci", "docker-container")
+DEFAULT = Builder("buildx", "default", "docker")
+CLASSIC = Builder("classic")
+
+
+def _buildx(builder, *, push, cache="registry", platforms=()):
+    wanted = features(builder, push=push, cache=cache, platforms=platforms, host="linux/amd64")
+    args = buildx_build_args(**COMMON, features=wanted, cache_ref="r/a:buildcache", push=push,
+                             metadata_file="/tmp/m.json")  # fmt: skip
+    return args, wanted
+
+
+def test_buildx_push_on_a_container_builder_keeps_every_feature():
+    args, wanted = _buildx(CONTAINER, push=True, platforms=["linux/amd64", "linux/arm64"])
+    assert args[:2] == ["buildx", "build"] and args[-1] == "ctx" and wanted.lost == ()
     joined = " ".join(args)
     assert "--platform linux/amd64,linux/arm64" in joined
     assert "--cache-from type=registry,ref=r/a:buildcache" in joined
@@ -54,15 +64,68 @@ def test_buildx_push_with_registry_cache_and_attestations():
 
 
 def test_buildx_without_push_loads_and_writes_no_cache():
-    args = buildx_build_args(
-        **COMMON,
-        cache="registry",
-        cache_ref="r/a:buildcache",
-        platforms=[],
-        push=False,
-        metadata_file="m",
-    )
+    args, _ = _buildx(CONTAINER, push=False)
     assert "--load" in args and "--push" not in args and "--cache-to" not in args
+
+
+def test_the_docker_driver_gets_no_attestations_and_an_inline_cache_and_says_so():
+    args, wanted = _buildx(DEFAULT, push=True)
+    joined = " ".join(args)
+    assert "--provenance" not in joined and "--sbom" not in joined
+    assert "--cache-to type=inline" in joined and "--tag r/a:buildcache" in joined
+    assert "--cache-from type=registry,ref=r/a:buildcache" in joined
+    assert [item.split(" (")[0] for item in wanted.lost] == [
+        "provenance and SBOM attestations",
+        "registry cache mode=max",
+    ]
+
+
+def test_gha_cache_is_lost_aloud_without_a_container_builder():
+    for builder in (DEFAULT, CLASSIC):
+        args, wanted = _buildx(builder, push=True, cache="gha")
+        assert "type=gha" not in " ".join(args)
+        assert "the gha cache (built without one)" in wanted.lost
+
+
+def test_platforms_keep_the_host_with_a_warning_or_fail_without_it():
+    for builder in (DEFAULT, CLASSIC):
+        wanted = features(builder, push=False, cache="none", host="linux/amd64",
+                          platforms=["linux/amd64", "linux/arm64"])  # fmt: skip
+        assert wanted.lost == ("multi-platform: built for linux/amd64 only, not linux/arm64",)
+        with pytest.raises(UserError, match="platforms: linux/arm64 cannot be built by the"):
+            features(builder, push=False, cache="none", host="linux/amd64",
+                     platforms=["linux/arm64"])  # fmt: skip
+    assert features(CONTAINER, push=False, cache="none", host="linux/amd64",
+                    platforms=["linux/arm64"]).platforms == ("linux/arm64",)  # fmt: skip
+
+
+def test_the_classic_builder_keeps_its_image_cache():
+    wanted = features(CLASSIC, push=True, cache="registry", platforms=(), host="linux/amd64")
+    assert wanted.cache_import and wanted.cache_export == "image"
+    assert wanted.lost == ("provenance and SBOM attestations (none attached)",)
+
+
+def test_when_a_container_builder_is_wanted():
+    assert wants_container_builder(push=True, cache="none", platforms=())
+    assert wants_container_builder(push=False, cache="none", platforms=["a", "b"])
+    assert not wants_container_builder(push=False, cache="registry", platforms=["linux/amd64"])
+
+
+def test_docker_driver_builders_are_reached_through_their_context():
+    assert on_builder(DEFAULT, ["buildx", "build", "."]) == [
+        "--context",
+        "default",
+        "buildx",
+        "build",
+        ".",
+    ]
+    assert on_builder(CONTAINER, ["buildx", "build", "."]) == [
+        "buildx",
+        "--builder",
+        "ci",
+        "build",
+        ".",
+    ]
 
 
 def test_registry_errors():

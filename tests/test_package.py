@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import run_cli
+from conftest import docker_config_for, run_cli
 from support.registry_client import Registry, logged_in_docker
 from support.train_fixtures import TRAIN, train_cli
 
@@ -24,24 +24,28 @@ def trained(pushed, tmp_path_factory):
     return artifacts
 
 
-def _package(pushed, artifacts, *args):
+def _package(pushed, artifacts, *args, env=None):
     image, registry = pushed
     outputs = artifacts.parent / f"out-{uuid.uuid4().hex[:6]}.txt"
     outputs.write_text("")
     proc = run_cli(
         "package", "--image", image, "--model", str(artifacts / "model.skops"),
         "--username", registry["username"], "--password", registry["password"], *args,
-        env={"GITHUB_OUTPUT": str(outputs)},
+        env={"GITHUB_OUTPUT": str(outputs), **(env or {})},
     )  # fmt: skip
     out = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
     return proc, out
 
 
-def test_the_serving_image_holds_exactly_the_gated_model(pushed, trained):
+@pytest.mark.parametrize("path", ["classic", "buildx"])
+def test_the_serving_image_holds_exactly_the_gated_model(pushed, trained, builder_configs, path):
     image, registry = pushed
     version = f"7-{uuid.uuid4().hex[:7]}"
-    proc, out = _package(pushed, trained, "--version", version)
+    env = {"DOCKER_CONFIG": docker_config_for(builder_configs, path)}
+    proc, out = _package(pushed, trained, "--version", version, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    expected = "classic docker builder" if path == "classic" else "buildx builder 'default'"
+    assert expected in proc.stdout
     card = json.loads((trained / "model-card.json").read_text())
     repository = image.split("@", 1)[0]
     name = repository.split("/", 1)[1]

@@ -38,6 +38,11 @@ STATE_FILE = STATE_DIR / "state.json"
 BASE_IMAGE = "local/python:3.11-bookworm"
 BASE_TARBALL = STATE_DIR.parent / "base-python-3.11-bookworm.tar"
 REGISTRY_USER = "mlops"
+# The buildx plugin, unpacked from Debian 13's docker-buildx (Debian 12 has none), so the tests
+# can run both build paths. Nothing is installed system-wide: tests opt in per DOCKER_CONFIG.
+BUILDX_DIR = STATE_DIR.parent / "buildx"
+BUILDX_PLUGIN = BUILDX_DIR / "cli-plugins" / "docker-buildx"
+BUILDX_SUITE = "trixie"
 PACKAGES = {
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -215,6 +220,55 @@ def build_rootfs_tarball() -> None:
     log(f"base image: rootfs built in {time.monotonic() - started:.0f}s")
 
 
+def ensure_buildx() -> None:
+    """Fetch docker-buildx from Debian's trixie archive with a private apt state (signed by the
+    Debian archive keyring, checked by apt) and unpack only the plugin binary. Best effort:
+    machines without apt or the archive keep the classic-builder tests only."""
+    if BUILDX_PLUGIN.exists():
+        log(f"buildx: plugin present at {BUILDX_PLUGIN}")
+        return
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        log("buildx: no apt-get/dpkg-deb here; buildx tests will be skipped")
+        return
+    keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    with tempfile.TemporaryDirectory(prefix="buildx-apt-") as work:
+        root = Path(work)
+        (root / "lists" / "partial").mkdir(parents=True)
+        (root / "cache" / "archives" / "partial").mkdir(parents=True)
+        (root / "sources.list").write_text(
+            f"deb [signed-by={keyring}] http://deb.debian.org/debian {BUILDX_SUITE} main\n"
+        )
+        options = [
+            "-o", f"Dir::Etc::SourceList={root / 'sources.list'}",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={root / 'lists'}",
+            "-o", f"Dir::Cache={root / 'cache'}",
+            "-o", "Debug::NoLocking=1",
+            "-o", "APT::Sandbox::User=root",
+        ]  # fmt: skip
+        for step in (["update", "-qq"], ["download", "-qq", "docker-buildx"]):
+            proc = subprocess.run(["apt-get", *options, *step], cwd=work, capture_output=True,
+                                  text=True, timeout=300)  # fmt: skip
+            if proc.returncode != 0:
+                log(f"buildx: apt-get {step[0]} failed; buildx tests will be skipped: "
+                    f"{(proc.stderr or proc.stdout).strip()[-300:]}")  # fmt: skip
+                return
+        deb = next(root.glob("docker-buildx_*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root / "x")], check=True)
+        plugin = root / "x" / "usr" / "libexec" / "docker" / "cli-plugins" / "docker-buildx"
+        BUILDX_PLUGIN.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(plugin, BUILDX_PLUGIN.with_suffix(".partial"))
+        BUILDX_PLUGIN.with_suffix(".partial").replace(BUILDX_PLUGIN)
+    log(f"buildx: unpacked {deb.name} to {BUILDX_PLUGIN}")
+
+
+def buildx_version() -> str | None:
+    if not BUILDX_PLUGIN.exists():
+        return None
+    proc = subprocess.run([str(BUILDX_PLUGIN), "version"], capture_output=True, text=True)
+    return (proc.stdout.strip() or None) if proc.returncode == 0 else None
+
+
 def status(state: dict[str, Any]) -> dict[str, Any]:
     port = state.get("registry_port")
     version = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=20)
@@ -237,6 +291,10 @@ def status(state: dict[str, Any]) -> dict[str, Any]:
             "present": base.returncode == 0,
             "id": base.stdout.split()[0] if base.returncode == 0 else None,
             "cached_tarball": str(BASE_TARBALL) if BASE_TARBALL.exists() else None,
+        },
+        "buildx": {
+            "plugins_dir": str(BUILDX_PLUGIN.parent) if buildx_version() else None,
+            "version": buildx_version(),
         },
     }
 
@@ -264,6 +322,7 @@ def main() -> int:
         start_engine(state)
         start_registry(state)
         ensure_base_image()
+        ensure_buildx()
     elif args.command == "down":
         stop(state.pop("registry_pid", None), "registry")
         stop(state.pop("dockerd_pid", None), "docker engine")
@@ -287,6 +346,9 @@ def main() -> int:
                 f"base image: {b['name']} {'present' if b['present'] else 'missing'}"
                 f"{', cached at ' + str(b['cached_tarball']) if b['cached_tarball'] else ''}"
             )
+            x = info["buildx"]
+            print(f"buildx:     {x['version'] or 'not available'}"
+                  f"{' in ' + str(x['plugins_dir']) if x['plugins_dir'] else ''}")  # fmt: skip
     return 0
 
 

@@ -1,13 +1,15 @@
 """The Docker CLI adapter that the image and training actions share.
 
 All commands run with `--config <temp dir>`, so a registry password lives only in a job-local
-DOCKER_CONFIG that is deleted afterwards, on every path. The password goes in on stdin, never
+DOCKER_CONFIG that is deleted afterwards, on every path; the job's plugins, builders and
+contexts stay visible through links. The password goes in on stdin, never
 on a command line. Streamed output (builds) is untrusted text: it is printed with workflow
 commands suspended and defused.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
@@ -62,9 +65,26 @@ def job_docker_config() -> Iterator[Docker]:
         raise UserError("docker is not installed on this runner; use a runner with Docker")
     directory = tempfile.mkdtemp(prefix="mlops-docker-config-")
     try:
+        _share_job_setup(Path(directory))
         yield Docker(directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _share_job_setup(directory: Path) -> None:
+    """Keep what the job set up visible under the job-local config: CLI plugins (buildx
+    installed by docker/setup-buildx-action), buildx builders and Docker contexts, and the
+    current context. Credentials are the only thing that is not shared."""
+    user = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    for name in ("cli-plugins", "buildx", "contexts"):
+        if (user / name).is_dir():
+            (directory / name).symlink_to(user / name, target_is_directory=True)
+    try:
+        current = json.loads((user / "config.json").read_text()).get("currentContext")
+    except (OSError, ValueError, AttributeError):
+        current = None
+    if isinstance(current, str) and current:
+        (directory / "config.json").write_text(json.dumps({"currentContext": current}))
 
 
 def registry_error(registry: str, username: str, output: str) -> UserError | None:

@@ -1,4 +1,5 @@
-"""The build commands: buildx or the classic builder, push, and what the build reports.
+"""The build commands: buildx or the classic builder, finding or creating a buildx builder,
+push, and what the build reports.
 
 The Docker CLI itself (job-local config, login, registry errors) is the shared adapter in
 `mlops_actions.docker`.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlops_actions.docker import Docker, registry_error
 from mlops_actions.errors import UserError
+from mlops_actions.image.capabilities import Builder, Features
 
 DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
@@ -53,35 +56,82 @@ def buildx_build_args(
     labels: Mapping[str, str],
     build_args: Mapping[str, str],
     target: str | None,
-    cache: str,
+    features: Features,
     cache_ref: str,
-    platforms: Sequence[str],
     push: bool,
     metadata_file: str,
 ) -> list[str]:
+    tagged = [*refs, cache_ref] if features.cache_export == "inline" else list(refs)
     args = classic_build_args(
         dockerfile=dockerfile,
         context=context,
-        refs=refs,
+        refs=tagged,
         labels=labels,
         build_args=build_args,
         target=target,
         cache_from=None,
     )[:-1]
     args = ["buildx", *args, "--metadata-file", metadata_file]
-    if platforms:
-        args += ["--platform", ",".join(platforms)]
-    if cache == "registry":
+    if features.platforms:
+        args += ["--platform", ",".join(features.platforms)]
+    if features.cache_import:
         args += ["--cache-from", f"type=registry,ref={cache_ref}"]
-        if push:
-            args += ["--cache-to", f"type=registry,ref={cache_ref},mode=max"]
-    elif cache == "gha":
+    if features.cache_export == "registry":
+        args += ["--cache-to", f"type=registry,ref={cache_ref},mode=max"]
+    elif features.cache_export == "gha":
         args += ["--cache-from", "type=gha", "--cache-to", "type=gha,mode=max"]
+    elif features.cache_export == "inline":
+        args += ["--cache-to", "type=inline"]
     if push:
-        args += ["--push", "--provenance=mode=max", "--sbom=true"]
+        args += ["--push"]
     else:
-        args += ["--load"] if len(platforms) <= 1 else []
+        args += ["--load"] if len(features.platforms) <= 1 else []
+    if features.attestations:
+        args += ["--provenance=mode=max", "--sbom=true"]
     return [*args, context]
+
+
+def on_builder(builder: Builder, args: Sequence[str]) -> list[str]:
+    """A `buildx ...` command line run on `builder`. A docker-driver builder is a Docker context,
+    which buildx reaches through `docker --context`, not `--builder`."""
+    if builder.driver == "docker":
+        return ["--context", builder.name, *args]
+    return [args[0], "--builder", builder.name, *args[1:]]
+
+
+def find_builder(docker: Docker, name: str | None = None) -> Builder | None:
+    """The named buildx builder, or the one buildx would use now; None when there is none."""
+    proc = docker.run("buildx", "inspect", *([name] if name else []))
+    if proc.returncode != 0:
+        return None
+    fields: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("Name", "Driver") and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    if "Name" not in fields:
+        return None
+    return Builder("buildx", fields["Name"], fields.get("Driver", ""))
+
+
+def create_container_builder(docker: Docker, buildkit_image: str) -> tuple[Builder | None, str]:
+    """A temporary docker-container builder, started now; else (None, why not in one line)."""
+    name = f"mlops-actions-{uuid.uuid4().hex[:8]}"
+    args = ["buildx", "create", "--name", name, "--driver", "docker-container"]
+    if buildkit_image:
+        args += ["--driver-opt", f"image={buildkit_image}"]
+    made = docker.run(*args, "--bootstrap")
+    if made.returncode == 0:
+        return Builder("buildx", name, "docker-container", temporary=True), ""
+    docker.run("buildx", "rm", name)  # a failed --bootstrap leaves the instance registered
+    lines = [ln.strip() for ln in (made.stderr + made.stdout).splitlines() if ln.strip()]
+    return None, (lines[-1] if lines else f"exit {made.returncode}")[:300]
+
+
+def host_platform(docker: Docker) -> str:
+    proc = docker.run("version", "--format", "{{.Server.Os}}/{{.Server.Arch}}")
+    platform = proc.stdout.strip()
+    return platform if proc.returncode == 0 and "/" in platform else "linux/amd64"
 
 
 def push(docker: Docker, ref: str, registry: str, username: str) -> str:

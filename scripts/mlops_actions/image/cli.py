@@ -25,7 +25,9 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "tags", "extra tags, one per line")
     add(p, "labels", "extra labels, key=value lines")
     add(p, "cache", "registry, gha or none", "registry")
-    add(p, "platforms", "comma-separated target platforms (buildx only)")
+    add(p, "platforms", "comma-separated target platforms (several need a container builder)")
+    add(p, "builder", "a buildx builder the job has (default: BUILDX_BUILDER, else chosen)")
+    add(p, "buildkit-image", "BuildKit image for a temporary container builder (a mirror)")
     add(
         p,
         "reuse-existing",
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         cache=(args.cache or "registry").strip().lower(),
         platforms=tuple(tg.parse_lines(args.platforms or "", "platforms")),
         reuse_existing=args.reuse_existing or "auto",
+        builder=(args.builder or "").strip(),
+        buildkit_image=(args.buildkit_image or "").strip(),
     )
     result = build_run.build(request, ctx)
     text = build_run.summary(result)

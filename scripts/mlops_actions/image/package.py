@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops_actions import docker as dk
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image import builders, serving
+from mlops_actions.image import builders, capabilities, serving
 from mlops_actions.model_store import CARD_FILE, sha256
 
 
@@ -125,20 +125,25 @@ def _build(
         "build_args": {},
         "target": None,
     }
-    if builders.has_buildx(docker):
+    builder = builders.find_builder(docker) if builders.has_buildx(docker) else None
+    if builder:  # the job's builder (BUILDX_BUILDER or the current one): FROM + COPY needs no more
         metadata = Path(docker.config_dir) / "package-metadata.json"
+        wanted = capabilities.features(builder, push=request.push, cache="none", platforms=(),
+                                       host="")  # fmt: skip
         args = builders.buildx_build_args(
-            **inputs, cache="none", cache_ref="", platforms=(), push=request.push,
+            **inputs, features=wanted, cache_ref="", push=request.push,
             metadata_file=str(metadata),
         )  # fmt: skip
-        proc = docker.run(*args, stream=True)
+        proc = docker.run(*builders.on_builder(builder, args), stream=True)
         if proc.returncode != 0:
             raise dk.registry_error(registry, request.username, proc.stdout) or UserError(
                 f"building the serving image FROM {plan.base} failed; see the log above"
             )
-        result = PackageResult(plan, "buildx")
+        result = PackageResult(plan, builder.describe())
         if request.push:
             result.digest = builders.read_metadata(str(metadata)).get("containerimage.digest")
+            if not result.digest:
+                raise UserError(f"docker buildx build pushed {plan.ref} but reported no digest")
         return result
     args = builders.classic_build_args(**inputs, cache_from=None)
     proc = docker.run(*args, env={"DOCKER_BUILDKIT": "0"}, stream=True)
@@ -146,7 +151,7 @@ def _build(
         raise dk.registry_error(registry, request.username, proc.stdout) or UserError(
             f"building the serving image FROM {plan.base} failed; see the log above"
         )
-    result = PackageResult(plan, "classic docker builder (no buildx on this runner)")
+    result = PackageResult(plan, capabilities.Builder("classic").describe())
     if request.push:
         result.digest = builders.push(docker, plan.ref, registry, request.username)
     return result

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +14,7 @@ from typing import Any
 
 from mlops_actions import docker as dk
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image import builders
+from mlops_actions.image import builders, capabilities
 from mlops_actions.image import tags as tg
 
 CACHE_MODES = ("registry", "gha", "none")
@@ -37,6 +36,8 @@ class BuildRequest:
     cache: str = "registry"
     platforms: tuple[str, ...] = ()
     reuse_existing: str = "auto"  # auto | true | false
+    builder: str = ""  # a buildx builder the job set up; else BUILDX_BUILDER, else chosen here
+    buildkit_image: str = ""  # BuildKit image for a temporary container builder (a mirror)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ def plan(request: BuildRequest, ctx: tg.GitContext) -> Plan:
         raise UserError(
             f"cache: expected one of {', '.join(CACHE_MODES)}, got {shown(request.cache)}"
         )
+    for name, value, what in (
+        ("builder", request.builder, "a buildx builder name"),
+        ("buildkit-image", request.buildkit_image, "an image reference"),
+    ):
+        if value.startswith("-") or any(c.isspace() for c in value):
+            raise UserError(f"{name}: {shown(value)} is not {what}")
     image = tg.image_name(request.registry, request.image, ctx.repository)
     tags = tg.compute_tags(ctx, list(request.extra_tags))
     labels = tg.compute_labels(ctx, request.extra_labels, created=commit_time(ctx, request.context))
@@ -155,6 +162,17 @@ def build(
     registry = the_plan.image.split("/", 1)[0]
     cache_ref = f"{the_plan.image}:buildcache"
     with dk.job_docker_config() as docker:
+        job_builder = find_job_builder(docker, request)  # checked before anything happens
+        host = builders.host_platform(docker)
+        try_container = job_builder.kind == "buildx" and not (
+            job_builder.full_features or request.builder or os.environ.get("BUILDX_BUILDER")
+        )
+        wants = capabilities.wants_container_builder(
+            push=the_plan.push, cache=request.cache, platforms=request.platforms
+        )
+        if not (try_container and wants):  # the builder is settled: refuse what it cannot do now
+            capabilities.features(job_builder, push=the_plan.push, cache=request.cache,
+                                  platforms=request.platforms, host=host)  # fmt: skip
         if the_plan.push:
             dk.login(docker, registry, request.username, request.password)  # fail before building
         started = time.monotonic()
@@ -168,13 +186,73 @@ def build(
             result.seconds = time.monotonic() - started
             return result
 
-        if builders.has_buildx(docker):
-            result = _build_buildx(docker, request, the_plan, dockerfile, cache_ref)
-        else:
-            result = _build_classic(docker, request, the_plan, dockerfile, cache_ref, registry, log)
+        builder, notes = job_builder, list[str]()
+        if try_container and wants:
+            builder, notes = container_or_fallback(docker, job_builder, request.buildkit_image)
+        try:
+            wanted = capabilities.features(
+                builder,
+                push=the_plan.push,
+                cache=request.cache,
+                platforms=request.platforms,
+                host=host,
+            )
+            notes += [f"lost on this builder: {item}" for item in wanted.lost]
+            for note in notes:
+                log(f"warning: {note}")
+            if builder.kind == "classic":
+                result = _build_classic(
+                    docker, request, the_plan, dockerfile, cache_ref, registry, wanted, log
+                )
+            else:
+                result = _build_buildx(
+                    docker, request, the_plan, dockerfile, cache_ref, builder, wanted
+                )
+        finally:
+            if builder.temporary:
+                docker.run("buildx", "rm", builder.name)
+        result.notes[:0] = notes
         result.seconds = time.monotonic() - started
         result.size = builders.image_size(docker, the_plan.refs[0])
     return result
+
+
+def find_job_builder(docker: dk.Docker, request: BuildRequest) -> capabilities.Builder:
+    """The builder the job named (builder input, else BUILDX_BUILDER), else the current buildx
+    builder, else the classic builder where there is no buildx. No side effects."""
+    named = request.builder or os.environ.get("BUILDX_BUILDER", "")
+    source = "builder" if request.builder else "BUILDX_BUILDER"
+    if not builders.has_buildx(docker):
+        if named:
+            raise UserError(
+                f"{source}: {shown(named)} is a buildx builder, but this runner has no buildx "
+                "plugin; install it (docker/setup-buildx-action) or leave the input empty"
+            )
+        return capabilities.Builder("classic")
+    if named:
+        found = builders.find_builder(docker, named)
+        if found is None:
+            raise UserError(
+                f"{source}: no buildx builder named {shown(named)} on this runner; "
+                "`docker buildx ls` lists them (create one with docker/setup-buildx-action)"
+            )
+        return found
+    return builders.find_builder(docker) or capabilities.Builder("buildx", "default", "docker")
+
+
+def container_or_fallback(
+    docker: dk.Docker, current: capabilities.Builder, buildkit_image: str
+) -> tuple[capabilities.Builder, list[str]]:
+    """A temporary docker-container builder; when it cannot start, `current`, and a note why."""
+    made, why = builders.create_container_builder(docker, buildkit_image)
+    if made:
+        return made, []
+    image = buildkit_image or "moby/buildkit (Docker Hub)"
+    return current, [
+        f"could not start a docker-container builder from {image}: {why}; "
+        f"built with the {current.describe()} instead (set buildkit-image to a mirror, or "
+        "set up a builder with docker/setup-buildx-action)"
+    ]
 
 
 def _build_classic(
@@ -184,23 +262,17 @@ def _build_classic(
     dockerfile: str,
     cache_ref: str,
     registry: str,
+    wanted: capabilities.Features,
     log: Callable[[str], None],
 ) -> BuildResult:
-    result = BuildResult(the_plan, "classic docker builder (no buildx on this runner)")
-    result.notes.append("provenance and SBOM attestations need buildx; none were attached")
-    if request.platforms and set(request.platforms) != {"linux/amd64"}:
-        result.notes.append(
-            f"platforms {', '.join(request.platforms)} need buildx; built for the host only"
-        )
+    result = BuildResult(the_plan, capabilities.Builder("classic").describe())
     cache_from = None
-    if request.cache == "registry" and the_plan.push:
+    if wanted.cache_import:
         pulled = docker.run("pull", "--quiet", cache_ref)
         cache_from = cache_ref if pulled.returncode == 0 else None
         result.notes.append(
             "registry cache: " + ("reused " + cache_ref if cache_from else "no cache image yet")
         )
-    elif request.cache == "gha":
-        result.notes.append("cache: gha needs buildx; built without a cache")
     args = builders.classic_build_args(
         **_build_inputs(request, the_plan, dockerfile), cache_from=cache_from
     )
@@ -213,7 +285,7 @@ def _build_classic(
     if len(set(digests.values())) != 1:
         raise UserError(f"pushed tags have different digests: {digests}")
     result.digest = next(iter(digests.values()))
-    if request.cache == "registry":
+    if wanted.cache_export == "image":
         docker.run("tag", the_plan.refs[0], cache_ref)
         builders.push(docker, cache_ref, registry, request.username)
     log(f"pushed {len(the_plan.refs)} tags: {result.image_ref}")
@@ -221,47 +293,38 @@ def _build_classic(
 
 
 def _build_buildx(
-    docker: dk.Docker, request: BuildRequest, the_plan: Plan, dockerfile: str, cache_ref: str
+    docker: dk.Docker,
+    request: BuildRequest,
+    the_plan: Plan,
+    dockerfile: str,
+    cache_ref: str,
+    builder: capabilities.Builder,
+    wanted: capabilities.Features,
 ) -> BuildResult:
-    builder = os.environ.get("BUILDX_BUILDER")
-    created = None
-    if not builder:  # registry cache and attestations need a BuildKit container builder
-        created = f"mlops-actions-{uuid.uuid4().hex[:8]}"
-        made = docker.run(
-            "buildx", "create", "--name", created, "--driver", "docker-container", "--bootstrap"
-        )
-        if made.returncode != 0:
-            raise UserError(
-                f"could not create a buildx builder: {made.stderr.strip().splitlines()[-1:]}"
-            )
-        builder = created
     metadata = Path(docker.config_dir) / "build-metadata.json"
-    try:
-        args = builders.buildx_build_args(
-            **_build_inputs(request, the_plan, dockerfile),
-            cache=request.cache,
-            cache_ref=cache_ref,
-            platforms=request.platforms,
-            push=the_plan.push,
-            metadata_file=str(metadata),
-        )
-        proc = docker.run(*args[:1], "--builder", builder, *args[1:], stream=True)
-        if proc.returncode != 0:
-            registry = the_plan.image.split("/", 1)[0]
-            error = dk.registry_error(registry, request.username, proc.stdout)
-            if error:
-                raise error
-            raise _build_failed("docker buildx build", dockerfile, proc.stdout)
-    finally:
-        if created:
-            docker.run("buildx", "rm", created)
-    result = BuildResult(the_plan, f"buildx ({builder})")
-    result.digest = (
-        builders.read_metadata(str(metadata)).get("containerimage.digest")
-        if the_plan.push
-        else None
+    args = builders.buildx_build_args(
+        **_build_inputs(request, the_plan, dockerfile),
+        features=wanted,
+        cache_ref=cache_ref,
+        push=the_plan.push,
+        metadata_file=str(metadata),
     )
+    proc = docker.run(*builders.on_builder(builder, args), stream=True)
+    if proc.returncode != 0:
+        registry = the_plan.image.split("/", 1)[0]
+        error = dk.registry_error(registry, request.username, proc.stdout)
+        if error:
+            raise error
+        raise _build_failed("docker buildx build", dockerfile, proc.stdout)
+    result = BuildResult(the_plan, builder.describe())
     if the_plan.push:
+        result.digest = builders.read_metadata(str(metadata)).get("containerimage.digest")
+        if not result.digest:
+            raise UserError(
+                f"docker buildx build pushed {the_plan.image} but reported no digest "
+                "(containerimage.digest in --metadata-file); update the buildx plugin"
+            )
+    if wanted.attestations:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
     return result
 
