@@ -27,6 +27,7 @@ COMMANDS = {
     "package": "mlops_actions.image.package_cli",
     "promote": "mlops_actions.champion.cli",
     "fetch-champion": "mlops_actions.champion.fetch_cli",
+    "monitor": "mlops_actions.monitor.cli",
 }
 
 

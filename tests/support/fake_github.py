@@ -1,7 +1,8 @@
-"""A local stand-in for the GitHub REST API's issue-comment endpoints (no real one can run here).
+"""A local stand-in for the GitHub REST API (no real one can run here): issue comments,
+deployments, repository_dispatch and the Actions runs listing.
 
 A real HTTP server on loopback, so the code under test (PyGithub) does real requests. Only the
-routes the sticky comment uses exist; anything else is a 404, which makes a new dependency on
+routes the actions use exist; anything else is a 404, which makes a new dependency on
 another endpoint show up as a test failure.
 
 Tokens have identities, as on GitHub: the default token is an Actions installation token whose
@@ -25,6 +26,8 @@ class State:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)  # Actions workflow runs
     deny_writes: bool = False
     token: str = "test-token"  # the workflow's installation token: github-actions[bot]
     users: dict[str, str] = field(default_factory=dict)  # personal token -> login
@@ -56,6 +59,29 @@ class FakeGitHub:
             "_author": author,
         }
         return self.state.next_id
+
+    def add_run(
+        self, repo: str, title: str, status: str = "queued", event: str = "repository_dispatch",
+        created_at: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A workflow run, as a dispatch (or anything else) would have started it."""
+        from datetime import datetime, timezone
+
+        self.state.next_id += 1
+        run = {
+            "id": self.state.next_id,
+            "name": "ml-pipeline",
+            "display_title": title,
+            "event": event,
+            "status": status,
+            "conclusion": None if status != "completed" else "success",
+            "created_at": created_at
+            or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "html_url": f"https://github.example/{repo}/actions/runs/{self.state.next_id}",
+            "_repo": repo,
+        }
+        self.state.runs.append(run)
+        return run
 
     def author_of(self, token: str | None) -> str | None:
         if token == self.state.token:
@@ -115,7 +141,7 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if method in ("POST", "PATCH") and fake.state.deny_writes:
                 self._send(403, {"message": "Resource not accessible by integration"})
                 return
-            if self._deployments(method, path):
+            if self._deployments(method, path) or self._actions(method, path):
                 return
             m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)(/comments)?", path)
             if m and method == "GET" and not m.group(3):
@@ -196,6 +222,35 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                         "url": f"{record['url']}/statuses/{fake.state.next_id}",
                     },
                 )
+                return True
+            return False
+
+        def _actions(self, method: str, path: str) -> bool:
+            """repository_dispatch (a dispatch starts a queued run titled with its event type,
+            as a workflow whose run-name names it would) and the runs listing, filtered."""
+            from urllib.parse import parse_qs, urlparse
+
+            dispatch = re.fullmatch(r"/repos/([^/]+/[^/]+)/dispatches", path)
+            runs = re.fullmatch(r"/repos/([^/]+/[^/]+)/actions/runs", path)
+            if dispatch and method == "POST":
+                body = self._body()
+                fake.state.dispatches.append({"repo": dispatch.group(1), **body})
+                fake.add_run(dispatch.group(1), str(body.get("event_type")))
+                self.send_response(204)
+                self.end_headers()
+                return True
+            if runs and method == "GET":
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                found = [r for r in fake.state.runs if r["_repo"] == runs.group(1)]
+                if "event" in query:
+                    found = [r for r in found if r["event"] == query["event"]]
+                if "status" in query:
+                    wanted = query["status"]
+                    found = [r for r in found if wanted in (r["status"], r["conclusion"])]
+                if query.get("created", "").startswith(">="):
+                    found = [r for r in found if r["created_at"] >= query["created"][2:]]
+                visible = [{k: v for k, v in r.items() if not k.startswith("_")} for r in found]
+                self._send(200, {"total_count": len(visible), "workflow_runs": visible})
                 return True
             return False
 

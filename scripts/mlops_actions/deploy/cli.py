@@ -152,8 +152,7 @@ def run(args: argparse.Namespace) -> int:
             message += f"; the service is back on {result.current_task_definition_arn}"
         runner.annotate("error", message, title="ecs-deploy")
     if record is not None:
-        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{repository}/actions/runs/{os.environ.get('GITHUB_RUN_ID', '')}"
+        run_url = runner.run_url() or ""
         record.finish(
             "success" if result.succeeded else "failure",
             f"{result.rollout_state}: {result.detail}",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mlops_actions.charts import bar, cell
 from mlops_actions.gate.decide import Check
 from mlops_actions.gate.metrics import METRICS, Estimate
 from mlops_actions.gate.verdict import GateResult
 
 MARKER_PREFIX = "<!-- mlops-actions:model-gate"
-_BAR_WIDTH = 20
 _MARK = {"pass": "✅", "fail": "❌", "skipped": "⏭️"}
 
 
@@ -29,16 +29,6 @@ def _ci(e: Estimate) -> str:
     if e.low is None or e.high is None:
         return "—"
     return f"{e.low:.3f} – {e.high:.3f}"
-
-
-def bar(value: float | None, width: int = _BAR_WIDTH) -> str:
-    """A Unicode bar for a value in [0, 1], in eighths of a cell."""
-    if value is None:
-        return ""
-    eighths = round(max(0.0, min(1.0, value)) * width * 8)
-    full, part = divmod(eighths, 8)
-    partial = " ▏▎▍▌▋▊▉"[part] if part else ""
-    return ("█" * full + partial).ljust(width, "░")
 
 
 def _delta(metric: str, value: float | None, base: float | None) -> str:
@@ -127,17 +117,17 @@ def _groups(result: GateResult) -> list[str]:
     for column, groups in result.groups.items():
         for metric in wanted:
             lines += [
-                f"### {metric} by `{column}`",
+                f"### {metric} by {cell(column)}",
                 "",
-                f"| {column} | Rows | Positives | {metric} | CI | |",
+                f"| {cell(column)} | Rows | Positives | {metric} | CI | |",
                 "|---|---|---|---|---|---|",
             ]
             for name, g in sorted(groups.items()):
                 e = g.metrics[metric]
                 note = "" if g.rows >= min_size else f" (below {min_size} rows: not judged)"
                 lines.append(
-                    f"| {name}{note} | {g.rows:,} | {g.positives:,} | {_f(e.value)} | {_ci(e)} "
-                    f"| `{bar(e.value)}` |"
+                    f"| {cell(name)}{note} | {g.rows:,} | {g.positives:,} | {_f(e.value)} "
+                    f"| {_ci(e)} | `{bar(e.value)}` |"
                 )
             lines.append("")
     return lines

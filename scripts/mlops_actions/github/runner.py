@@ -26,6 +26,13 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def run_url() -> str | None:
+    """This workflow run's page, when running in Actions."""
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+    repository, run_id = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
+    return f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+
+
 def event_payload() -> dict[str, Any]:
     """The triggering event (GITHUB_EVENT_PATH), or {} outside Actions.
 

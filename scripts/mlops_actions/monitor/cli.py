@@ -1,0 +1,131 @@
+"""`mlops-actions monitor` (the model-monitor action): its options (each also an INPUT_* variable)
+and the glue from them to the drift measurement, the report, the outputs and the dispatch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.errors import UserError, shown
+from mlops_actions.github import runner
+from mlops_actions.inputs import EXIT_FAIL, EXIT_PASS, Parser, Subparsers, add, flag, number
+
+
+def add_parser(sub: Subparsers[Parser]) -> None:
+    p = sub.add_parser("monitor", help="detect drift and degradation; dispatch retraining")
+    add(p, "reference", "reference data (the training data): CSV or Parquet")
+    add(p, "current", "current data (recent production inputs): CSV or Parquet")
+    add(p, "config", "monitor config YAML (e.g. .mlops/monitor.yml); defaults when empty")
+    add(p, "performance-verdict", "model-gate's verdict.json on labelled current data")
+    add(p, "output-dir", "where monitor.json and report.md go", "model-monitor")
+    add(p, "dispatch", "when degraded, send repository_dispatch (true/false)", "false")
+    add(p, "event-type", "the dispatch's event type", "model-degraded")
+    add(p, "repository", "owner/name to dispatch to (default: GITHUB_REPOSITORY)")
+    add(p, "github-token", "token with contents: write and actions: read on that repository")
+    add(p, "quiet-period-hours", "no new dispatch within this many hours of the last", "12")
+    add(p, "data-uri", "where the current data lives, for the dispatch payload")
+    add(p, "fail-on", "degraded (exit 1 when degraded) or never", "never")
+
+
+def _payload(decision: Any, data_uri: str) -> dict[str, Any]:
+    metrics = (decision.performance or {}).get("metrics") or {}
+    return {
+        "reasons": [r[:300] for r in decision.reasons[:5]],
+        "drift_share": round(decision.drift_share, 4),
+        "drifted_features": [v.drift.name[:100] for v in decision.drifted[:10]],
+        "metrics": {k: v for k, v in list(metrics.items())[:10] if isinstance(v, int | float)},
+        "current_data": data_uri,
+        "monitor_run": runner.run_url() or "",
+        "source_sha": os.environ.get("GITHUB_SHA", ""),
+    }
+
+
+def _document(decision: Any, request: Any) -> dict[str, Any]:
+    return {
+        "degraded": decision.degraded,
+        "drift_share": decision.drift_share,
+        "dataset_drifted": decision.dataset_drifted,
+        "reasons": list(decision.reasons),
+        "notes": list(decision.notes),
+        "reference": request.reference,
+        "current": request.current,
+        "features": {
+            v.drift.name: {
+                "kind": v.drift.kind,
+                "status": v.status,
+                "method": v.method,
+                "score": v.score,
+                "threshold": v.threshold,
+                "psi": v.drift.psi,
+                "ks_statistic": v.drift.ks_statistic,
+                "ks_pvalue": v.drift.ks_pvalue,
+                "js_distance": v.drift.js_distance,
+                "unseen": list(v.drift.unseen[:50]),
+                "missing_share": list(v.drift.missing_share),
+            }
+            for v in decision.features
+        },
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlops_actions import safe_yaml
+    from mlops_actions.monitor import report
+    from mlops_actions.monitor.config import MonitorConfig, parse_config
+    from mlops_actions.monitor.run import MonitorRequest, monitor
+
+    for name in ("reference", "current"):
+        if not getattr(args, name):
+            raise UserError(f"{name}: give the {name} data file (CSV or Parquet)")
+    fail_on = (args.fail_on or "never").strip().lower()
+    if fail_on not in ("degraded", "never"):
+        raise UserError(f"fail-on: expected degraded or never, got {shown(args.fail_on)}")
+    dispatch = flag(args.dispatch, "dispatch", False)
+    quiet = number(args.quiet_period_hours, "quiet-period-hours", maximum=24 * 90) or 0.0
+    config = MonitorConfig()
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise UserError(f"config: {shown(args.config)} is not a file")
+        config = parse_config(safe_yaml.load(path.read_text(encoding="utf-8"), args.config),
+                              args.config)  # fmt: skip
+    dispatcher = None
+    if dispatch:  # checked before the data is read, so a bad token fails fast
+        from mlops_actions.github.dispatch import Dispatcher
+
+        dispatcher = Dispatcher(
+            token=args.github_token or os.environ.get("GITHUB_TOKEN", ""),
+            repository=args.repository or os.environ.get("GITHUB_REPOSITORY", ""),
+        )
+    request = MonitorRequest(args.reference, args.current, config, args.performance_verdict or "")
+    decision = monitor(request)
+
+    out = Path(args.output_dir or "model-monitor")
+    out.mkdir(parents=True, exist_ok=True)
+    text = report.render(decision, config, args.reference, args.current)
+    dispatched = "false"
+    if decision.degraded and dispatcher is not None:
+        result = dispatcher.dispatch(
+            args.event_type or "model-degraded",
+            _payload(decision, args.data_uri or ""),
+            quiet_period=timedelta(hours=quiet),
+        )
+        if result.dispatched:
+            dispatched = "true"
+            text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: retraining starts\n"
+        elif result.blocking:
+            text += f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
+    document = _document(decision, request) | {"dispatched": dispatched == "true"}
+    (out / "monitor.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out / "report.md").write_text(text)
+    runner.print_untrusted(text)  # column and category names come from the data
+    runner.append_summary(text)
+    runner.set_output("degraded", "true" if decision.degraded else "false")
+    runner.set_output("drift-share", f"{decision.drift_share:.4f}")
+    runner.set_output("report-path", str(out / "report.md"))
+    runner.set_output("dispatched", dispatched)
+    return EXIT_FAIL if decision.degraded and fail_on == "degraded" else EXIT_PASS

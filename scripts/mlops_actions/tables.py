@@ -1,0 +1,129 @@
+"""Reading a data file (CSV, optionally compressed, or Parquet) into an Arrow table, and the
+column conversions the monitor and data validation share. Problems are one-line UserErrors
+naming the file (and the column, where there is one).
+
+Only the columns asked for are read. CSV types are inferred per file, as pyarrow does; a column
+that reads as numeric in one file and as text in another is a type change the callers report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlops_actions.errors import UserError, shown
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+MISSING = "(missing)"
+
+
+def file_format(path: str) -> str:
+    lowered = path.lower()
+    if lowered.endswith(CSV_SUFFIXES):
+        return "csv"
+    if lowered.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    raise UserError(f"{path}: unsupported data format; use .csv (optionally .gz) or .parquet")
+
+
+def column_names(path: str) -> list[str]:
+    """The header, without reading the data."""
+    return list(read_table(path, columns=None, header_only=True).column_names)
+
+
+def read_table(
+    path: str, columns: Sequence[str] | None = None, *, header_only: bool = False
+) -> Any:
+    """The file as a pyarrow.Table of `columns` (all when None)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    fmt = file_format(path)
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        if fmt == "parquet":
+            if header_only:
+                return pq.read_schema(path).empty_table()
+            return pq.read_table(path, columns=list(columns) if columns is not None else None)
+        if header_only:
+            reader = pacsv.open_csv(path)
+            return reader.schema.empty_table()
+        include = list(columns) if columns is not None else []
+        return pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(include_columns=include, strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: cannot be read as {fmt}: {first[:300]}", file=path) from None
+
+
+def is_numeric(arrow_type: Any) -> bool:
+    import pyarrow.types as pat
+
+    return bool(
+        pat.is_integer(arrow_type) or pat.is_floating(arrow_type) or pat.is_decimal(arrow_type)
+    )
+
+
+def is_null_type(arrow_type: Any) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_null(arrow_type))
+
+
+def type_name(arrow_type: Any) -> str:
+    """A short, user-facing name: integer, number, boolean, text, date/time, empty."""
+    import pyarrow.types as pat
+
+    if pat.is_integer(arrow_type):
+        return "integer"
+    if pat.is_floating(arrow_type) or pat.is_decimal(arrow_type):
+        return "number"
+    if pat.is_boolean(arrow_type):
+        return "boolean"
+    if pat.is_string(arrow_type) or pat.is_large_string(arrow_type):
+        return "text"
+    if pat.is_temporal(arrow_type):
+        return "date/time"
+    if pat.is_null(arrow_type):
+        return "empty"
+    return str(arrow_type)
+
+
+def as_float(column: Any) -> npt.NDArray[np.float64]:
+    """A numeric Arrow column as float64, nulls as NaN."""
+    import pyarrow as pa
+
+    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def category_counts(column: Any) -> dict[str, int]:
+    """Counts of each value as text; nulls under MISSING."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    counts: dict[str, int] = {}
+    if column.null_count == len(column):
+        return {MISSING: len(column)} if len(column) else {}
+    for entry in pc.value_counts(column.cast(pa.string())).to_pylist():
+        key = MISSING if entry["values"] is None else str(entry["values"])
+        counts[key] = counts.get(key, 0) + int(entry["counts"])
+    return counts
+
+
+def require_columns(path: str, present: Sequence[str], wanted: Sequence[str], why: str) -> None:
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise UserError(
+            f"{path}: no column {shown(missing[0])} ({why}); the file has: "
+            f"{', '.join(list(present)[:20])}",
+            file=path,
+        )
