@@ -75,8 +75,7 @@ class FakeGitHub:
             "event": event,
             "status": status,
             "conclusion": None if status != "completed" else "success",
-            "created_at": created_at
-            or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": created_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "html_url": f"https://github.example/{repo}/actions/runs/{self.state.next_id}",
             "_repo": repo,
         }

@@ -12,7 +12,9 @@ its runs.
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,6 +42,7 @@ class Blocking:
 class DispatchResult:
     dispatched: bool
     blocking: Blocking | None = None
+    run_url: str = ""  # the run the dispatch started, once the Actions API lists it
 
 
 def same_reason(title: str, event_type: str) -> bool:
@@ -105,7 +108,9 @@ class Dispatcher:
             runs = self._call(
                 "list the workflow runs",
                 lambda q=query: list(
-                    self.repo.get_workflow_runs(event="repository_dispatch", **q)[:50]
+                    itertools.islice(
+                        self.repo.get_workflow_runs(event="repository_dispatch", **q), 50
+                    )
                 ),
             )
             for run in runs:
@@ -134,8 +139,37 @@ class Dispatcher:
             blocking = self.blocking_run(event_type, quiet_period)
             if blocking:
                 return DispatchResult(False, blocking)
-        self._call(
+        before = {run.id for run in self._active_runs()}
+        accepted = self._call(
             "dispatch",
             lambda: self.repo.create_repository_dispatch(event_type, client_payload=payload),
         )
-        return DispatchResult(True)
+        if not accepted:  # PyGithub returns False, not an exception, when GitHub refuses it
+            raise UserError(
+                f"could not dispatch on {self.repository}: GitHub did not accept the event; the "
+                "token needs `contents: write` on that repository"
+            )
+        return DispatchResult(True, run_url=self._new_run(event_type, before))
+
+    def _active_runs(self) -> list[Any]:
+        runs: list[Any] = self._call(
+            "list the workflow runs",
+            lambda: list(
+                itertools.islice(
+                    self.repo.get_workflow_runs(event="repository_dispatch", status="queued"), 50
+                )
+            ),
+        )
+        return runs
+
+    def _new_run(self, event_type: str, before: set[int], wait_seconds: float = 10.0) -> str:
+        """The queued run the dispatch started, read back; empty when none shows up in time
+        (no workflow listens to the event type, or GitHub is slow)."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            for run in self._active_runs():
+                if run.id not in before and same_reason(str(run.display_title or ""), event_type):
+                    return str(run.html_url)
+            if time.monotonic() >= deadline:
+                return ""
+            time.sleep(2.0)

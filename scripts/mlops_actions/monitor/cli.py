@@ -116,7 +116,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if result.dispatched:
             dispatched = "true"
-            text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: retraining starts\n"
+            started = (
+                f"retraining queued: {result.run_url}"
+                if result.run_url
+                else "accepted; no run listed yet (does a workflow listen to this event type?)"
+            )
+            text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: {started}\n"
+            runner.set_output("dispatch-run-url", result.run_url)
         elif result.blocking:
             text += f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
     document = _document(decision, request) | {"dispatched": dispatched == "true"}
