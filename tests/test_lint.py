@@ -20,6 +20,8 @@ pytestmark = pytest.mark.lint
 
 ACTION_FILES = sorted([REPO / "action.yml", *REPO.glob("actions/*/action.yml")])
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+# The example consumer's workflows, linted like ours (they reference this product at @v1).
+EXAMPLE_WORKFLOWS = sorted((REPO / "example-project" / ".github" / "workflows").glob("*.yml"))
 REQUIREMENTS = REPO / "scripts" / "requirements"
 # The Marketplace's allowed branding values (docs: metadata syntax for GitHub Actions, branding).
 BRANDING_COLORS = {
@@ -44,7 +46,10 @@ def test_actionlint_with_shellcheck_is_clean():
         "shellcheck must be installed so actionlint checks run: scripts"
     )
     proc = _run(
-        tool("actionlint"), "-shellcheck", shutil.which("shellcheck") or "", *map(str, WORKFLOWS)
+        tool("actionlint"),
+        "-shellcheck",
+        shutil.which("shellcheck") or "",
+        *map(str, [*WORKFLOWS, *EXAMPLE_WORKFLOWS]),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -59,7 +64,7 @@ def test_zizmor_has_no_findings():
     "schema,files",
     [
         ("vendor.github-actions", ACTION_FILES),
-        ("vendor.github-workflows", WORKFLOWS),
+        ("vendor.github-workflows", [*WORKFLOWS, *EXAMPLE_WORKFLOWS]),
         ("vendor.dependabot", [REPO / ".github" / "dependabot.yml"]),
     ],
 )
@@ -98,9 +103,9 @@ def _uses(path: Path) -> list[str]:
 
 
 def test_third_party_actions_are_pinned_to_a_sha_with_a_version_comment():
-    for path in [*ACTION_FILES, *WORKFLOWS]:
+    for path in [*ACTION_FILES, *WORKFLOWS, *EXAMPLE_WORKFLOWS]:
         for ref, rest in _uses(path):
-            if ref.startswith(("./", "$/")):
+            if ref.startswith(("./", "$/", "org/mlops-actions/")):  # this product, at its tag
                 continue
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), (
                 f"{path}: {ref} is not SHA-pinned"
@@ -111,7 +116,7 @@ def test_third_party_actions_are_pinned_to_a_sha_with_a_version_comment():
 
 
 def test_no_expressions_inside_run_scripts():
-    for path in [*ACTION_FILES, *WORKFLOWS]:
+    for path in [*ACTION_FILES, *WORKFLOWS, *EXAMPLE_WORKFLOWS]:
         doc = yaml.safe_load(path.read_text())
         jobs = doc.get("jobs", {}).values() if "jobs" in doc else [doc.get("runs", {})]
         for job in jobs:
@@ -122,7 +127,7 @@ def test_no_expressions_inside_run_scripts():
 
 
 def test_workflows_start_with_no_permissions():
-    for path in WORKFLOWS:
+    for path in [*WORKFLOWS, *EXAMPLE_WORKFLOWS]:
         doc = yaml.safe_load(path.read_text())
         assert doc.get("permissions") == {}, f"{path}: set top-level permissions: {{}}"
 
@@ -137,7 +142,7 @@ def _pins(path):
     return pins
 
 
-@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion"])
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor"])
 def test_pinned_requirements_match_the_extra(extra):
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
@@ -149,7 +154,7 @@ def test_pinned_requirements_match_the_extra(extra):
     assert set(_pins(source)) == {d.replace("_", "-") for d in declared}
 
 
-@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion"])
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor"])
 def test_lock_files_match_their_inputs_and_carry_hashes(extra):
     source, lock = REQUIREMENTS / f"{extra}.in", REQUIREMENTS / f"{extra}.txt"
     first = lock.read_text().splitlines()[0]
@@ -208,4 +213,13 @@ def test_every_action_is_a_valid_marketplace_listing():
 
 
 # Feather icons (as GitHub's branding allows) that the actions use; add only names from that list.
-FEATHER_ICONS_USED = {"check-circle", "package", "cpu", "upload-cloud", "box", "award", "download"}
+FEATHER_ICONS_USED = {
+    "check-circle",
+    "package",
+    "cpu",
+    "upload-cloud",
+    "box",
+    "award",
+    "download",
+    "activity",
+}

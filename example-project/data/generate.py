@@ -2,6 +2,12 @@
 
     python data/generate.py            # writes data/transactions.csv
     python data/generate.py --rows 1000 --output /tmp/small.csv
+    python data/generate.py --feed drifted --rows 5000 --seed 11 --output /tmp/feed.csv
+
+A simulated production feed (`--feed`): `normal` is more of the same (other seeds, no drift);
+`drifted` shifts amounts, account ages and foreign use and brings a merchant category the
+training data never had; `broken` breaks the schema: a dropped column, a type change, an
+out-of-range value, a new category, a spike of missing values and a flipped label balance.
 
 The same seed gives byte-identical output; a test checks the committed file against it.
 Fraud is driven by amount, night-time hours, foreign use, new accounts and distance from
@@ -69,16 +75,49 @@ def generate(rows: int, seed: int = 7) -> list[list[object]]:
     ]
 
 
+def drift(rows: list[list[object]], seed: int) -> list[list[object]]:
+    """Production has moved: bigger amounts, newer accounts, more foreign use, and crypto."""
+    rng = np.random.default_rng(seed + 1)
+    for row in rows:
+        row[1] = f"{float(str(row[1])) * 1.8:.2f}"
+        row[5] = int(str(row[5])) // 3 + 1
+        row[4] = 1 if rng.random() < 0.3 else row[4]
+        row[3] = "crypto" if rng.random() < 0.25 else row[3]
+    return rows
+
+
+def break_schema(rows: list[list[object]], seed: int) -> tuple[list[str], list[list[object]]]:
+    """Every kind of violation validate-data must catch, at once."""
+    rng = np.random.default_rng(seed + 2)
+    for i, row in enumerate(rows):
+        row[5] = "unknown" if i % 50 == 0 else row[5]  # account_age_days: a type change
+        row[1] = "-12.50" if i % 97 == 0 else row[1]  # amount: out of range
+        row[3] = "crypto" if i % 10 == 0 else row[3]  # merchant_category: a new category
+        row[2] = "" if rng.random() < 0.4 else row[2]  # hour: a spike of missing values
+        row[8] = 1 if rng.random() < 0.6 else 0  # is_fraud: the label balance flipped
+    dropped = COLUMNS.index("distance_from_home_km")
+    return (
+        [c for j, c in enumerate(COLUMNS) if j != dropped],
+        [[v for j, v in enumerate(row) if j != dropped] for row in rows],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=40_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(Path(__file__).with_name("transactions.csv")))
+    parser.add_argument("--feed", choices=["normal", "drifted", "broken"], default="normal")
     args = parser.parse_args()
+    header, rows = COLUMNS, generate(args.rows, args.seed)
+    if args.feed == "drifted":
+        rows = drift(rows, args.seed)
+    elif args.feed == "broken":
+        header, rows = break_schema(rows, args.seed)
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(generate(args.rows, args.seed))
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":
