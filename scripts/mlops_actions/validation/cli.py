@@ -1,0 +1,67 @@
+"""`mlops-actions validate-data` (the validate-data action, and containerized-train's `schema`
+input): check a data file against its schema, report every violation at once. `infer-schema`
+is in infer_cli.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mlops_actions.errors import UserError
+from mlops_actions.github import runner
+from mlops_actions.inputs import EXIT_FAIL, EXIT_PASS, Parser, Subparsers, add
+
+
+def add_parser(sub: Subparsers[Parser]) -> None:
+    p = sub.add_parser("validate-data", help="check data against its schema before training")
+    add(p, "data", "the data file (CSV or Parquet)")
+    add(p, "schema", "its schema (pandera YAML, from infer-schema)")
+    add(p, "output-dir", "where validation.json and report.md go", "data-validation")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlops_actions.validation import report
+    from mlops_actions.validation.run import validate
+
+    if not args.data:
+        raise UserError("data: give the data file to validate (CSV or Parquet)")
+    if not args.schema:
+        raise UserError("schema: give its schema (write one with mlops-actions infer-schema)")
+    result = validate(args.data, args.schema)
+    out = Path(args.output_dir or "data-validation")
+    out.mkdir(parents=True, exist_ok=True)
+    text = report.render(result)
+    document = {
+        "passed": result.passed,
+        "data": result.data,
+        "schema": result.schema,
+        "rows": result.rows,
+        "findings": [
+            {
+                "column": f.column,
+                "kind": f.kind,
+                "message": f.message,
+                "count": f.count,
+                "rows": list(f.rows),
+            }
+            for f in result.findings
+        ],
+    }
+    (out / "validation.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out / "report.md").write_text(text)
+    runner.print_untrusted(text)  # names and values come from the data
+    runner.append_summary(text)
+    line_numbers = args.data.lower().endswith((".csv", ".csv.gz", ".csv.bz2"))
+    for f in result.findings:
+        runner.annotate(
+            "error",
+            f"{f.column or 'data set'}: {f.message}",
+            file=args.data,
+            line=f.rows[0] if f.rows and line_numbers else None,
+            title="validate-data",
+        )
+    runner.set_output("passed", "true" if result.passed else "false")
+    runner.set_output("violations", str(len(result.findings)))
+    runner.set_output("report-path", str(out / "report.md"))
+    return EXIT_PASS if result.passed else EXIT_FAIL

@@ -1,0 +1,156 @@
+"""Validate a data file against its schema (every violation at once), or infer a schema from
+reference data. The schema is pandera's YAML; it is read with the project's size-limited YAML
+loader before pandera sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_actions import safe_yaml, tables
+from mlops_actions.errors import UserError, shown
+from mlops_actions.validation import schema as sch
+from mlops_actions.validation.findings import Finding, findings
+
+
+@dataclass(frozen=True)
+class Validation:
+    data: str
+    schema: str
+    rows: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+
+def read_frame(path: str) -> tuple[Any, int]:
+    """The data as a pandas frame, and the file's number for its first data row."""
+    import pandas as pd
+
+    fmt = tables.file_format(path)
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path), 1
+        return pd.read_csv(path, low_memory=False), 2
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: cannot be read as {fmt}: {first[:300]}", file=path) from None
+
+
+_COLUMN_KEYS = (
+    "dtype", "nullable", "unique", "coerce", "required", "regex", "default", "report_duplicates",
+    "drop_invalid_rows", "description", "title", "checks", "name",
+)  # fmt: skip
+
+
+def _check_names(path: str, document: dict[str, Any]) -> None:
+    """pandera skips keys it does not know, so a misspelt check would silently never run."""
+    import difflib
+
+    from pandera.api.checks import Check
+
+    def known(name: str) -> bool:
+        return callable(getattr(Check, name, None)) and not name.startswith("_")
+
+    columns = document.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise UserError(f"{path}: columns: expected a mapping of column names", file=path)
+    for column, spec in columns.items():
+        for key in spec or {}:
+            if key not in _COLUMN_KEYS and not known(str(key)):
+                close = difflib.get_close_matches(str(key), [n for n in dir(Check) if known(n)], 1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise UserError(
+                    f"{path}: columns.{column}.{key}: unknown check or key{hint}", file=path
+                )
+    for index, check in enumerate(document.get("checks") or []):
+        name = (
+            ((check or {}).get("options") or {}).get("check_name")
+            if isinstance(check, dict)
+            else None
+        )
+        if not isinstance(name, str) or not known(name):
+            raise UserError(
+                f"{path}: checks[{index}]: unknown check {shown(name)}; data-set checks are "
+                "min_rows, share_between and null_fraction_at_most",
+                file=path,
+            )
+
+
+def load_schema(path: str) -> Any:
+    from pandera.errors import SchemaDefinitionError
+    from pandera.io.pandas_io import deserialize_schema
+
+    sch.register_checks()
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(
+            f"schema: {shown(path)} is not a file; write one with mlops-actions infer-schema"
+        )
+    document = safe_yaml.load(file.read_text(encoding="utf-8"), path)
+    if not isinstance(document, dict) or document.get("schema_type") != "dataframe":
+        raise UserError(
+            f"{path}: not a pandera data-frame schema (schema_type: dataframe); write one with "
+            "mlops-actions infer-schema",
+            file=path,
+        )
+    _check_names(path, document)
+    try:
+        return deserialize_schema(document)
+    except (SchemaDefinitionError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(
+            f"{path}: not a valid pandera schema: {str(exc)[:300]}", file=path
+        ) from None
+
+
+def validate(data: str, schema_path: str) -> Validation:
+    import warnings
+
+    from pandera.errors import SchemaErrors
+
+    schema = load_schema(schema_path)
+    frame, first_row = read_frame(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pandas, inside pandera's reporting
+            schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        return Validation(
+            data, schema_path, len(frame), findings(errors.failure_cases, frame, first_row)
+        )
+    return Validation(data, schema_path, len(frame))
+
+
+def infer_schema(
+    data: str, output: str, *, label: str | None, positive: str, exclude: tuple[str, ...],
+    min_rows: int | None,
+) -> tuple[Any, int]:  # fmt: skip
+    frame, _ = read_frame(data)
+    wanted = [c for c in (label, *exclude) if c]
+    tables.require_columns(data, list(frame.columns), wanted, "named by label/exclude")
+    positive_value: Any = positive
+    if label and frame[label].dtype.kind in "iuf":
+        try:
+            positive_value = int(positive) if float(positive).is_integer() else float(positive)
+        except ValueError:
+            raise UserError(
+                f"positive-label: {shown(positive)} is not a value of the numeric column {label}"
+            ) from None
+    inferred = sch.infer(frame, label=label, positive=positive_value, exclude=exclude,
+                         min_rows=min_rows)  # fmt: skip
+    header = (
+        f"# Inferred by mlops-actions infer-schema from {Path(data).name} ({len(frame):,} rows).\n"
+        "# A pandera schema: review the ranges, categories and bounds, then commit it beside\n"
+        "# the data; validate-data checks new data against it before training.\n"
+    )
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(header + inferred.to_yaml())
+    partial.replace(target)  # never a half-written schema under the real name
+    return inferred, len(frame)
