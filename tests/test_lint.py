@@ -142,7 +142,7 @@ def _pins(path):
     return pins
 
 
-@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor"])
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor", "validate"])
 def test_pinned_requirements_match_the_extra(extra):
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
@@ -154,7 +154,7 @@ def test_pinned_requirements_match_the_extra(extra):
     assert set(_pins(source)) == {d.replace("_", "-") for d in declared}
 
 
-@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor"])
+@pytest.mark.parametrize("extra", ["gate", "deploy", "train", "champion", "monitor", "validate"])
 def test_lock_files_match_their_inputs_and_carry_hashes(extra):
     source, lock = REQUIREMENTS / f"{extra}.in", REQUIREMENTS / f"{extra}.txt"
     first = lock.read_text().splitlines()[0]

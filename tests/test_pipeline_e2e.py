@@ -48,6 +48,7 @@ FILES = [
     "src/train.py",
     "src/serve.py",
     "data/transactions.csv",
+    "data/transactions.schema.yml",
     "data/generate.py",
     ".mlops/gate.yml",
     "infrastructure/fraud-detector-task-def.json",

@@ -26,6 +26,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.data:
         raise UserError("data: give the data file to validate (CSV or Parquet)")
+    if "\n" in args.data.strip():
+        raise UserError(
+            "data: one file is validated; with several data paths, set schema-data to the file "
+            "the schema describes"
+        )
+    args.data = args.data.strip()
     if not args.schema:
         raise UserError("schema: give its schema (write one with mlops-actions infer-schema)")
     result = validate(args.data, args.schema)
