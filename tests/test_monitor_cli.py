@@ -177,3 +177,41 @@ def test_a_token_that_cannot_dispatch_is_one_line(tmp_path):
         in proc.stderr
     )
     assert not (tmp_path / "out" / "monitor.json").exists()
+
+
+def _dispatch(github, *args, token=None):
+    env = {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": token or github.state.token}
+    return run_cli("dispatch", "--repository", "Acme/Fraud-Detector", *args, env=env)
+
+
+def test_an_external_data_job_dispatches_data_changed_once(tmp_path):
+    payload = json.dumps({"data_uri": "s3://acme-data/2026-11-29/", "rows": 4000})
+    with FakeGitHub() as github:
+        first = _dispatch(github, "--payload", payload)
+        second = _dispatch(github, "--payload", payload)
+        forced = _dispatch(github, "--payload", payload, "--debounce", "false")
+        sent = list(github.state.dispatches)
+    assert first.returncode == second.returncode == forced.returncode == 0, first.stderr
+    assert "dispatched data-changed to Acme/Fraud-Detector: https://github.example/" in first.stdout
+    assert "not dispatched: run" in second.stdout and "is queued" in second.stdout
+    assert len(sent) == 2 and all(s["event_type"] == "data-changed" for s in sent)
+    assert sent[0]["client_payload"] == {"data_uri": "s3://acme-data/2026-11-29/", "rows": 4000}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--payload", "[1, 2]"], "payload: expected a JSON object"),
+        (["--payload", "{oops"], "payload: not JSON"),
+        (["--event-type", "data changed!"], "event-type: 'data changed!' is not an event type"),
+        (["--payload", json.dumps({str(i): i for i in range(11)})], "payload: 11 top-level keys"),
+        (["--repository", "just-a-name"], "repository: expected owner/name, got 'just-a-name'"),
+    ],
+)
+def test_dispatch_bad_input_is_one_line(args, expected):
+    with FakeGitHub() as github:
+        proc = _dispatch(github, *args)
+        assert github.state.dispatches == []
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], proc.stderr

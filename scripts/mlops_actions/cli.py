@@ -28,6 +28,7 @@ COMMANDS = {
     "promote": "mlops_actions.champion.cli",
     "fetch-champion": "mlops_actions.champion.fetch_cli",
     "monitor": "mlops_actions.monitor.cli",
+    "dispatch": "mlops_actions.monitor.dispatch_cli",
     "validate-data": "mlops_actions.validation.cli",
     "infer-schema": "mlops_actions.validation.infer_cli",
 }
