@@ -49,6 +49,7 @@ STAGES = (
         ("train",),
         {
             "model-version": "jobs.train.outputs.model-version",
+            "training-skipped": "jobs.train.outputs.skipped",
             "model-sha256": "jobs.train.outputs.model-sha256",
             "gate-passed": "jobs.train.outputs.gate-passed",
             "verdict": "jobs.train.outputs.verdict",
@@ -104,6 +105,8 @@ def render(stage: Stage, pipeline: str) -> str:
         for other in outside:  # a job of the pipeline that this stage does not have
             job = re.sub(rf"needs: \[{other}, ([a-z-]+)\]", r"needs: \1", job)
             job = re.sub(rf"needs\.{other}\.result == 'success' &&\s*", "", job)
+            # The caller of a later stage calls it only when training was not skipped.
+            job = re.sub(rf"\s*&& needs\.{other}\.outputs\.skipped != 'true'", "", job)
         for handed in stage.handed_in:
             job = re.sub(rf"needs\.[a-z-]+\.outputs\.{handed}\b", f"inputs.{handed}", job)
         if name in stage.drop_if:

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
         runner.set_output("found", "false")
         runner.set_output("baseline-path", "")
         runner.set_output("version", "")
+        runner.set_output("model-card-path", "")
         return EXIT_PASS
     print(f"champion: version {record['version']} ({store.uri(champion.POINTER)})")
     runner.set_output("found", "true")
@@ -40,4 +41,6 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("baseline-path", str(baseline.resolve()))
     runner.set_output("model-sha256", str(record.get("model_sha256") or ""))
     runner.set_output("serving-image-ref", str(record.get("serving_image") or ""))
+    card = baseline.parent / champion.CHAMPION_CARD
+    runner.set_output("model-card-path", str(card.resolve()) if card.is_file() else "")
     return EXIT_PASS

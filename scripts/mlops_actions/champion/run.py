@@ -41,6 +41,9 @@ class Store:
         return f"s3://{self.location.bucket}/{self.key(*parts)}"
 
 
+CHAMPION_CARD = "champion-model-card.json"
+
+
 def _get_json(client: Any, store: Store, *parts: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
@@ -152,6 +155,12 @@ def fetch(
     tmp.write_text(json.dumps(champion["verdict"], indent=2) + "\n")
     tmp.replace(baseline)
     (output_dir / POINTER).write_text(json.dumps(champion, indent=2) + "\n")
+    # The champion's model card: what it was trained from (image, data, command), so training
+    # can be skipped when none of that changed.
+    card = _get_json(client, store, str(champion["version"]), model_store.CARD_FILE)
+    (output_dir / CHAMPION_CARD).unlink(missing_ok=True)
+    if card is not None:
+        (output_dir / CHAMPION_CARD).write_text(json.dumps(card, indent=2) + "\n")
     return champion, baseline
 
 

@@ -4,10 +4,13 @@ variable) and the glue from them to the training run, the S3 upload and the runn
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
@@ -47,6 +50,12 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "s3-uri", "upload the version to s3://bucket/prefix/<model-name>/<version>/")
     add(p, "model-name", "model name in S3 (default: the repository name)")
     add(p, "version", "version in S3 (default: <run number>-<sha7>)")
+    add(
+        p,
+        "skip-if-unchanged-card",
+        "a model card (the champion's): skip training when image, data, command and parameters "
+        "are all the same as its run",
+    )
     add(p, "aws-region", "AWS region for S3 and ECS (default: AWS_REGION)")
     add(p, "backend", "docker (on this runner) or ecs (a Fargate task)", "docker")
     add(p, "ecs-cluster", "ECS cluster for backend ecs")
@@ -56,6 +65,20 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "ecs-security-groups", "comma-separated security groups (awsvpc)")
     add(p, "ecs-assign-public-ip", "give the task a public IP (to reach the registry)", "false")
     add(p, "ecs-secrets", "NAME=<Secrets Manager or SSM ARN> lines, set in the task definition")
+
+
+def _read_card(path: str) -> dict[str, Any]:
+    try:
+        card = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(
+            f"skip-if-unchanged-card: cannot read {shown(path)}: {exc.strerror}"
+        ) from None
+    except ValueError:
+        raise UserError(f"{path}: not JSON; skip-if-unchanged-card takes a model card") from None
+    if not isinstance(card, dict):
+        raise UserError(f"{path}: not a model card (a JSON object)")
+    return card
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,6 +182,17 @@ def run(args: argparse.Namespace) -> int:
         backend=backend,
         ecs=ecs,
     )
+    if args.skip_if_unchanged_card:
+        reason = train_run.unchanged(request, _read_card(args.skip_if_unchanged_card))
+        if reason:
+            text = f"## ⏭️ Training skipped\n\nNothing changed since the champion: {reason}.\n"
+            print(text)
+            runner.append_summary(text)
+            runner.annotate("notice", f"training skipped: {reason}", title="containerized-train")
+            runner.set_output("skipped", "true")
+            runner.set_output("skip-reason", reason)
+            return EXIT_PASS
+    runner.set_output("skipped", "false")
     event = runner.event_payload()
     try:
         result = train_run.train(request, dict(os.environ), event, github=runner.in_actions())

@@ -154,3 +154,36 @@ def build_card(
 
 def card_json(card: Mapping[str, Any]) -> str:
     return json.dumps(card, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def _fingerprint(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (entry.get("mount"), entry.get("sha256"), json.dumps(entry.get("dvc"), sort_keys=True))
+
+
+def unchanged_since(
+    card: Mapping[str, Any],
+    *,
+    image_digest: str,
+    data: list[Mapping[str, Any]],
+    command: list[str],
+    params: Mapping[str, Any],
+) -> str | None:
+    """Why retraining would repeat the card's run (same image by digest, same data by hash, same
+    command and parameters), or None when something differs or the card cannot tell."""
+    image = card.get("image")
+    theirs = card.get("data")
+    if not isinstance(image, Mapping) or not isinstance(theirs, list) or not image_digest:
+        return None
+    if image.get("digest") != image_digest or not all(isinstance(d, Mapping) for d in theirs):
+        return None
+    if sorted(map(_fingerprint, theirs)) != sorted(map(_fingerprint, data)):
+        return None
+    if card.get("command") != list(command) or card.get("params") != dict(params):
+        return None
+    hashes = ", ".join(
+        str(d.get("sha256") or (d.get("dvc") or {}).get("md5") or "?")[:12] for d in data
+    )
+    return (
+        f"the same image ({image_digest[:19]}…), data ({hashes or 'none'}), command and "
+        "parameters as the champion: retraining would repeat its run"
+    )

@@ -186,6 +186,24 @@ def _clear_previous(checked: _Checked) -> None:
             path.unlink()
 
 
+def unchanged(request: TrainRequest, card: dict[str, Any]) -> str | None:
+    """Why this run would repeat the one behind `card` (the champion's), or None. Only an image
+    pinned by digest can be compared; the data is fingerprinted as the card records it."""
+    checked = check_request(request)
+    if not lineage.image_is_pinned(request.image):
+        return None
+    return lineage.unchanged_since(
+        card,
+        image_digest=request.image.rsplit("@", 1)[1],
+        data=[
+            {"path": str(request.data[i]), "mount": t, **data_fingerprint(h)}
+            for i, (h, t) in enumerate(checked.mounts)
+        ],
+        command=checked.command,
+        params=request.params,
+    )
+
+
 def train(
     request: TrainRequest, env: dict[str, str], event: dict[str, Any], *, github: bool
 ) -> TrainResult:
