@@ -24,6 +24,7 @@ COMMANDS = {
     "deploy": "mlops_actions.deploy.cli",
     "build": "mlops_actions.image.cli",
     "train": "mlops_actions.train.cli",
+    "dvc-pull": "mlops_actions.train.dvc_cli",
     "package": "mlops_actions.image.package_cli",
     "promote": "mlops_actions.champion.cli",
     "fetch-champion": "mlops_actions.champion.fetch_cli",
