@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Performance benchmarks (not part of the test suite): prints ratios against baselines run in
-# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead]
+# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor [--rows N]]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
@@ -12,6 +12,7 @@ case "${1:-all}" in
   train) python scripts/dev/testbed.py up && python tests/benchmarks/bench_train_overhead.py ;;
   loop) python tests/benchmarks/bench_loop.py ;;
   overhead) python scripts/dev/testbed.py up && python tests/benchmarks/bench_action_overhead.py ;;
+  monitor) shift; python tests/benchmarks/bench_monitor.py "$@" ;;
   all) python tests/benchmarks/bench_gate.py; python tests/benchmarks/bench_deploy_wait.py ;;
-  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor]" >&2; exit 2 ;;
 esac

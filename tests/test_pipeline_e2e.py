@@ -3,11 +3,14 @@
 authenticated local registry, moto in server mode for S3 and ECS (rollouts driven like ECS by
 the simulator), ambient AWS credentials (no role) and the GitHub REST stand-in.
 
-One consumer repository lives through three runs, as a real one would:
+One consumer repository lives through these runs, as a real one would:
 1. a push to main: everything, ending with a champion;
 2. a push with a worse model: the gate fails against that champion, and nothing is packaged,
    deployed or promoted;
-3. a pull request from a fork: tests and the gate, nothing pushed or deployed.
+3. a pull request from a fork: tests and the gate, nothing pushed or deployed;
+4. new data lands through DVC, the monitor finds the model degraded and dispatches
+   `model-degraded`: the pipeline pulls the recorded data version, retrains, gates, deploys and
+   promotes; the same dispatch again is skipped, since nothing changed since that champion.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def _workflow(registry_host: str, store: str, train_command: str | None = None) 
     """The example's own workflow file, with what differs on this machine overridden."""
     doc = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
     doc.pop(True, None)  # `on:` (YAML 1.1 reads it as True): the test picks the event
-    doc["on"] = ["push", "pull_request"]
+    doc["on"] = ["push", "pull_request", "repository_dispatch"]
     job = doc["jobs"]["mlops"]
     job["with"].update(
         {
@@ -83,7 +86,7 @@ def _workflow(registry_host: str, store: str, train_command: str | None = None) 
         "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
     }
     outputs = ["image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed",
-               "task-definition-arn"]  # fmt: skip
+               "task-definition-arn", "training-skipped"]  # fmt: skip
     doc["jobs"]["report"] = {
         "needs": "mlops",
         "if": "always()",
@@ -312,3 +315,86 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     assert client.tags(f"acme/fraud-e2e-{RUN}") == tags_before
     assert _service_image(world) == before_image
     assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
+
+
+def _dvc(python: str, cwd: Path, *args: str) -> None:
+    proc = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**__import__("os").environ, **AWS_ENV}, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_new_data_through_dvc_and_a_degraded_model_retrain_then_an_unchanged_one_skips(
+    world, first_run, tmp_path
+):
+    import os
+
+    from conftest import run_cli
+
+    _, store = first_run
+    consumer, endpoint, github = world["consumer"], world["endpoint"], world["github"]
+    before = _champion(world, f"e2e-{RUN}/")
+    assert before is not None
+    # The data team's side: DVC tracks the data, a new batch lands and is pushed to the remote.
+    tool_cache = Path.home() / ".cache" / "mlops-actions" / "tool-cache"
+    tool_cache.mkdir(parents=True, exist_ok=True)
+    setup = subprocess.run(["bash", str(REPO / "scripts" / "setup-helper.sh"), "dvc"],
+                           capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "RUNNER_TOOL_CACHE": str(tool_cache), "GITHUB_OUTPUT": ""})  # fmt: skip
+    assert setup.returncode == 0, setup.stderr[-2000:]
+    dvc_python = setup.stdout.strip().split("=", 1)[1]
+    world["s3"].create_bucket(Bucket="dvc-store")
+    git = ["git", "-C", str(consumer), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    _dvc(dvc_python, consumer, "init", "-q")
+    _dvc(dvc_python, consumer, "remote", "add", "-d", "store", f"s3://dvc-store/e2e-{RUN}")
+    _dvc(dvc_python, consumer, "remote", "modify", "store", "endpointurl", endpoint)
+    subprocess.run([*git, "rm", "-q", "--cached", "data/transactions.csv"], check=True)
+    batch = tmp_path / "batch.csv"
+    subprocess.run([sys.executable, str(EXAMPLE / "data" / "generate.py"), "--rows", "4000",
+                    "--seed", "77", "--output", str(batch)], check=True)  # fmt: skip
+    with open(consumer / "data" / "transactions.csv", "a") as data:
+        data.write("".join(batch.read_text().splitlines(keepends=True)[1:]))
+    _dvc(dvc_python, consumer, "add", "-q", "data/transactions.csv")
+    _dvc(dvc_python, consumer, "push", "-q")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "data v2, tracked by DVC"], check=True)
+    recorded = yaml.safe_load((consumer / "data" / "transactions.csv.dvc").read_text())["outs"][0]
+
+    # The monitor's side: a drifted feed, a model-degraded dispatch to the GitHub stand-in.
+    feed = tmp_path / "feed.csv"
+    subprocess.run([sys.executable, str(EXAMPLE / "data" / "generate.py"), "--feed", "drifted",
+                    "--rows", "3000", "--seed", "21", "--output", str(feed)], check=True)  # fmt: skip
+    monitored = run_cli(
+        "monitor", "--reference", str(EXAMPLE / "data" / "transactions.csv"), "--current",
+        str(feed), "--config", str(EXAMPLE / ".mlops" / "monitor.yml"), "--output-dir",
+        str(tmp_path / "monitor"), "--dispatch", "true", "--data-uri", "s3://feeds/today.csv",
+        env={"GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "Acme/Fraud-Detector",
+             "GITHUB_TOKEN": github.state.token},
+    )  # fmt: skip
+    assert monitored.returncode == 0, monitored.stderr
+    dispatch = github.state.dispatches[-1]
+    assert dispatch["event_type"] == "model-degraded"
+    event = {"action": "model-degraded", "client_payload": dispatch["client_payload"],
+             "repository": {"default_branch": "main"}}  # fmt: skip
+
+    run = _run(world, _workflow(world["registry"]["host"], store), "repository_dispatch", event)
+    assert run.jobs.get("report") == "success", run.log[-6000:]
+    out = run.outputs("report", "out")
+    assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
+    assert "Data pulled with DVC" in run.log and recorded["md5"] in run.log
+    version = out["model-version"]
+    card = json.loads(world["s3"].get_object(
+        Bucket="models", Key=f"e2e-{RUN}/Fraud-Detector/{version}/model-card.json")["Body"].read())  # fmt: skip
+    assert card["data"][0]["dvc"]["md5"] == recorded["md5"]  # the model names its data version
+    assert card["trigger"]["event_name"] == "repository_dispatch"
+    assert card["trigger"]["client_payload"]["current_data"] == "s3://feeds/today.csv"
+    after = _champion(world, f"e2e-{RUN}/")
+    assert after["version"] == version != before["version"]
+    assert _live_version(world)["model_sha256"] == card["model"]["sha256"] == after["model_sha256"]
+
+    # The same dispatch again: same image, same data, same command as the champion. Skipped.
+    again = _run(world, _workflow(world["registry"]["host"], store), "repository_dispatch", event)
+    assert again.jobs.get("report") == "success", again.log[-6000:]
+    assert again.outputs("report", "out")["training-skipped"] == "true", again.log[-6000:]
+    assert "Training skipped" in again.log and "retraining would repeat its run" in again.log
+    assert _champion(world, f"e2e-{RUN}/") == after
+    assert _live_version(world)["model_sha256"] == after["model_sha256"]

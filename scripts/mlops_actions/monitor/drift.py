@@ -81,11 +81,17 @@ def _shares(counts: npt.NDArray[np.int64]) -> FloatArray:
 
 
 def quantile_edges(reference_sorted: FloatArray, bins: int) -> FloatArray:
-    """Interior bin edges at the reference's quantiles; repeated edges (ties) are merged."""
-    if reference_sorted.size == 0:
+    """Interior bin edges at the reference's quantiles (numpy's `linear` method, read straight
+    off the sorted sample); repeated edges (ties) are merged."""
+    n = reference_sorted.size
+    if n == 0:
         return np.empty(0)
-    positions = np.linspace(0, 1, bins + 1)[1:-1]
-    edges: FloatArray = np.unique(np.quantile(reference_sorted, positions, method="linear"))
+    position = np.linspace(0, 1, bins + 1)[1:-1] * (n - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, n - 1)
+    weight = position - low
+    values = reference_sorted[low] * (1 - weight) + reference_sorted[high] * weight
+    edges: FloatArray = np.unique(values)
     return edges
 
 
@@ -95,6 +101,17 @@ def _edge_labels(edges: FloatArray) -> list[str]:
     shown = [f"{e:.4g}" for e in edges]
     middle = [f"{a} – {b}" for a, b in itertools.pairwise(shown)]
     return [f"< {shown[0]}", *middle, f"≥ {shown[-1]}"]
+
+
+def _ranks_right(values_sorted: FloatArray) -> npt.NDArray[np.int64]:
+    """For each element of a sorted array, how many elements are <= it (searchsorted of the
+    array in itself, side right), in one pass: ties share the index after their last copy."""
+    n = values_sorted.size
+    steps = np.flatnonzero(values_sorted[1:] != values_sorted[:-1]) + 1
+    if steps.size == n - 1:  # no ties
+        return np.arange(1, n + 1)
+    ends = np.append(steps, n)
+    return np.repeat(ends, np.diff(np.concatenate(([0], ends))))
 
 
 def ks_2samp(reference_sorted: FloatArray, current_sorted: FloatArray) -> tuple[float, float]:
@@ -114,9 +131,9 @@ def ks_2samp(reference_sorted: FloatArray, current_sorted: FloatArray) -> tuple[
         return float(result.statistic), float(result.pvalue)
     # The empirical CDFs only step at sample points: compare them at every point of both.
     at_current = np.searchsorted(reference_sorted, current_sorted, side="right") / n1
-    own_current = np.searchsorted(current_sorted, current_sorted, side="right") / n2
+    own_current = _ranks_right(current_sorted) / n2
     at_reference = np.searchsorted(current_sorted, reference_sorted, side="right") / n2
-    own_reference = np.searchsorted(reference_sorted, reference_sorted, side="right") / n1
+    own_reference = _ranks_right(reference_sorted) / n1
     d = max(
         float(np.max(np.abs(at_current - own_current))),
         float(np.max(np.abs(own_reference - at_reference))),
@@ -134,8 +151,9 @@ def _numeric_bins(
 ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Counts per bin. Few distinct values (flags, small counts) get a bin each, since
     quantiles of tied data collapse; current values the reference never had are pooled."""
-    distinct = np.unique(ref)
-    if 0 < distinct.size <= DISCRETE_MAX_VALUES:
+    few = ref.size > 0 and np.count_nonzero(ref[1:] != ref[:-1]) < DISCRETE_MAX_VALUES
+    distinct = np.unique(ref) if few else np.empty(0)
+    if few:
         index = np.searchsorted(distinct, cur)
         known = (index < distinct.size) & (distinct[np.minimum(index, distinct.size - 1)] == cur)
         labels = [f"{v:.6g}" for v in distinct]
@@ -157,8 +175,8 @@ def numeric_drift(name: str, reference: FloatArray, current: FloatArray, bins: i
     """PSI over the reference's quantile bins (or its values, when it has few; plus a
     missing-value bin when either sample has one) and the KS test on the values present."""
     ref_missing, cur_missing = np.isnan(reference), np.isnan(current)
-    ref = np.sort(reference[~ref_missing])
-    cur = np.sort(current[~cur_missing])
+    ref = np.sort(reference[~ref_missing] if ref_missing.any() else reference)
+    cur = np.sort(current[~cur_missing] if cur_missing.any() else current)
     labels, ref_counts, cur_counts = _numeric_bins(ref, cur, bins)
     if ref_missing.any() or cur_missing.any():
         labels.append(MISSING)
