@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +39,22 @@ class Changes:
     environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     task_role_arn: str | None = None
     execution_role_arn: str | None = None
-    # container -> {name: Secrets Manager or SSM parameter ARN}, set as the container's secrets
+    # container -> {name: Secrets Manager or SSM parameter ARN}, merged into the container's
+    # secrets; the key "*" means every container whose image is set (as for environment)
     secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # What aws-actions' render action also sets, on every container whose image is set:
+    env_files: tuple[str, ...] = ()  # S3 ARNs; they replace environmentFiles
+    docker_labels: Mapping[str, str] = field(default_factory=dict)  # merged into dockerLabels
+    log_driver: str | None = None
+    log_options: Mapping[str, str] = field(default_factory=dict)  # merged into options
+    command: tuple[str, ...] | None = None  # replaces the container's command
+
+    def any(self) -> bool:
+        return bool(
+            self.images or self.environment or self.task_role_arn or self.execution_role_arn
+            or self.secrets or self.env_files or self.docker_labels or self.log_driver
+            or self.log_options or self.command is not None
+        )  # fmt: skip
 
 
 def unwrap(document: Any, source: str) -> dict[str, Any]:
@@ -166,6 +181,74 @@ def parse_secrets(text: str, field_name: str = "secrets") -> dict[str, str]:
     return out
 
 
+LOG_DRIVERS = (
+    "json-file", "syslog", "journald", "logentries", "gelf", "fluentd", "awslogs", "splunk",
+    "awsfirelens",
+)  # fmt: skip
+# Bucket names as S3 has allowed them (legacy us-east-1 names may hold '_' and capitals).
+S3_OBJECT_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[A-Za-z0-9._-]{3,255}/[^\s]+$")
+
+
+def parse_prefixed_secrets(text: str, field_name: str = "secrets") -> dict[str, dict[str, str]]:
+    """`NAME=ARN` (every deployed container) or `container:NAME=ARN` lines."""
+    out: dict[str, dict[str, str]] = {}
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        target, sep, arn = line.strip().partition("=")
+        container, colon, name = target.rpartition(":")
+        if not colon or container.startswith("arn"):
+            container, name = "*", target
+        if not sep or not _ENV_NAME.match(name.strip()) or not SECRET_ARN.match(arn.strip()):
+            raise UserError(
+                f"{field_name}: line {number} {shown(line.strip())}: expected NAME=ARN (or "
+                "container:NAME=ARN) with a Secrets Manager secret or SSM parameter ARN, e.g. "
+                "DB_PASSWORD=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+            )
+        out.setdefault(container, {})[name.strip()] = arn.strip()
+    return out
+
+
+def parse_env_files(text: str, field_name: str = "env-files") -> tuple[str, ...]:
+    files = []
+    for number, line in enumerate((ln.strip() for ln in text.splitlines() if ln.strip()), 1):
+        if not S3_OBJECT_ARN.match(line):
+            raise UserError(
+                f"{field_name}: line {number} {shown(line)}: expected the S3 ARN of an .env "
+                "object, e.g. arn:aws:s3:::my-bucket/app.env"
+            )
+        files.append(line)
+    return tuple(files)
+
+
+def parse_pairs(text: str, field_name: str) -> dict[str, str]:
+    """`key=value` lines; the value keeps any further `=` (unlike aws-actions' render)."""
+    out: dict[str, str] = {}
+    for number, line in enumerate((ln.strip() for ln in text.splitlines() if ln.strip()), 1):
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise UserError(
+                f"{field_name}: line {number} {shown(line)}: expected key=value, one per line"
+            )
+        out[key.strip()] = value
+    return out
+
+
+def parse_log_driver(text: str, field_name: str = "log-configuration-log-driver") -> str | None:
+    driver = text.strip()
+    if driver and driver not in LOG_DRIVERS:
+        raise UserError(f"{field_name}: {shown(driver)} is not one of {', '.join(LOG_DRIVERS)}")
+    return driver or None
+
+
+def parse_command(text: str, field_name: str = "command") -> tuple[str, ...] | None:
+    """The container command, split as a shell would (quotes keep words together)."""
+    if not text.strip():
+        return None
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise UserError(f"{field_name}: {shown(text)}: {exc}") from None
+
+
 def parse_environment(text: str, field_name: str = "environment") -> dict[str, dict[str, str]]:
     """`KEY=VALUE` (every deployed container) or `container:KEY=VALUE` lines."""
     out: dict[str, dict[str, str]] = {}
@@ -189,6 +272,41 @@ def _items(text: str) -> list[str]:
     return [p.strip() for line in text.splitlines() for p in line.split(",") if p.strip()]
 
 
+def _targets(
+    target: str, changes: Changes, containers: list[Any], by_name: Mapping[str, Any],
+    what: str, source: str,
+) -> list[str]:  # fmt: skip
+    """The containers a `*` (every deployed container) or a named target stands for."""
+    known = ", ".join(by_name)
+    if target == "*":
+        names = list(changes.images) or ([containers[0]["name"]] if len(containers) == 1 else [])
+        if not names:
+            raise UserError(
+                f"{what}: several containers and none being deployed; prefix each line "
+                f"with the container, e.g. '{containers[0]['name']}:...'"
+            )
+        return names
+    if target not in by_name:
+        raise UserError(
+            f"{source}: {what} names container '{target}', which is not in "
+            f"containerDefinitions (containers: {known})",
+            file=source,
+        )
+    return [target]
+
+
+def _merge_named(entries: list[Any], updates: Mapping[str, str], value_key: str) -> list[Any]:
+    """Update entries in place by name, append new ones: as aws-actions' render does."""
+    merged = [dict(e) for e in entries]
+    for name, value in updates.items():
+        found = next((e for e in merged if e.get("name") == name), None)
+        if found is not None:
+            found[value_key] = value
+        else:
+            merged.append({"name": name, value_key: value})
+    return merged
+
+
 def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[str, Any]:
     """Apply the changes to a copy of the task definition."""
     out = copy.deepcopy(dict(taskdef))
@@ -204,46 +322,37 @@ def render(taskdef: Mapping[str, Any], changes: Changes, source: str) -> dict[st
             )
         by_name[name]["image"] = image
     for target, variables in changes.environment.items():
-        if target == "*":
-            names = list(changes.images) or (
-                [containers[0]["name"]] if len(containers) == 1 else []
-            )
-            if not names:
-                raise UserError(
-                    "environment: several containers and none being deployed; prefix each line "
-                    f"with the container, e.g. '{containers[0]['name']}:KEY=VALUE'"
-                )
-        elif target not in by_name:
-            raise UserError(
-                f"{source}: environment names container '{target}', which is not in "
-                f"containerDefinitions (containers: {known})",
-                file=source,
-            )
-        else:
-            names = [target]
-        for name in names:
-            current = {
-                e["name"]: e.get("value", "")
-                for e in _environment_entries(by_name[name], source, containers)
+        for name in _targets(target, changes, containers, by_name, "environment", source):
+            entries = _environment_entries(by_name[name], source, containers)
+            by_name[name]["environment"] = _merge_named(entries, variables, "value")
+    for target, secrets in changes.secrets.items():
+        for name in _targets(target, changes, containers, by_name, "secrets", source):
+            entries = [e for e in by_name[name].get("secrets") or [] if isinstance(e, Mapping)]
+            by_name[name]["secrets"] = _merge_named(entries, secrets, "valueFrom")
+    per_container = (
+        changes.env_files or changes.docker_labels or changes.log_driver or changes.log_options
+        or changes.command is not None
+    )  # fmt: skip
+    for name in (
+        _targets("*", changes, containers, by_name, "render", source) if per_container else []
+    ):
+        container = by_name[name]
+        if changes.env_files:
+            container["environmentFiles"] = [{"value": f, "type": "s3"} for f in changes.env_files]
+        if changes.docker_labels:
+            container["dockerLabels"] = {
+                **(container.get("dockerLabels") or {}),
+                **changes.docker_labels,
             }
-            current.update(variables)
-            by_name[name]["environment"] = [
-                {"name": k, "value": v} for k, v in sorted(current.items())
-            ]
-    for name, secrets in changes.secrets.items():
-        if name not in by_name:
-            raise UserError(
-                f"{source}: secrets name container '{name}', which is not in containerDefinitions "
-                f"(containers: {known})",
-                file=source,
-            )
-        current = {
-            str(e.get("name")): str(e.get("valueFrom"))
-            for e in by_name[name].get("secrets") or []
-            if isinstance(e, Mapping)
-        }
-        current.update(secrets)
-        by_name[name]["secrets"] = [{"name": k, "valueFrom": v} for k, v in sorted(current.items())]
+        if changes.log_driver or changes.log_options:
+            logging = dict(container.get("logConfiguration") or {})
+            if changes.log_driver:
+                logging["logDriver"] = changes.log_driver
+            if changes.log_options:
+                logging["options"] = {**(logging.get("options") or {}), **changes.log_options}
+            container["logConfiguration"] = logging
+        if changes.command is not None:
+            container["command"] = list(changes.command)
     if changes.task_role_arn:
         out["taskRoleArn"] = check_role_arn(changes.task_role_arn, "task-role-arn")
     if changes.execution_role_arn:

@@ -31,6 +31,14 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "container-name", "one container to update (with --image)")
     add(p, "image", "the image for --container-name")
     add(p, "environment", "'KEY=VALUE' or 'container:KEY=VALUE' lines to set")
+    add(p, "secrets", "'NAME=ARN' or 'container:NAME=ARN' lines (Secrets Manager or SSM)")
+    add(p, "env-files", "S3 ARNs of .env files, one per line (replace environmentFiles)")
+    add(p, "docker-labels", "'key=value' lines merged into dockerLabels")
+    add(p, "log-configuration-log-driver", "set the log driver (awslogs, fluentd, splunk, ...)")
+    add(p, "log-configuration-options", "'key=value' lines merged into the log options")
+    add(p, "command", "replace the deployed containers' command (split as a shell would)")
+    add(p, "propagate-tags", "TASK_DEFINITION, SERVICE or NONE: tags the service's tasks get")
+    add(p, "enable-ecs-managed-tags", "true/false: ECS-managed tags on the service's tasks")
     add(p, "task-role-arn", "set the task role ARN")
     add(p, "execution-role-arn", "set the execution role ARN")
     add(p, "cluster", "ECS cluster name or ARN")
@@ -56,6 +64,16 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "github-token", "token to record a GitHub Deployment (needs deployments: write)")
 
 
+def _rendered_path() -> str:
+    """Where the rendered task definition goes (written only once rendered): a new name in the
+    runner's temp folder."""
+    import tempfile
+    import uuid
+
+    folder = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
+    return os.path.join(folder, f"task-definition-{uuid.uuid4().hex[:12]}.json")
+
+
 def run(args: argparse.Namespace) -> int:
     from mlops_actions.aws import taskdef
     from mlops_actions.aws.ecs import Ecs
@@ -63,9 +81,11 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.deploy.run import DeployRequest, deploy
     from mlops_actions.github.deployments import DeploymentRecord
 
-    if not args.cluster or not args.service:
+    render_only = not args.cluster and not args.service
+    if bool(args.cluster) != bool(args.service):
         raise UserError(
-            "cluster and service are required: name the ECS cluster and service to update"
+            "cluster and service go together: name both to deploy, or neither to only render "
+            "the task definition"
         )
     images = taskdef.parse_images(args.containers or "")
     if args.container_name or args.image:
@@ -85,6 +105,25 @@ def run(args: argparse.Namespace) -> int:
         environment=taskdef.parse_environment(args.environment or ""),
         task_role_arn=args.task_role_arn or None,
         execution_role_arn=args.execution_role_arn or None,
+        secrets=taskdef.parse_prefixed_secrets(args.secrets or ""),
+        env_files=taskdef.parse_env_files(args.env_files or ""),
+        docker_labels=taskdef.parse_pairs(args.docker_labels or "", "docker-labels"),
+        log_driver=taskdef.parse_log_driver(args.log_configuration_log_driver or ""),
+        log_options=taskdef.parse_pairs(
+            args.log_configuration_options or "", "log-configuration-options"
+        ),
+        command=taskdef.parse_command(args.command or ""),
+    )
+    propagate = (args.propagate_tags or "").strip().upper() or None
+    if propagate not in (None, "TASK_DEFINITION", "SERVICE", "NONE"):
+        raise UserError(
+            "propagate-tags: expected TASK_DEFINITION, SERVICE or NONE, got "
+            f"{shown(args.propagate_tags)}"
+        )
+    managed = (
+        flag(args.enable_ecs_managed_tags, "enable-ecs-managed-tags", False)
+        if args.enable_ecs_managed_tags
+        else None
     )
     for arn, name in (
         (changes.task_role_arn, "task-role-arn"),
@@ -114,8 +153,23 @@ def run(args: argparse.Namespace) -> int:
         desired_count=None if desired is None else int(desired),
         max_failed_tasks=None if max_failed is None else int(max_failed),
         keep_empty_keys=taskdef.parse_keep_keys(args.keep_null_value_keys or ""),
+        propagate_tags=propagate,
+        enable_ecs_managed_tags=managed,
+        rendered_path=_rendered_path(),
     )
     region = args.aws_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if render_only:
+        from mlops_actions.deploy.run import render, write_rendered
+
+        rendered, _ = render(
+            request, Ecs(region) if region and request.task_definition_arn else None
+        )
+        assert request.rendered_path is not None
+        write_rendered(rendered, request.rendered_path)
+        where = request.rendered_path
+        print(f"rendered {rendered.get('family')} to {where} (no cluster or service: render only)")
+        runner.set_output("rendered-task-definition", request.rendered_path)
+        return EXIT_PASS
     if not region:
         raise UserError("aws-region: no region given; set the aws-region input or AWS_REGION")
     ecs = Ecs(region)
@@ -139,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
     text = deploy_report.render(request, result)
     runner.print_untrusted(text)
     runner.set_output("task-definition-arn", result.task_definition_arn)
+    written = request.rendered_path
+    runner.set_output(
+        "rendered-task-definition", written if written and os.path.isfile(written) else ""
+    )
     runner.set_output("previous-task-definition-arn", result.previous_task_definition_arn or "")
     runner.set_output("deployment-id", result.deployment_id or "")
     runner.set_output("rollout-state", result.rollout_state)

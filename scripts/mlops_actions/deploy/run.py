@@ -38,6 +38,9 @@ class DeployRequest:
     desired_count: int | None = None
     max_failed_tasks: int | None = None
     keep_empty_keys: frozenset[str] = frozenset()
+    propagate_tags: str | None = None  # TASK_DEFINITION | SERVICE | NONE
+    enable_ecs_managed_tags: bool | None = None
+    rendered_path: str | None = None  # where the rendered task definition is written
 
 
 @dataclass
@@ -108,30 +111,48 @@ def _check_reference(value: str) -> str:
     return value
 
 
-def prepare(
-    request: DeployRequest, ecs: Ecs, log: Callable[[str], None]
-) -> tuple[str, bool, dict[str, str]]:
-    """The ARN to deploy: registered from the rendered definition, or reused when unchanged."""
+def render(request: DeployRequest, ecs: Ecs | None) -> tuple[dict[str, Any], str | None]:
+    """The task definition to register, rendered; with the ARN to deploy as it is when an
+    existing definition is deployed without changes (then nothing is registered)."""
     if bool(request.task_definition) == bool(request.task_definition_arn):
         raise UserError("give exactly one of task-definition (a JSON file) or task-definition-arn")
     changes = request.changes
-    has_changes = bool(
-        changes.images or changes.environment or changes.task_role_arn or changes.execution_role_arn
-    )
     if request.task_definition:
         source = request.task_definition
         base = load_task_definition_file(source)
     else:
+        if ecs is None:
+            raise UserError("task-definition-arn needs AWS access to read it; give aws-region")
         reference = _check_reference(str(request.task_definition_arn))
         base, tags = ecs.describe_task_definition(reference)
-        if not has_changes:
-            log(f"deploying the existing task definition {base['taskDefinitionArn']}")
-            return str(base["taskDefinitionArn"]), False, taskdef.images_of(base)
+        if not changes.any():
+            return base, str(base["taskDefinitionArn"])
         source = reference
         if tags:
             base["tags"] = tags
     keys = registrable_keys()
-    rendered = taskdef.for_registration(base, changes, source, keys, request.keep_empty_keys)
+    return taskdef.for_registration(base, changes, source, keys, request.keep_empty_keys), None
+
+
+def write_rendered(rendered: dict[str, Any], path: str) -> None:
+    """The rendered JSON, for other tools (as aws-actions' render action writes it)."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(rendered, indent=2, default=str) + "\n")
+    partial.replace(target)
+
+
+def prepare(
+    request: DeployRequest, ecs: Ecs, log: Callable[[str], None]
+) -> tuple[str, bool, dict[str, str]]:
+    """The ARN to deploy: registered from the rendered definition, or reused when unchanged."""
+    rendered, existing = render(request, ecs)
+    if request.rendered_path:
+        write_rendered(rendered, request.rendered_path)
+    if existing:
+        log(f"deploying the existing task definition {existing}")
+        return existing, False, taskdef.images_of(rendered)
+    keys = registrable_keys()
     current = ecs.latest_revision(rendered["family"])
     if current is not None and taskdef.same_definition(rendered, current, keys):
         log(f"task definition unchanged: reusing {current['taskDefinitionArn']}")
@@ -245,6 +266,23 @@ def _log_groups(ecs: Ecs, arn: str) -> list[str]:
     return groups
 
 
+def check_controller(service: dict[str, Any], name: str) -> None:
+    """Only the ECS rolling-update controller takes a new task definition by UpdateService."""
+    kind = str((service.get("deploymentController") or {}).get("type") or "ECS")
+    if kind == "CODE_DEPLOY":
+        raise UserError(
+            f"service {name} uses the CODE_DEPLOY controller (blue/green), which this action "
+            "does not drive: AWS rejects its task definition in UpdateService. Use "
+            "aws-actions/amazon-ecs-deploy-task-definition with codedeploy-appspec, or move the "
+            "service to the ECS controller (rolling update with the circuit breaker)"
+        )
+    if kind != "ECS":
+        raise UserError(
+            f"service {name} uses the {kind} deployment controller; this action deploys only "
+            "services with the ECS (rolling update) controller"
+        )
+
+
 def deploy(
     request: DeployRequest,
     ecs: Ecs,
@@ -254,8 +292,9 @@ def deploy(
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeployResult:
     began = clock()
-    arn, registered, images = prepare(request, ecs, log)
     before = ecs.describe_service(request.cluster, request.service)
+    check_controller(before, request.service)  # before anything is registered
+    arn, registered, images = prepare(request, ecs, log)
     previous = before.get("taskDefinition")
     since = datetime.now(timezone.utc)
     update: dict[str, Any] = {
@@ -264,6 +303,10 @@ def deploy(
     }
     if request.desired_count is not None:
         update["desiredCount"] = request.desired_count
+    if request.propagate_tags is not None:
+        update["propagateTags"] = request.propagate_tags
+    if request.enable_ecs_managed_tags is not None:
+        update["enableECSManagedTags"] = request.enable_ecs_managed_tags
     updated = ecs.update_service(request.cluster, request.service, **update)
     deployment_id = _primary_id(updated, arn)
     log(
