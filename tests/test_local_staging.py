@@ -180,3 +180,33 @@ def test_down_leaves_no_container_behind(images, staging, tmp_path):
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
                           capture_output=True, text=True).stdout.split()  # fmt: skip
     assert left == []
+
+
+def test_run_task_smoke_test_passes_on_its_exit_code(images, staging, tmp_path):
+    good, _, _, _ = images
+    _, endpoint, _ = staging
+    proc, out = _deploy(endpoint, good, tmp_path, "--run-task", "true", "--run-task-command",
+                        "python -c \"print('smoke ok')\"")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert out["rollout-state"] == "COMPLETED" and out["run-task-exit-code"] == "0"
+    assert out["run-task-arn"].startswith("arn:aws:ecs:") and "Run-task" in proc.stdout
+
+
+def test_a_failing_run_task_fails_the_step_and_rolls_the_service_back(images, staging, tmp_path):
+    good, _, sha, _ = images
+    local, endpoint, ecs = staging
+    first, out1 = _deploy(endpoint, good, tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:]
+    proc, out = _deploy(endpoint, good, tmp_path, "--environment", "MIGRATION=2", "--run-task",
+                        "true", "--run-task-command", "python -c 'import sys; sys.exit(4)'")  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert out["rollout-state"] == "COMPLETED" and out["run-task-exit-code"] == "4"
+    assert "the run-task task exited with code 4" in proc.stdout
+    assert out["rolled-back"] == "true"
+    assert (
+        _service_task_definition(ecs)
+        == out1["task-definition-arn"]
+        == out["current-task-definition-arn"]
+    )
+    local.wait_idle()
+    assert _version(local)["model_sha256"] == sha

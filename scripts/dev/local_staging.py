@@ -13,7 +13,9 @@ health check) and reports the deployment as ECS would:
   and the container's exit code, counted as a failed task; rolloutState FAILED. The old
   deployment's containers keep serving, as they do on ECS until something replaces them;
 - a deployment superseded by a later UpdateService (a rollback, say) is no longer watched; the
-  later one drains its containers when it completes.
+  later one drains its containers when it completes;
+- RunTask (a one-off task, e.g. ecs-deploy's run-task) runs the container with the command
+  override until it exits; DescribeTasks then reports it STOPPED with its exit code.
 
 The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
 Test and demo infrastructure only; not part of the actions.
@@ -87,7 +89,55 @@ class LocalStaging:
         ecs = backend()
         self._update = ecs.update_service
         ecs.update_service = self._update_service
+        ecs.run_task = self._run_task
         return self
+
+    def _run_task(
+        self, cluster_str: str, task_definition_str: str, count: int, overrides: Any,
+        started_by: str, tags: Any, launch_type: str | None, *rest: Any, **more: Any,
+    ) -> list[Any]:  # fmt: skip
+        """One task, really run: the container with its command override, until it exits."""
+        from moto.ecs.models import Task as MotoTask
+
+        ecs = backend()
+        cluster = ecs._get_cluster(cluster_str)
+        # moto cannot attach an ENI to a task it did not place; the record needs none.
+        definition = copy.copy(ecs.describe_task_definition(task_definition_str))
+        definition.network_mode = "bridge"
+        record = MotoTask(cluster, definition, None, {}, ecs, "family:" + definition.family,
+                          launch_type=launch_type or "", overrides=overrides or {},
+                          started_by=started_by or "")  # fmt: skip
+        record.last_status = "PENDING"
+        record.containers[0].exitCode = None
+        ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
+        override = next(iter((overrides or {}).get("containerOverrides") or []), {})
+        thread = threading.Thread(
+            target=self._one_off, args=(record, definition, override), daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+        return [record]
+
+    def _one_off(self, record: Any, definition: Any, override: dict[str, Any]) -> None:
+        spec = next(
+            (c for c in definition.container_definitions if c["name"] == override.get("name")),
+            definition.container_definitions[0],
+        )
+        name = f"staging-task-{record.task_arn.rsplit('/', 1)[-1][:12]}"
+        args = ["run", "--name", name, "--label", f"{LABEL}=task"]
+        for env in spec.get("environment") or []:
+            args += ["--env", f"{env['name']}={env.get('value', '')}"]
+        command = override.get("command") or spec.get("command") or []
+        self._docker("pull", "--quiet", spec["image"])
+        record.last_status = "RUNNING"
+        ran = self._docker(*args, spec["image"], *command)
+        logs = (ran.stdout + ran.stderr).strip().splitlines()[-1:]
+        self._docker("rm", "--force", name)
+        record.containers[0].exitCode = ran.returncode
+        record.stopped_reason = "Essential container in task exited"
+        self.events.append(f"task {name} exited {ran.returncode}: {logs}")
+        record.last_status = "STOPPED"
+        record.desired_status = "STOPPED"
 
     def _update_service(self, props: dict[str, Any]) -> Any:
         name = props["service"].split("/")[-1]

@@ -6,8 +6,10 @@ Clients, retries, endpoints and error translation come from `mlops_actions.aws`.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +31,16 @@ def registrable_keys() -> frozenset[str]:
 def ecs_errors(action: str, **names: str) -> AbstractContextManager[None]:
     """aws.errors() for ECS calls, pointing access-denied messages at the IAM docs."""
     return aws.errors(action, service="ecs", hint=IAM_HINT, **names)
+
+
+@dataclass(frozen=True)
+class StoppedTask:
+    """A one-off task once it stopped (or was stopped at the timeout), as ECS reports it."""
+
+    arn: str
+    exit_code: int | None  # the container's; None when it never ran to the end
+    reason: str  # stoppedReason, with the container's own reason when there is one
+    timed_out: bool = False
 
 
 class Ecs:
@@ -132,3 +144,49 @@ class Ecs:
                 continue
             out.append(task)
         return out
+
+    def run_task_and_wait(
+        self,
+        request: dict[str, Any],
+        container: str,
+        *,
+        timeout_seconds: float,
+        poll_seconds: float,
+        what: str,
+        log: Callable[[str], None] = print,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> StoppedTask:
+        """RunTask (one task), then DescribeTasks with backoff until it stops; at the timeout
+        the task is stopped. Shared by the training backend and the deploy's run-task."""
+        cluster = str(request["cluster"])
+        response = self._call("RunTask", self.client.run_task, {"cluster": cluster}, **request)
+        if response.get("failures") or not response.get("tasks"):
+            failure = (response.get("failures") or [{}])[0]
+            why = f"{failure.get('reason', 'no task')} {failure.get('detail', '')}".strip()
+            raise UserError(f"ECS could not start the {what} task: {why}")
+        arn = str(response["tasks"][0]["taskArn"])
+        log(f"started the {what} task {arn}")
+        started, pauses = clock(), aws.backoff(2.0, poll_seconds)
+        while True:
+            described = self._call(
+                "DescribeTasks", self.client.describe_tasks, {"cluster": cluster},
+                cluster=cluster, tasks=[arn],
+            )  # fmt: skip
+            task = (described.get("tasks") or [{}])[0]
+            if task.get("lastStatus") == "STOPPED":
+                break
+            if clock() - started > timeout_seconds:
+                self._call(
+                    "StopTask", self.client.stop_task, {"cluster": cluster}, cluster=cluster,
+                    task=arn, reason=f"mlops-actions: the {what} task timed out",
+                )  # fmt: skip
+                return StoppedTask(arn, None, f"timed out after {timeout_seconds:g}s", True)
+            sleep(next(pauses))
+        containers = {c.get("name"): c for c in task.get("containers") or []}
+        ours = containers.get(container) or (next(iter(containers.values())) if containers else {})
+        reason = str(task.get("stoppedReason") or "")
+        if ours.get("reason"):
+            reason += f" ({ours['reason']})"
+        code = ours.get("exitCode")
+        return StoppedTask(arn, int(code) if isinstance(code, int) else None, reason)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from typing import Any
 
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
@@ -18,6 +19,7 @@ from mlops_actions.inputs import (
     add,
     flag,
     number,
+    split_list,
 )
 
 CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -39,6 +41,15 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "command", "replace the deployed containers' command (split as a shell would)")
     add(p, "propagate-tags", "TASK_DEFINITION, SERVICE or NONE: tags the service's tasks get")
     add(p, "enable-ecs-managed-tags", "true/false: ECS-managed tags on the service's tasks")
+    add(p, "run-task", "after a stable deploy, run one task of it; its exit code decides", "false")
+    add(p, "run-task-container", "the container to run (default: the deployed one)")
+    add(p, "run-task-command", "its command (default: the container's own)")
+    add(p, "run-task-launch-type", "FARGATE, EC2 or EXTERNAL (default: the service's)")
+    add(p, "run-task-subnets", "subnets, comma-separated (default: the service's network)")
+    add(p, "run-task-security-groups", "security groups, comma-separated (default: the service's)")
+    add(p, "run-task-assign-public-ip", "true/false (default: the service's)")
+    add(p, "run-task-timeout-seconds", "how long the task may run before it is stopped", "600")
+    add(p, "run-task-rollback", "a failed task rolls the service back", "true")
     add(p, "task-role-arn", "set the task role ARN")
     add(p, "execution-role-arn", "set the execution role ARN")
     add(p, "cluster", "ECS cluster name or ARN")
@@ -72,6 +83,33 @@ def _rendered_path() -> str:
 
     folder = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
     return os.path.join(folder, f"task-definition-{uuid.uuid4().hex[:12]}.json")
+
+
+def _run_task_spec(args: argparse.Namespace) -> Any:
+    from mlops_actions.aws import taskdef
+    from mlops_actions.deploy.run import RunTaskSpec
+
+    if not flag(args.run_task, "run-task", False):
+        return None
+    launch = (args.run_task_launch_type or "").strip().upper() or None
+    if launch not in (None, "FARGATE", "EC2", "EXTERNAL"):
+        raise UserError(
+            f"run-task-launch-type: expected FARGATE, EC2 or EXTERNAL, got {shown(launch)}"
+        )
+    public = args.run_task_assign_public_ip
+    return RunTaskSpec(
+        container=(args.run_task_container or "").strip() or None,
+        command=taskdef.parse_command(args.run_task_command or "", "run-task-command"),
+        launch_type=launch,
+        subnets=split_list(args.run_task_subnets),
+        security_groups=split_list(args.run_task_security_groups),
+        assign_public_ip=flag(public, "run-task-assign-public-ip", False) if public else None,
+        timeout_seconds=number(
+            args.run_task_timeout_seconds, "run-task-timeout-seconds", minimum=1,
+            maximum=MAX_WAIT_SECONDS,
+        ) or 600,
+        rollback=flag(args.run_task_rollback, "run-task-rollback", True),
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
         propagate_tags=propagate,
         enable_ecs_managed_tags=managed,
         rendered_path=_rendered_path(),
+        run_task=_run_task_spec(args),
     )
     region = args.aws_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if render_only:
@@ -203,6 +242,11 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("rolled-back", "true" if result.rolled_back else "false")
     runner.set_output("current-task-definition-arn", result.current_task_definition_arn or "")
     runner.set_output("registered", "true" if result.registered else "false")
+    runner.set_output("run-task-arn", result.run_task_arn or "")
+    runner.set_output(
+        "run-task-exit-code",
+        "" if result.run_task_exit_code is None else str(result.run_task_exit_code),
+    )
     runner.append_summary(text)
     if not result.succeeded:
         message = f"ECS deploy of {args.service} {result.rollout_state}: {result.detail}"

@@ -31,6 +31,10 @@ def render(request: DeployRequest, result: DeployResult) -> str:
         ("Duration", f"{result.seconds:.1f}s ({result.polls} polls)"),
         ("Outcome", outcome),
     ]
+    if result.run_task_arn:
+        task = result.run_task_arn.rsplit("/", 1)[-1]
+        verdict = result.run_task_detail or f"exit code {result.run_task_exit_code}"
+        rows.append(("Run-task", f"`{task}`: {verdict}"))
     if result.rollback_state:
         rows.append(("Rollback", result.rollback_state))
     lines = [f"## {title}", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]

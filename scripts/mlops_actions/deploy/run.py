@@ -24,6 +24,21 @@ VISIBILITY_GRACE_SECONDS = 30.0  # ECS may not list a new deployment right after
 
 
 @dataclass(frozen=True)
+class RunTaskSpec:
+    """A one-off task from the deployed definition after a stable deploy (a smoke test, a
+    migration): its exit code decides the step."""
+
+    container: str | None = None  # default: the deployed container (or the first)
+    command: tuple[str, ...] | None = None  # default: the container's own
+    launch_type: str | None = None  # default: the service's
+    subnets: tuple[str, ...] = ()  # default (with security groups): the service's network
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: bool | None = None
+    timeout_seconds: float = 600
+    rollback: bool = True  # a failed task rolls the service back
+
+
+@dataclass(frozen=True)
 class DeployRequest:
     cluster: str
     service: str
@@ -41,6 +56,7 @@ class DeployRequest:
     propagate_tags: str | None = None  # TASK_DEFINITION | SERVICE | NONE
     enable_ecs_managed_tags: bool | None = None
     rendered_path: str | None = None  # where the rendered task definition is written
+    run_task: RunTaskSpec | None = None
 
 
 @dataclass
@@ -70,10 +86,13 @@ class DeployResult:
     links: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     polls: int = 0
+    run_task_arn: str | None = None
+    run_task_exit_code: int | None = None
+    run_task_detail: str | None = None  # why the task failed; None when it passed or never ran
 
     @property
     def succeeded(self) -> bool:
-        return self.rollout_state in (rollout.COMPLETED, NOT_WAITED)
+        return self.rollout_state in (rollout.COMPLETED, NOT_WAITED) and not self.run_task_detail
 
 
 def load_task_definition_file(path: str) -> dict[str, Any]:
@@ -266,6 +285,77 @@ def _log_groups(ecs: Ecs, arn: str) -> list[str]:
     return groups
 
 
+def _roll_back(
+    ecs: Ecs, request: DeployRequest, result: DeployResult, previous: str, since: datetime,
+    log: Callable[[str], None], clock: Callable[[], float], sleep: Callable[[float], None],
+) -> None:  # fmt: skip
+    log(f"rolling back {request.service} to {previous}")
+    back = ecs.update_service(request.cluster, request.service, taskDefinition=previous)
+    again = wait_for(
+        ecs, request, previous, _primary_id(back, previous), log=log, since=since, clock=clock,
+        sleep=sleep,
+    )  # fmt: skip
+    result.rollback_state = f"rollback deployment {again.state}"
+    result.polls += again.polls
+
+
+def run_smoke_task(
+    ecs: Ecs, request: DeployRequest, spec: RunTaskSpec, result: DeployResult,
+    service: dict[str, Any], log: Callable[[str], None], clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:  # fmt: skip
+    """Run one task of the deployed definition, like the service's own (launch type or capacity
+    providers, network), and let its exit code decide."""
+    definition, _ = ecs.describe_task_definition(result.task_definition_arn)
+    names = [c["name"] for c in definition.get("containerDefinitions") or []]
+    container = spec.container or next(iter(result.images), None) or (names[0] if names else "")
+    if container not in names:
+        raise UserError(
+            f"run-task-container: {shown(container)} is not a container of "
+            f"{result.task_definition_arn} (containers: {', '.join(names)})"
+        )
+    task: dict[str, Any] = {
+        "cluster": request.cluster,
+        "taskDefinition": result.task_definition_arn,
+        "count": 1,
+        "startedBy": "mlops-actions-ecs-deploy",
+    }
+    if spec.launch_type:
+        task["launchType"] = spec.launch_type
+    elif service.get("capacityProviderStrategy"):
+        task["capacityProviderStrategy"] = service["capacityProviderStrategy"]
+    elif service.get("launchType"):
+        task["launchType"] = service["launchType"]
+    network = dict((service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {})
+    if spec.subnets:
+        network["subnets"] = list(spec.subnets)
+    if spec.security_groups:
+        network["securityGroups"] = list(spec.security_groups)
+    if spec.assign_public_ip is not None:
+        network["assignPublicIp"] = "ENABLED" if spec.assign_public_ip else "DISABLED"
+    if network:
+        task["networkConfiguration"] = {"awsvpcConfiguration": network}
+    if spec.command is not None:
+        task["overrides"] = {
+            "containerOverrides": [{"name": container, "command": list(spec.command)}]
+        }
+    stopped = ecs.run_task_and_wait(
+        task, container, timeout_seconds=spec.timeout_seconds,
+        poll_seconds=request.poll_interval_seconds, what="run-task", log=log, clock=clock,
+        sleep=sleep,
+    )  # fmt: skip
+    result.run_task_arn, result.run_task_exit_code = stopped.arn, stopped.exit_code
+    if stopped.timed_out:
+        result.run_task_detail = f"the run-task task {stopped.reason}; it was stopped"
+    elif stopped.exit_code is None:
+        result.run_task_detail = f"the run-task task stopped without an exit code: {stopped.reason}"
+    elif stopped.exit_code != 0:
+        result.run_task_detail = (
+            f"the run-task task exited with code {stopped.exit_code}: {stopped.reason}"
+        )
+    log(f"run-task {stopped.arn}: " + (result.run_task_detail or "exited with code 0"))
+
+
 def check_controller(service: dict[str, Any], name: str) -> None:
     """Only the ECS rolling-update controller takes a new task definition by UpdateService."""
     kind = str((service.get("deploymentController") or {}).get("type") or "ECS")
@@ -340,21 +430,13 @@ def deploy(
             and previous
             and previous != arn
         ):
-            log(f"rolling back {request.service} to {previous}")
             rollback_target = previous
-            back = ecs.update_service(request.cluster, request.service, taskDefinition=previous)
-            again = wait_for(
-                ecs,
-                request,
-                previous,
-                _primary_id(back, previous),
-                log=log,
-                since=since,
-                clock=clock,
-                sleep=sleep,
-            )
-            result.rollback_state = f"rollback deployment {again.state}"
-            result.polls += again.polls
+            _roll_back(ecs, request, result, previous, since, log, clock, sleep)
+    elif request.run_task is not None:
+        run_smoke_task(ecs, request, request.run_task, result, waited.service, log, clock, sleep)
+        if result.run_task_detail and request.run_task.rollback and previous and previous != arn:
+            rollback_target = previous
+            _roll_back(ecs, request, result, previous, since, log, clock, sleep)
     # Say what the service is, not what we think happened: read it back.
     now_on = ecs.describe_service(request.cluster, request.service).get("taskDefinition")
     result.current_task_definition_arn = str(now_on) if now_on else None

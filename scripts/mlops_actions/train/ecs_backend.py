@@ -20,8 +20,8 @@ from typing import Any
 
 from mlops_actions import aws
 from mlops_actions.aws import taskdef
-from mlops_actions.aws.ecs import Ecs, ecs_errors, registrable_keys
-from mlops_actions.errors import UserError, shown
+from mlops_actions.aws.ecs import Ecs, registrable_keys
+from mlops_actions.errors import shown
 from mlops_actions.model_store import Location
 from mlops_actions.train.container import RunOutcome
 from mlops_actions.train.outputs import clean_relative_key
@@ -96,7 +96,6 @@ def run_task(
     run_prefix = location.key("_runs", uuid.uuid4().hex)
     artifacts_uri = f"s3://{location.bucket}/{run_prefix}/"
     ecs = Ecs(settings.region)
-    client = ecs.client
     arn = _task_definition(ecs, settings, image)
     env = [
         {"name": k, "value": v}
@@ -123,50 +122,24 @@ def run_task(
             }
         }
     started_wall = time.time()
-    with ecs_errors("RunTask", cluster=settings.cluster):
-        response = client.run_task(**request)
-    if response.get("failures") or not response.get("tasks"):
-        failure = (response.get("failures") or [{}])[0]
-        why = f"{failure.get('reason', 'no task')} {failure.get('detail', '')}".strip()
-        raise UserError(f"ECS could not start the training task: {why}")
-    task_arn = response["tasks"][0]["taskArn"]
-    log(f"started ECS task {task_arn} ({arn}); outputs go to {artifacts_uri}")
-
-    started, pauses = clock(), aws.backoff(2.0, settings.poll_seconds)
-    task: dict[str, Any] = {}
-    while True:
-        with ecs_errors("DescribeTasks", cluster=settings.cluster):
-            described = client.describe_tasks(cluster=settings.cluster, tasks=[task_arn])
-        task = (described.get("tasks") or [{}])[0]
-        if task.get("lastStatus") == "STOPPED":
-            break
-        if clock() - started > timeout_seconds:
-            with ecs_errors("StopTask", cluster=settings.cluster):
-                client.stop_task(
-                    cluster=settings.cluster,
-                    task=task_arn,
-                    reason="mlops-actions: training timed out",
-                )
-            raise TaskFailed(
-                f"training timed out after {timeout_seconds / 60:g} minutes; "
-                "the ECS task was stopped",
-                [],
-            )
-        sleep(next(pauses))
-
-    reason = str(task.get("stoppedReason") or "")
-    containers = {c.get("name"): c for c in task.get("containers") or []}
-    ours = containers.get(settings.container) or (
-        next(iter(containers.values())) if containers else {}
-    )
-    exit_code = ours.get("exitCode")
-    detail = f"{reason}" + (f" ({ours['reason']})" if ours.get("reason") else "")
+    stopped = ecs.run_task_and_wait(
+        request, settings.container, timeout_seconds=timeout_seconds,
+        poll_seconds=settings.poll_seconds, what="training",
+        log=lambda line: log(f"{line} ({arn}); outputs go to {artifacts_uri}"),
+        clock=clock, sleep=sleep,
+    )  # fmt: skip
+    task_arn, reason, exit_code = stopped.arn, stopped.reason, stopped.exit_code
+    if stopped.timed_out:
+        raise TaskFailed(
+            f"training timed out after {timeout_seconds / 60:g} minutes; the ECS task was stopped",
+            [],
+        )
     if exit_code is None:
         raise TaskFailed(
-            f"the ECS task stopped before the training finished: {detail or 'no reason given'}", []
+            f"the ECS task stopped before the training finished: {reason or 'no reason given'}", []
         )
     if exit_code != 0:
-        raise TaskFailed(f"training command exited with code {exit_code} on ECS: {detail}", [])
+        raise TaskFailed(f"training command exited with code {exit_code} on ECS: {reason}", [])
     _download(aws.client("s3", settings.region), location.bucket, run_prefix, staging, log)
     outcome = RunOutcome(0, False, [], started_wall, time.time())
     return EcsRun(
