@@ -127,17 +127,26 @@ def registry_answers(port: int) -> bool:
     return False
 
 
-def start_registry(state: dict[str, Any]) -> None:
-    port = state.get("registry_port")
-    if alive(state.get("registry_pid")) and port and registry_answers(port):
-        log(f"registry: already running on 127.0.0.1:{port}")
+# The ECR stand-in: a second registry whose one user is what the AWS emulator's ECR
+# GetAuthorizationToken hands out for this account, so the token exchange is the real login.
+ECR_ACCOUNT = "123456789012"
+ECR_USER, ECR_PASSWORD = "AWS", f"{ECR_ACCOUNT}-auth-token"
+
+
+def start_registry(
+    state: dict[str, Any], name: str = "registry", user: str = REGISTRY_USER,
+    fixed_password: str | None = None,
+) -> None:  # fmt: skip
+    port = state.get(f"{name}_port")
+    if alive(state.get(f"{name}_pid")) and port and registry_answers(port):
+        log(f"{name}: already running on 127.0.0.1:{port}")
         return
     port = port or free_port()
-    password = state.get("registry_password") or secrets.token_urlsafe(18)
-    root = STATE_DIR / "registry"
+    password = fixed_password or state.get(f"{name}_password") or secrets.token_urlsafe(18)
+    root = STATE_DIR / name
     (root / "data").mkdir(parents=True, exist_ok=True)
     entry = subprocess.run(
-        ["htpasswd", "-Bbn", REGISTRY_USER, password], capture_output=True, text=True, check=True
+        ["htpasswd", "-Bbn", user, password], capture_output=True, text=True, check=True
     )
     (root / "htpasswd").write_text(entry.stdout)
     (root / "config.yml").write_text(
@@ -154,14 +163,14 @@ def start_registry(state: dict[str, Any]) -> None:
         stderr=logfile,
         start_new_session=True,
     )
-    state.update(registry_pid=process.pid, registry_port=port, registry_password=password)
+    state.update({f"{name}_pid": process.pid, f"{name}_port": port, f"{name}_password": password})
     save_state(state)
     for _ in range(60):
         if registry_answers(port):
-            log(f"registry: started on 127.0.0.1:{port} (pid {process.pid})")
+            log(f"{name}: started on 127.0.0.1:{port} (pid {process.pid})")
             return
         time.sleep(0.25)
-    raise SystemExit(f"testbed: registry did not come up; see {root / 'registry.log'}")
+    raise SystemExit(f"testbed: {name} did not come up; see {root / 'registry.log'}")
 
 
 def ensure_base_image() -> None:
@@ -286,6 +295,15 @@ def status(state: dict[str, Any]) -> dict[str, Any]:
             "password": state.get("registry_password"),
             "started_by_testbed": alive(state.get("registry_pid")),
         },
+        "ecr_registry": {
+            "running": bool(state.get("ecr_registry_port"))
+            and registry_answers(int(state["ecr_registry_port"])),
+            "host": f"127.0.0.1:{state['ecr_registry_port']}"
+            if state.get("ecr_registry_port")
+            else None,
+            "username": ECR_USER,
+            "account": ECR_ACCOUNT,
+        },
         "base_image": {
             "name": BASE_IMAGE,
             "present": base.returncode == 0,
@@ -321,10 +339,12 @@ def main() -> int:
         require_tools()
         start_engine(state)
         start_registry(state)
+        start_registry(state, "ecr_registry", ECR_USER, ECR_PASSWORD)
         ensure_base_image()
         ensure_buildx()
     elif args.command == "down":
         stop(state.pop("registry_pid", None), "registry")
+        stop(state.pop("ecr_registry_pid", None), "ecr_registry")
         stop(state.pop("dockerd_pid", None), "docker engine")
         save_state(state)
         return 0

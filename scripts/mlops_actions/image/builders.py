@@ -18,6 +18,7 @@ from mlops_actions.errors import UserError
 from mlops_actions.image.capabilities import Builder, Features
 
 DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+DIGEST_LINE = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})", re.M)  # buildx imagetools inspect
 
 
 def has_buildx(docker: Docker) -> bool:

@@ -28,6 +28,8 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "platforms", "comma-separated target platforms (several need a container builder)")
     add(p, "builder", "a buildx builder the job has (default: BUILDX_BUILDER, else chosen)")
     add(p, "buildkit-image", "BuildKit image for a temporary container builder (a mirror)")
+    add(p, "also-push-to", "more image names (other registries) for the same build, one per line")
+    add(p, "ecr-registries", "hosts to log in to through the ECR API besides *.dkr.ecr.* ones")
     add(
         p,
         "reuse-existing",
@@ -59,15 +61,18 @@ def run(args: argparse.Namespace) -> int:
         platforms=tuple(tg.parse_lines(args.platforms or "", "platforms")),
         reuse_existing=args.reuse_existing or "auto",
         builder=(args.builder or "").strip(),
+        also_push_to=tuple(tg.parse_lines(args.also_push_to or "", "also-push-to")),
+        ecr_registries=tuple(tg.parse_lines(args.ecr_registries or "", "ecr-registries")),
         buildkit_image=(args.buildkit_image or "").strip(),
     )
     result = build_run.build(request, ctx)
     text = build_run.summary(result)
     print(text)
-    refs = result.plan.refs
+    refs = result.plan.all_refs
     runner.set_output("image", result.plan.image)
     runner.set_output("digest", result.digest or "")
     runner.set_output("image-ref", result.image_ref)
+    runner.set_output("image-refs", json.dumps(result.image_refs))
     runner.set_output("tags", json.dumps(refs))
     runner.set_output("labels", json.dumps(result.plan.labels))
     runner.set_output("pushed", "true" if result.digest else "false")

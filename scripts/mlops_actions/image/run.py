@@ -38,6 +38,8 @@ class BuildRequest:
     reuse_existing: str = "auto"  # auto | true | false
     builder: str = ""  # a buildx builder the job set up; else BUILDX_BUILDER, else chosen here
     buildkit_image: str = ""  # BuildKit image for a temporary container builder (a mirror)
+    also_push_to: tuple[str, ...] = ()  # more image names (other registries): the same build
+    ecr_registries: tuple[str, ...] = ()  # hosts logged in through ECR besides *.dkr.ecr.*
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,15 @@ class Plan:
     labels: dict[str, str]
     push: bool
     push_reason: str
+    mirrors: tuple[str, ...] = ()  # the same image under other names (other registries)
 
     @property
     def refs(self) -> list[str]:
         return [f"{self.image}:{t}" for t in self.tags]
+
+    @property
+    def all_refs(self) -> list[str]:
+        return [f"{name}:{t}" for name in (self.image, *self.mirrors) for t in self.tags]
 
 
 @dataclass
@@ -61,10 +68,18 @@ class BuildResult:
     size: int | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    mirror_digests: dict[str, str] = field(default_factory=dict)  # name -> registry's digest
 
     @property
     def image_ref(self) -> str:
         return f"{self.plan.image}@{self.digest}" if self.digest else ""
+
+    @property
+    def image_refs(self) -> list[str]:
+        """Every registry's reference to this build, as each registry answered."""
+        if not self.digest:
+            return []
+        return [self.image_ref, *(f"{m}@{d}" for m, d in self.mirror_digests.items())]
 
 
 def decide_push(setting: str, ctx: tg.GitContext) -> tuple[bool, str]:
@@ -113,7 +128,12 @@ def plan(request: BuildRequest, ctx: tg.GitContext) -> Plan:
     tags = tg.compute_tags(ctx, list(request.extra_tags))
     labels = tg.compute_labels(ctx, request.extra_labels, created=commit_time(ctx, request.context))
     should_push, reason = decide_push(request.push, ctx)
-    return Plan(image, tags, labels, should_push, reason)
+    mirrors = tuple(
+        dict.fromkeys(tg.image_name(request.registry, m, "") for m in request.also_push_to)
+    )
+    if image in mirrors:
+        raise UserError(f"also-push-to: {shown(image)} is the image itself; list other names")
+    return Plan(image, tags, labels, should_push, reason, mirrors)
 
 
 def _check_paths(request: BuildRequest) -> str:
@@ -173,8 +193,8 @@ def build(
         if not (try_container and wants):  # the builder is settled: refuse what it cannot do now
             capabilities.features(job_builder, push=the_plan.push, cache=request.cache,
                                   platforms=request.platforms, host=host)  # fmt: skip
-        if the_plan.push:
-            dk.login(docker, registry, request.username, request.password)  # fail before building
+        if the_plan.push:  # every registry, before building: bad credentials fail fast
+            result_logins = registry_logins(docker, request, the_plan)
         started = time.monotonic()
         digest = _existing(docker, the_plan, ctx.revision) if reuse and the_plan.push else None
         if digest:
@@ -212,9 +232,29 @@ def build(
             if builder.temporary:
                 docker.run("buildx", "rm", builder.name)
         result.notes[:0] = notes
+        if the_plan.push:
+            result.notes[:0] = result_logins
         result.seconds = time.monotonic() - started
         result.size = builders.image_size(docker, the_plan.refs[0])
     return result
+
+
+def registry_logins(docker: dk.Docker, request: BuildRequest, the_plan: Plan) -> list[str]:
+    """Log in to every registry the build pushes to: ECR hosts (and `ecr_registries`) with a
+    token from the ECR API, the others with username and password."""
+    from mlops_actions.aws import ecr
+
+    notes = []
+    for host in dict.fromkeys(
+        name.split("/", 1)[0] for name in (the_plan.image, *the_plan.mirrors)
+    ):
+        if ecr.is_ecr_host(host) or host in request.ecr_registries:
+            login = ecr.login_for(host)
+            dk.login(docker, host, login.username, login.password)
+            notes.append(f"logged in to {host} with an ECR token (GetAuthorizationToken)")
+        else:
+            dk.login(docker, host, request.username, request.password)
+    return notes
 
 
 def find_job_builder(docker: dk.Docker, request: BuildRequest) -> capabilities.Builder:
@@ -281,10 +321,14 @@ def _build_classic(
         raise _build_failed("docker build", dockerfile, proc.stdout)
     if not the_plan.push:
         return result
-    digests = {ref: builders.push(docker, ref, registry, request.username) for ref in the_plan.refs}
+    digests = {
+        ref: builders.push(docker, ref, ref.split("/", 1)[0], request.username)
+        for ref in the_plan.all_refs
+    }
     if len(set(digests.values())) != 1:
         raise UserError(f"pushed tags have different digests: {digests}")
     result.digest = next(iter(digests.values()))
+    result.mirror_digests = {m: result.digest for m in the_plan.mirrors}
     if wanted.cache_export == "image":
         docker.run("tag", the_plan.refs[0], cache_ref)
         builders.push(docker, cache_ref, registry, request.username)
@@ -324,6 +368,18 @@ def _build_buildx(
                 f"docker buildx build pushed {the_plan.image} but reported no digest "
                 "(containerimage.digest in --metadata-file); update the buildx plugin"
             )
+        # Read each other registry back: it holds the same manifest, or the push is not done.
+        for mirror in the_plan.mirrors:
+            ref = f"{mirror}:{the_plan.tags[0]}"
+            answer = docker.run("buildx", "imagetools", "inspect", ref)
+            found = builders.DIGEST_LINE.search(answer.stdout)
+            if answer.returncode != 0 or not found:
+                raise UserError(
+                    f"{ref} cannot be read back after the push: {answer.stderr.strip()[-200:]}"
+                )
+            if found.group(1) != result.digest:
+                raise UserError(f"{ref} is {found.group(1)} in its registry, not {result.digest}")
+            result.mirror_digests[mirror] = found.group(1)
     if wanted.attestations:
         result.notes.append("provenance (mode=max) and SBOM attestations attached")
     return result
@@ -334,7 +390,7 @@ def _build_inputs(request: BuildRequest, the_plan: Plan, dockerfile: str) -> dic
     return {
         "dockerfile": dockerfile,
         "context": request.context,
-        "refs": the_plan.refs,
+        "refs": the_plan.all_refs,
         "labels": the_plan.labels,
         "build_args": request.build_args,
         "target": request.target,
@@ -361,6 +417,7 @@ def summary(result: BuildResult) -> str:
         f"| Size | {size} |",
         f"| Build time | {result.seconds:.1f}s |",
         f"| Builder | {result.builder} |",
+        *(f"| Also in | `{m}@{d}` (read back) |" for m, d in result.mirror_digests.items()),
         "",
     ]
     lines += [f"> {note}" for note in result.notes]
