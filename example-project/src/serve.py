@@ -1,4 +1,6 @@
-"""Serve the fraud detector over HTTP: GET /health, GET /version, POST /predict.
+"""Serve the fraud detector over HTTP: GET /health, GET /version, POST /predict; and SageMaker's
+contract on the same port, GET /ping and POST /invocations (JSON or CSV), so one image serves
+both ECS and a SageMaker endpoint (SageMaker starts it as `<image> serve`).
 
     MODEL_PATH=artifacts/model.skops uvicorn serve:app --app-dir src --port 8080
 
@@ -15,6 +17,7 @@ the ECS health check gates traffic on it; /version says which model is live.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -25,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 import skops.io as sio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 # Types the saved pipeline may contain beyond skops' defaults; anything else is refused.
@@ -144,13 +147,44 @@ def version() -> dict[str, Any]:
     }
 
 
-@app.post("/predict")
-def predict(transactions: list[Transaction]) -> dict[str, Any]:
+def _score(frame: pd.DataFrame) -> dict[str, Any]:
     if "model" not in state:
         raise HTTPException(status_code=503, detail="model not loaded")
-    frame = pd.DataFrame([t.model_dump() for t in transactions])
     proba = state["model"].predict_proba(frame)[:, 1]
     return {
         "fraud_probability": [round(float(p), 6) for p in proba],
         "is_fraud": [bool(p >= THRESHOLD) for p in proba],
+        "model_sha256": state["sha256"],
     }
+
+
+@app.post("/predict")
+def predict(transactions: list[Transaction]) -> dict[str, Any]:
+    return _score(pd.DataFrame([t.model_dump() for t in transactions]))
+
+
+@app.get("/ping")
+def ping() -> dict[str, Any]:
+    """SageMaker's health check: 200 only with the verified model loaded."""
+    return health()
+
+
+@app.post("/invocations")
+async def invocations(request: Request) -> dict[str, Any]:
+    """SageMaker's inference route: a JSON list of transactions (or {"instances": [...]}), or
+    CSV with a header row."""
+    body = await request.body()
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    try:
+        if kind == "text/csv":
+            frame = pd.read_csv(io.BytesIO(body))
+        else:
+            data = json.loads(body or b"[]")
+            rows = data.get("instances") if isinstance(data, dict) else data
+            frame = pd.DataFrame([Transaction(**row).model_dump() for row in rows or []])
+    except (ValueError, TypeError) as exc:
+        raise HTTPException(status_code=400, detail=f"unreadable {kind} body: {exc}") from None
+    missing = [c for c in Transaction.model_fields if c not in frame.columns]
+    if missing:
+        raise HTTPException(status_code=400, detail=f"missing columns: {', '.join(missing)}")
+    return _score(frame[list(Transaction.model_fields)])

@@ -135,3 +135,35 @@ def test_model_uri_needs_and_checks_the_sha256(trained, tmp_path):
             proc.wait(10)
     finally:
         server.stop()
+
+
+def _post(url: str, body: bytes, kind: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": kind}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def test_the_sagemaker_contract_answers_on_the_same_port(baked):
+    model, digest = baked
+    row = {"amount": 42.5, "hour": 3, "merchant_category": "electronics", "is_international": 1,
+           "account_age_days": 20, "distance_from_home_km": 60.0, "region": "north"}  # fmt: skip
+    proc, url = _serve({"MODEL_PATH": str(model)})
+    try:
+        assert url and _get(f"{url}/ping")[0] == 200
+        as_json = _post(f"{url}/invocations", json.dumps([row, row]).encode(), "application/json")
+        wrapped = _post(f"{url}/invocations", json.dumps({"instances": [row]}).encode(),
+                        "application/json")  # fmt: skip
+        csv = ",".join(row) + "\n" + ",".join(str(v) for v in row.values()) + "\n"
+        as_csv = _post(f"{url}/invocations", csv.encode(), "text/csv")
+        assert as_json[0] == wrapped[0] == as_csv[0] == 200, (as_json, wrapped, as_csv)
+        assert as_json[1]["model_sha256"] == digest and len(as_json[1]["fraud_probability"]) == 2
+        assert as_csv[1]["fraud_probability"] == wrapped[1]["fraud_probability"]
+        assert as_json[1]["fraud_probability"][0] == wrapped[1]["fraud_probability"][0]
+        bad = _post(f"{url}/invocations", b"amount\n1\n", "text/csv")
+        assert bad[0] == 400 and "missing columns" in bad[1]["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
