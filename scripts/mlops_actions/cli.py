@@ -22,6 +22,7 @@ from mlops_actions.inputs import EXIT_USAGE, Parser
 COMMANDS = {
     "gate": "mlops_actions.gate.cli",
     "deploy": "mlops_actions.deploy.cli",
+    "deploy-sagemaker": "mlops_actions.sagemaker.cli",
     "build": "mlops_actions.image.cli",
     "train": "mlops_actions.train.cli",
     "dvc-pull": "mlops_actions.train.dvc_cli",
