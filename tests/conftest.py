@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest_plugins = [
     "support.ecs_fixtures",
     "support.train_fixtures",
-]  # shared fixtures: moto ECS, pushed image
+    "support.serving_fixtures",
+]  # shared fixtures: moto ECS, pushed image, serving images
 
 
 def make_predictions(
