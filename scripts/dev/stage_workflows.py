@@ -60,7 +60,7 @@ STAGES = (
     Stage(
         "mlops-deploy.yml",
         "CD: deploy the serving image to ECS in an environment, then promote it to champion",
-        ("deploy", "promote"),
+        ("deploy", "deploy-sagemaker", "promote"),
         {"task-definition-arn": "jobs.deploy.outputs.task-definition-arn"},
         {
             "serving-image-ref": "The serving image by digest (mlops-train's serving-image-ref).",
@@ -93,6 +93,14 @@ def _section(text: str, start: str, end: str) -> str:
     return text.split(start, 1)[1].split(end, 1)[0]
 
 
+def _kept_needs(match: re.Match[str], outside: list[str]) -> str:
+    """A `needs:` line without the jobs this stage does not have (none left: no line)."""
+    kept = [n.strip() for n in match.group(1).split(",") if n.strip() and n.strip() not in outside]
+    if not kept:
+        return "\n"
+    return f"\n    needs: {kept[0] if len(kept) == 1 else '[' + ', '.join(kept) + ']'}\n"
+
+
 def render(stage: Stage, pipeline: str) -> str:
     inputs = _blocks(_section(pipeline, "    inputs:\n", "    secrets:\n"), 6)
     secrets = _blocks(_section(pipeline, "    secrets:\n", "    outputs:\n"), 6)
@@ -101,9 +109,8 @@ def render(stage: Stage, pipeline: str) -> str:
     outside = [j for j in jobs if j not in stage.jobs]
     for name in stage.jobs:
         job = jobs[name]
-        job = re.sub(r"\n    needs: \[?[a-z, -]+\]?\n", "\n", job) if name == stage.jobs[0] else job
+        job = re.sub(r"\n    needs: \[?([a-z, -]+)\]?\n", lambda m: _kept_needs(m, outside), job)
         for other in outside:  # a job of the pipeline that this stage does not have
-            job = re.sub(rf"needs: \[{other}, ([a-z-]+)\]", r"needs: \1", job)
             job = re.sub(rf"needs\.{other}\.result == 'success' &&\s*", "", job)
             # The caller of a later stage calls it only when training was not skipped.
             job = re.sub(rf"\s*&& needs\.{other}\.outputs\.skipped != 'true'", "", job)

@@ -98,7 +98,12 @@ def package(request: PackageRequest) -> PackageResult:
         shutil.copyfile(card, context / CARD_FILE)
         (context / "Dockerfile").write_text(serving.dockerfile(plan))
         with dk.job_docker_config() as docker:
-            if request.username and request.password:
+            from mlops_actions.aws import ecr
+
+            if ecr.is_ecr_host(registry):  # SageMaker pulls from ECR: a token, no password
+                login = ecr.login_for(registry)
+                dk.login(docker, registry, login.username, login.password)
+            elif request.username and request.password:
                 dk.login(docker, registry, request.username, request.password)
             elif request.push:
                 raise UserError("username and password are needed to push the serving image")
