@@ -13,8 +13,8 @@ in the same process as a moto server and does what SageMaker hosting does:
   FailureReason; an update rolls back, as SageMaker does: InService on the previous config, the
   previous container still serving, FailureReason set.
 
-The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
-Test and demo infrastructure only; not part of the actions.
+Like local_staging.py (whose Docker helper and account it shares), test and demo
+infrastructure only.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from local_staging import ACCOUNT, REGION, docker_cli
+
 LABEL = "dev.mlops-actions.local-sagemaker"
 
 
@@ -84,8 +84,7 @@ class LocalSageMaker:
         return endpoint
 
     def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
-        base = ["docker"] + (["--config", self.docker_config] if self.docker_config else [])
-        return subprocess.run([*base, *args], capture_output=True, text=True)
+        return docker_cli(self.docker_config, *args)
 
     def _start(self, endpoint: Any, config_name: str, previous: str | None) -> None:
         endpoint.endpoint_status = "Updating" if previous else "Creating"

@@ -45,6 +45,12 @@ def backend() -> Any:
     return ecs_backends[ACCOUNT][REGION]
 
 
+def docker_cli(config: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """The Docker CLI, with a DOCKER_CONFIG logged in to the registry when given."""
+    base = ["docker"] + (["--config", config] if config else [])
+    return subprocess.run([*base, *args], capture_output=True, text=True)
+
+
 def start_deployment(service: Any) -> dict[str, Any]:
     """What UpdateService does on ECS and not in moto: a new PRIMARY deployment, IN_PROGRESS."""
     now = datetime.now(timezone.utc)
@@ -165,9 +171,8 @@ class LocalStaging:
         )
 
     # --- the data plane ---------------------------------------------------------------------
-    def _docker(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-        base = ["docker"] + (["--config", self.docker_config] if self.docker_config else [])
-        return subprocess.run([*base, *args], capture_output=True, text=True, check=check)
+    def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return docker_cli(self.docker_config, *args)
 
     def _run_container(self, service: Any, deployment: dict[str, Any], index: int) -> Task:
         definition = backend().describe_task_definition(deployment["taskDefinition"])

@@ -25,6 +25,7 @@ from mlops_actions.inputs import (
     number,
     split_list,
 )
+from mlops_actions.mlflow_store import is_mlflow
 
 DOCKER_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?[bkmgBKMG]?")
 
@@ -150,7 +151,10 @@ def run(args: argparse.Namespace) -> int:
     if args.memory and not DOCKER_MEMORY.fullmatch(args.memory.strip()):
         raise UserError(f"memory: {shown(args.memory)} is not a size; use e.g. 512m or 4g")
     upload = None
-    if args.s3_uri:  # checked now: an upload target found wrong after training is too late
+    mlflow_uri = args.s3_uri if args.s3_uri and is_mlflow(args.s3_uri) else ""
+    if mlflow_uri and backend == "ecs":
+        raise UserError("backend ecs passes outputs through S3: s3-uri must be s3://, not MLflow")
+    if args.s3_uri and not mlflow_uri:  # checked now: a wrong upload target is found too late
         repository = os.environ.get("GITHUB_REPOSITORY", "")
         sha = os.environ.get("GITHUB_SHA", "")
         run_number = os.environ.get("GITHUB_RUN_NUMBER")
@@ -205,6 +209,18 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         runner.annotate("warning", warning, title="containerized-train")
     uploaded = None
+    if mlflow_uri:
+        from mlops_actions.mlflow_store import MlflowStore
+
+        repository = os.environ.get("GITHUB_REPOSITORY", "")
+        name = store.check_name(
+            args.model_name or repository.split("/")[-1] or "model", "model-name"
+        )
+        label = store.check_name(args.version or time.strftime("%Y%m%d%H%M%S"), "version")
+        files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
+        metrics = json.loads(result.metrics_path.read_text()) if result.metrics_path else None
+        uploaded = MlflowStore(mlflow_uri, name).register(label, files, result.card_path, metrics)
+        print(f"MLflow: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
     if upload is not None:
         location, model_name, version = upload
         files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]

@@ -1,0 +1,157 @@
+"""The MLflow model registry as the model store, against a real `mlflow server` (SQLite, local
+artifacts): containerized-train registers a really trained version with its lineage tags,
+promotion moves the `champion` alias (and `previous`), fetch-champion gives the gate its
+baseline from the version behind `champion`, and a failed gate moves nothing. The helper runs
+from the actions' own `mlflow` lock, installed as the actions install it."""
+
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from support.mlflow_server import mlflow_server
+from support.train_fixtures import TRAIN
+
+pytestmark = pytest.mark.act
+
+TOOL_CACHE = Path.home() / ".cache" / "mlops-actions" / "tool-cache"
+
+
+@pytest.fixture(scope="module")
+def helper_python():
+    TOOL_CACHE.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(["bash", str(REPO / "scripts" / "setup-helper.sh"), "mlflow"],
+                         capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "RUNNER_TOOL_CACHE": str(TOOL_CACHE), "GITHUB_OUTPUT": ""})  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().split("=", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory):
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as url:
+        yield url
+
+
+def _cli(python, *args, tmp, env=None):
+    outputs = tmp / f"out-{len(list(tmp.glob('out-*')))}.txt"
+    outputs.write_text("")
+    proc = subprocess.run([python, "-m", "mlops_actions", *args], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(REPO / "scripts"),
+                          "GITHUB_OUTPUT": str(outputs), "GITHUB_REPOSITORY": "Acme/Fraud-Detector",
+                          "GITHUB_SHA": "f" * 40, **(env or {})})  # fmt: skip
+    out = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+    return proc, out
+
+
+def _api(url, path, **query):
+    with urllib.request.urlopen(
+        f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
+    ) as r:
+        return json.loads(r.read())
+
+
+def _alias(url, alias):
+    try:
+        return _api(url, "registered-models/alias", name="fraud", alias=alias)["model_version"]
+    except urllib.error.HTTPError:
+        return None
+
+
+def _train(python, pushed, tmp, tracking, version):
+    image, registry = pushed
+    artifacts = tmp / version
+    artifacts.mkdir()
+    return _cli(python, "train", "--image", image, "--command", TRAIN, "--artifacts-dir",
+                str(artifacts), "--registry", registry["host"], "--username", registry["username"],
+                "--password", registry["password"], "--s3-uri", tracking, "--model-name", "fraud",
+                "--version", version, tmp=tmp)  # fmt: skip
+
+
+def _verdict(tmp, passed, recall):
+    path = tmp / f"verdict-{passed}-{recall}.json"
+    path.write_text(json.dumps({"passed": passed, "metrics": {"recall": recall}, "checks": []}))
+    return path
+
+
+def test_register_promote_fetch_and_move_the_aliases(helper_python, tracking, pushed, tmp_path):
+    proc, out = _train(helper_python, pushed, tmp_path, tracking, "1-aaa")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out["s3-uri"] == "models:/fraud/1"
+    card = json.loads((tmp_path / "1-aaa" / "model-card.json").read_text())
+    version = _api(tracking, "model-versions/get", name="fraud", version="1")["model_version"]
+    tags = {t["key"]: t["value"] for t in version["tags"]}
+    assert tags["mlops.version"] == "1-aaa" and tags["model_sha256"] == card["model"]["sha256"]
+    assert tags["git_sha"] == "f" * 40 and tags["image_digest"] == card["image"]["digest"]
+    assert json.loads(tags["model_card"])["model"]["sha256"] == card["model"]["sha256"]
+    run = _api(tracking, "runs/get", run_id=version["run_id"])["run"]
+    assert {m["key"] for m in run["data"]["metrics"]} >= {"recall", "precision"}
+
+    # The same version again: the same files are found, not registered twice; another model
+    # under that version name is refused (a retrained model is never byte-identical).
+    same = subprocess.run([helper_python, "-c", (
+        "import sys; from pathlib import Path; from mlops_actions.mlflow_store import MlflowStore; "
+        "d = Path(sys.argv[2]); print(MlflowStore(sys.argv[1], 'fraud').register('1-aaa', "
+        "[d / 'model.skops'], d / 'model-card.json', None))"), tracking, str(tmp_path / "1-aaa")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "scripts")})  # fmt: skip
+    assert "'status': 'exists', 'uri': 'models:/fraud/1'" in same.stdout, same.stderr[-2000:]
+    (tmp_path / "again").mkdir()
+    again, _ = _train(helper_python, pushed, tmp_path / "again", tracking, "1-aaa")
+    assert again.returncode == 2
+    assert (
+        "already has version 1-aaa with another model; give this run a new version" in again.stderr
+    )
+
+    # No champion yet: the gate has no baseline.
+    proc, out = _cli(helper_python, "fetch-champion", "--model-store", tracking, "--model-name", "fraud",
+                     "--output-dir", str(tmp_path / "c0"), tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0 and out["found"] == "false"
+
+    promote = ["promote", "--model-store", tracking, "--model-name", "fraud"]
+    proc, out = _cli(helper_python, *promote, "--version", "1-aaa", "--verdict",
+                     str(_verdict(tmp_path, True, 0.9)), "--serving-image-ref",
+                     "ghcr.io/acme/fraud@sha256:" + "b" * 64, tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert out["status"] == "promoted" and out["champion-version"] == "1-aaa"
+    assert _alias(tracking, "champion")["version"] == "1" and _alias(tracking, "previous") is None
+
+    proc, out = _cli(helper_python, "fetch-champion", "--model-store", tracking, "--model-name", "fraud",
+                     "--output-dir", str(tmp_path / "c1"), tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0 and out["found"] == "true" and out["version"] == "1-aaa"
+    assert json.loads(Path(out["baseline-path"]).read_text())["metrics"]["recall"] == 0.9
+    assert (
+        json.loads(Path(out["model-card-path"]).read_text())["model"]["sha256"]
+        == card["model"]["sha256"]
+    )
+
+    # A second version: a failed gate moves nothing; a passed one moves both aliases.
+    proc, _ = _train(helper_python, pushed, tmp_path, tracking, "2-bbb")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    refused, _ = _cli(helper_python, *promote, "--version", "2-bbb", "--verdict",
+                      str(_verdict(tmp_path, False, 0.5)), tmp=tmp_path)  # fmt: skip
+    assert refused.returncode == 2 and _alias(tracking, "champion")["version"] == "1"
+    proc, out = _cli(helper_python, *promote, "--version", "2-bbb", "--verdict",
+                     str(_verdict(tmp_path, True, 0.92)), tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        _alias(tracking, "champion")["version"] == "2"
+        and _alias(tracking, "previous")["version"] == "1"
+    )
+    proc, out = _cli(helper_python, "fetch-champion", "--model-store", tracking, "--model-name", "fraud",
+                     "--output-dir", str(tmp_path / "c2"), tmp=tmp_path)  # fmt: skip
+    assert out["version"] == "2-bbb"
+    assert json.loads(Path(out["baseline-path"]).read_text())["metrics"]["recall"] == 0.92
+
+
+def test_an_unknown_version_is_one_line(helper_python, tracking, tmp_path):
+    proc, _ = _cli(helper_python, "promote", "--model-store", tracking, "--model-name", "fraud",
+                   "--version", "9-zzz", "--verdict", str(_verdict(tmp_path, True, 0.9)), tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'9-zzz' is not a version of MLflow model fraud" in lines[0]
