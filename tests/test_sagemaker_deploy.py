@@ -138,3 +138,62 @@ def test_bad_input_is_one_line_and_touches_nothing(args, expected):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], proc.stderr
+
+
+ACT_WORKFLOW = """
+name: deploy
+on: [push]
+permissions: {}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    permissions: {contents: read, id-token: write}
+    steps:
+      - id: deploy
+        uses: org/mlops-actions/actions/sagemaker-deploy@v1
+        with:
+          endpoint-name: fraud-detector
+          image: IMAGE
+          execution-role-arn: arn:aws:iam::123456789012:role/sagemaker-execution
+          version: VERSION
+          image-repository-access: vpc
+          vpc-subnets: subnet-0abc
+          vpc-security-groups: sg-0abc
+          traffic: linear
+          traffic-percent: "25"
+          wait-timeout-seconds: "120"
+"""
+
+
+def test_sagemaker_deploy_under_act_creates_then_updates(
+    images, sagemaker, tmp_path_factory, tmp_path
+):
+    """Consumer-style: the action.yml itself, a new endpoint, then a blue/green update to a new
+    version (a second build of the same serving image: the same contract, a new model name)."""
+    from support.act_harness import export_tree, init_consumer_repo, run_workflow
+
+    good, _, sha, _ = images
+    local, endpoint, client = sagemaker
+    tree = export_tree(tmp_path_factory.mktemp("tree"))
+    cache = tmp_path_factory.mktemp("act-cache")
+    consumer = init_consumer_repo(tmp_path / "consumer", {"README.md": "consumer\n"})
+    outs = []
+    for version in ("7-abc1234", "8-def5678"):
+        run = run_workflow(consumer, ACT_WORKFLOW.replace("IMAGE", good).replace("VERSION", version),
+                           action_tree=tree, cache_dir=cache, event="push",
+                           payload={"ref": "refs/heads/main"},
+                           env={**AWS_ENV, "AWS_ENDPOINT_URL": endpoint})  # fmt: skip
+        assert run.jobs.get("deploy") == "success", run.log[-4000:]
+        outs.append(run.outputs("deploy", "deploy"))
+    first, second = outs
+    assert (
+        first["previous-config"] == "" and second["previous-config"] == "fraud-detector-7-abc1234"
+    )
+    assert second["endpoint-config-name"] == "fraud-detector-8-def5678" == second["model-name"]
+    assert second["rolled-back"] == "false" and second["endpoint-status"] == "InService"
+    assert local.updates[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
+        "TrafficRoutingConfiguration"]["LinearStepSize"] == {"Type": "CAPACITY_PERCENT", "Value": 25}  # fmt: skip
+    assert client.describe_endpoint(EndpointName="fraud-detector")["EndpointConfigName"] == (
+        "fraud-detector-8-def5678"
+    )
+    assert _invoke(local)["model_sha256"] == sha
