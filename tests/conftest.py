@@ -130,3 +130,19 @@ def docker_config_for(configs: dict, path: str) -> str:
             pytest.fail("the testbed could not fetch the buildx plugin (see testbed.py up)")
         pytest.skip(f"the {path} build path cannot run on this machine")
     return str(configs[path])
+
+
+HELPER_TOOL_CACHE = Path.home() / ".cache" / "mlops-actions" / "tool-cache"  # kept between runs
+
+
+def helper_env(requirements: str) -> str:
+    """The python of an action's helper venv, made by setup-helper.sh from the hash lock
+    `requirements` as the action makes it (cached between runs)."""
+    HELPER_TOOL_CACHE.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "setup-helper.sh"), requirements],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "RUNNER_TOOL_CACHE": str(HELPER_TOOL_CACHE), "GITHUB_OUTPUT": ""},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().split("=", 1)[1]

@@ -6,29 +6,22 @@ import hashlib
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import boto3
 import pytest
 
-from conftest import REPO
+from conftest import REPO, helper_env
 from mlops_actions.train.run import data_fingerprint
 from support.ecs_sim import AWS_ENV, REGION, moto_server
 
 pytestmark = pytest.mark.act
 
 DATA = REPO / "example-project" / "data" / "transactions.csv"
-TOOL_CACHE = Path.home() / ".cache" / "mlops-actions" / "tool-cache"  # kept between runs
 
 
 @pytest.fixture(scope="module")
 def dvc_python():
-    TOOL_CACHE.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(["bash", str(REPO / "scripts" / "setup-helper.sh"), "dvc"],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "RUNNER_TOOL_CACHE": str(TOOL_CACHE), "GITHUB_OUTPUT": ""})  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip().split("=", 1)[1]
+    return helper_env("dvc")
 
 
 @pytest.fixture(scope="module")

@@ -14,23 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, helper_env
 from support.mlflow_server import mlflow_server
 from support.train_fixtures import TRAIN
 
 pytestmark = pytest.mark.act
 
-TOOL_CACHE = Path.home() / ".cache" / "mlops-actions" / "tool-cache"
-
 
 @pytest.fixture(scope="module")
 def helper_python():
-    TOOL_CACHE.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(["bash", str(REPO / "scripts" / "setup-helper.sh"), "mlflow"],
-                         capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "RUNNER_TOOL_CACHE": str(TOOL_CACHE), "GITHUB_OUTPUT": ""})  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip().split("=", 1)[1]
+    return helper_env("mlflow")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ One consumer repository lives through these runs, as a real one would:
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -319,29 +320,22 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
 
 def _dvc(python: str, cwd: Path, *args: str) -> None:
     proc = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**__import__("os").environ, **AWS_ENV}, timeout=300)  # fmt: skip
+                          env={**os.environ, **AWS_ENV}, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_new_data_through_dvc_and_a_degraded_model_retrain_then_an_unchanged_one_skips(
     world, first_run, tmp_path
 ):
-    import os
 
-    from conftest import run_cli
+    from conftest import helper_env, run_cli
 
     _, store = first_run
     consumer, endpoint, github = world["consumer"], world["endpoint"], world["github"]
     before = _champion(world, f"e2e-{RUN}/")
     assert before is not None
     # The data team's side: DVC tracks the data, a new batch lands and is pushed to the remote.
-    tool_cache = Path.home() / ".cache" / "mlops-actions" / "tool-cache"
-    tool_cache.mkdir(parents=True, exist_ok=True)
-    setup = subprocess.run(["bash", str(REPO / "scripts" / "setup-helper.sh"), "dvc"],
-                           capture_output=True, text=True, timeout=600,
-                           env={**os.environ, "RUNNER_TOOL_CACHE": str(tool_cache), "GITHUB_OUTPUT": ""})  # fmt: skip
-    assert setup.returncode == 0, setup.stderr[-2000:]
-    dvc_python = setup.stdout.strip().split("=", 1)[1]
+    dvc_python = helper_env("dvc")
     world["s3"].create_bucket(Bucket="dvc-store")
     git = ["git", "-C", str(consumer), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
     _dvc(dvc_python, consumer, "init", "-q")
@@ -398,3 +392,31 @@ def test_new_data_through_dvc_and_a_degraded_model_retrain_then_an_unchanged_one
     assert "Training skipped" in again.log and "retraining would repeat its run" in again.log
     assert _champion(world, f"e2e-{RUN}/") == after
     assert _live_version(world)["model_sha256"] == after["model_sha256"]
+
+
+def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_alias(
+    world, first_run, tmp_path
+):
+    """The same pipeline with an MLflow tracking server as model-store: the version is a
+    registered model version with its lineage tags, and after the deploy `champion` names it."""
+    from support.mlflow_server import mlflow_server
+
+    _commit(world["consumer"], "the model registry moves to MLflow")
+    with mlflow_server(tmp_path) as tracking:
+        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH)
+        assert run.jobs.get("report") == "success", run.log[-6000:]
+        out = run.outputs("report", "out")
+        assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
+        with urllib.request.urlopen(
+            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion"
+        ) as response:
+            champion = json.loads(response.read())["model_version"]
+    tags = {t["key"]: t["value"] for t in champion["tags"]}
+    assert (
+        tags["mlops.version"] == out["model-version"]
+        and tags["model_sha256"] == out["model-sha256"]
+    )
+    assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
+    assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
+    assert "no champion yet in models:/Fraud-Detector@champion" in run.log  # the first MLflow run
+    assert _live_version(world)["model_sha256"] == out["model-sha256"]
