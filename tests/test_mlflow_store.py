@@ -97,9 +97,8 @@ def test_register_promote_fetch_and_move_the_aliases(helper_python, tracking, pu
     (tmp_path / "again").mkdir()
     again, _ = _train(helper_python, pushed, tmp_path / "again", tracking, "1-aaa")
     assert again.returncode == 2
-    assert (
-        "already has version 1-aaa with another model; give this run a new version" in again.stderr
-    )
+    assert "already has version 1-aaa; give this run a new version" in again.stderr
+    assert not (tmp_path / "again" / "model-card.json").exists()  # refused before training
 
     # No champion yet: the gate has no baseline.
     proc, out = _cli(helper_python, "fetch-champion", "--model-store", tracking, "--model-name", "fraud",

@@ -151,21 +151,31 @@ def run(args: argparse.Namespace) -> int:
     if args.memory and not DOCKER_MEMORY.fullmatch(args.memory.strip()):
         raise UserError(f"memory: {shown(args.memory)} is not a size; use e.g. 512m or 4g")
     upload = None
+    registry: Any = None  # an MLflow model registry as the store
     mlflow_uri = args.s3_uri if args.s3_uri and is_mlflow(args.s3_uri) else ""
     if mlflow_uri and backend == "ecs":
         raise UserError("backend ecs passes outputs through S3: s3-uri must be s3://, not MLflow")
-    if args.s3_uri and not mlflow_uri:  # checked now: a wrong upload target is found too late
+    if args.s3_uri:  # checked now: a wrong upload target is found too late
         repository = os.environ.get("GITHUB_REPOSITORY", "")
         sha = os.environ.get("GITHUB_SHA", "")
         run_number = os.environ.get("GITHUB_RUN_NUMBER")
         default_version = (
             f"{run_number}-{sha[:7]}" if run_number and sha else time.strftime("%Y%m%d%H%M%S")
         )
-        upload = (
-            store.Location.parse(args.s3_uri),
-            store.check_name(args.model_name or repository.split("/")[-1] or "model", "model-name"),
-            store.check_name(args.version or default_version, "version"),
+        name = store.check_name(
+            args.model_name or repository.split("/")[-1] or "model", "model-name"
         )
+        label = store.check_name(args.version or default_version, "version")
+        if mlflow_uri:
+            from mlops_actions.mlflow_store import MlflowStore
+
+            registry = MlflowStore(mlflow_uri, name)
+            if registry.find(label) is not None:
+                raise UserError(
+                    f"MLflow model {name} already has version {label}; give this run a new version"
+                )
+        else:
+            upload = (store.Location.parse(args.s3_uri), name, label)
     request = train_run.TrainRequest(
         image=(args.image or "").strip(),
         command=args.command or "",
@@ -209,17 +219,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         runner.annotate("warning", warning, title="containerized-train")
     uploaded = None
-    if mlflow_uri:
-        from mlops_actions.mlflow_store import MlflowStore
-
-        repository = os.environ.get("GITHUB_REPOSITORY", "")
-        name = store.check_name(
-            args.model_name or repository.split("/")[-1] or "model", "model-name"
-        )
-        label = store.check_name(args.version or time.strftime("%Y%m%d%H%M%S"), "version")
+    if registry is not None:
         files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
         metrics = json.loads(result.metrics_path.read_text()) if result.metrics_path else None
-        uploaded = MlflowStore(mlflow_uri, name).register(label, files, result.card_path, metrics)
+        uploaded = registry.register(label, files, result.card_path, metrics)
         print(f"MLflow: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
     if upload is not None:
         location, model_name, version = upload
