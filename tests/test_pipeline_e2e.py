@@ -8,7 +8,9 @@ One consumer repository lives through these runs, as a real one would:
 2. a push with a worse model: the gate fails against that champion, and nothing is packaged,
    deployed or promoted;
 3. a pull request from a fork: tests and the gate, nothing pushed or deployed;
-4. new data lands through DVC, the monitor finds the model degraded and dispatches
+4. the model registry moves to an MLflow tracking server: the version is registered there and
+   the alias `champion` moves after the deploy;
+5. new data lands through DVC, the monitor finds the model degraded and dispatches
    `model-degraded`: the pipeline pulls the recorded data version, retrains, gates, deploys and
    promotes; the same dispatch again is skipped, since nothing changed since that champion.
 """
@@ -318,6 +320,34 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
 
 
+def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_alias(
+    world, first_run, tmp_path
+):
+    """The same pipeline with an MLflow tracking server as model-store: the version is a
+    registered model version with its lineage tags, and after the deploy `champion` names it."""
+    from support.mlflow_server import mlflow_server
+
+    _commit(world["consumer"], "the model registry moves to MLflow")
+    with mlflow_server(tmp_path) as tracking:
+        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH)
+        assert run.jobs.get("report") == "success", run.log[-6000:]
+        out = run.outputs("report", "out")
+        assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
+        with urllib.request.urlopen(
+            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion"
+        ) as response:
+            champion = json.loads(response.read())["model_version"]
+    tags = {t["key"]: t["value"] for t in champion["tags"]}
+    assert (
+        tags["mlops.version"] == out["model-version"]
+        and tags["model_sha256"] == out["model-sha256"]
+    )
+    assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
+    assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
+    assert "no champion yet in models:/Fraud-Detector@champion" in run.log  # the first MLflow run
+    assert _live_version(world)["model_sha256"] == out["model-sha256"]
+
+
 def _dvc(python: str, cwd: Path, *args: str) -> None:
     proc = subprocess.run([python, "-m", "dvc", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **AWS_ENV}, timeout=300)  # fmt: skip
@@ -392,31 +422,3 @@ def test_new_data_through_dvc_and_a_degraded_model_retrain_then_an_unchanged_one
     assert "Training skipped" in again.log and "retraining would repeat its run" in again.log
     assert _champion(world, f"e2e-{RUN}/") == after
     assert _live_version(world)["model_sha256"] == after["model_sha256"]
-
-
-def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_alias(
-    world, first_run, tmp_path
-):
-    """The same pipeline with an MLflow tracking server as model-store: the version is a
-    registered model version with its lineage tags, and after the deploy `champion` names it."""
-    from support.mlflow_server import mlflow_server
-
-    _commit(world["consumer"], "the model registry moves to MLflow")
-    with mlflow_server(tmp_path) as tracking:
-        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH)
-        assert run.jobs.get("report") == "success", run.log[-6000:]
-        out = run.outputs("report", "out")
-        assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
-        with urllib.request.urlopen(
-            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion"
-        ) as response:
-            champion = json.loads(response.read())["model_version"]
-    tags = {t["key"]: t["value"] for t in champion["tags"]}
-    assert (
-        tags["mlops.version"] == out["model-version"]
-        and tags["model_sha256"] == out["model-sha256"]
-    )
-    assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
-    assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
-    assert "no champion yet in models:/Fraud-Detector@champion" in run.log  # the first MLflow run
-    assert _live_version(world)["model_sha256"] == out["model-sha256"]
