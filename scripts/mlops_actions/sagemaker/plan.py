@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_actions.aws import ecr
+from mlops_actions.aws.taskdef import ROLE_ARN
 from mlops_actions.errors import UserError, shown
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-ECR_IMAGE = re.compile(
-    r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
-)
 PINNED = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 TRAFFIC = ("all-at-once", "canary", "linear")
@@ -68,14 +66,14 @@ def check(request: SageMakerRequest) -> None:
                 "image-repository-access: vpc needs vpc-subnets and vpc-security-groups, through "
                 "which SageMaker reaches the private registry"
             )
-    elif not ECR_IMAGE.match(request.image):
+    elif not ecr.is_ecr_host(request.image.split("/", 1)[0]):
         raise UserError(
             f"image: {shown(request.image.split('@')[0])} is not in ECR; SageMaker hosting pulls "
             "only from ECR (<account>.dkr.ecr.<region>.amazonaws.com/...): push there too "
             "(build-push-ghcr's also-push-to), or use a private registry with "
             "image-repository-access: vpc"
         )
-    if not ROLE_ARN.match(request.role_arn):
+    if not ROLE_ARN.match(request.role_arn):  # the one the task definitions use
         raise UserError(
             f"execution-role-arn: {shown(request.role_arn or '(empty)')} is not an IAM role ARN; "
             "SageMaker needs the role it runs the model as (arn:aws:iam::<account>:role/<name>)"
