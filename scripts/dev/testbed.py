@@ -133,6 +133,27 @@ ECR_ACCOUNT = "123456789012"
 ECR_USER, ECR_PASSWORD = "AWS", f"{ECR_ACCOUNT}-auth-token"
 
 
+def root_of(registry: str) -> Path:
+    return STATE_DIR / registry
+
+
+# One full run of the suite grows the engine and the caches by a few GB; below this it can
+# fail halfway with ENOSPC, so say so up front.
+LOW_DISK_BYTES = 10 * 1024**3
+
+
+def warn_if_disk_low() -> None:
+    root = docker("info", "--format", "{{.DockerRootDir}}", check=False).stdout.strip()
+    for path in {Path(root) if root else None, STATE_DIR}:
+        if path is not None and path.exists():
+            free = shutil.disk_usage(path).free
+            if free < LOW_DISK_BYTES:
+                log(
+                    f"warning: only {free / 1024**3:.1f} GB free under {path}; the suite needs "
+                    "about 10 GB (docker system df shows what the engine holds)"
+                )
+
+
 def start_registry(
     state: dict[str, Any], name: str = "registry", user: str = REGISTRY_USER,
     fixed_password: str | None = None,
@@ -142,8 +163,9 @@ def start_registry(
         log(f"{name}: already running on 127.0.0.1:{port}")
         return
     port = port or free_port()
+    shutil.rmtree(root_of(name) / "data", ignore_errors=True)  # images of an earlier run
     password = fixed_password or state.get(f"{name}_password") or secrets.token_urlsafe(18)
-    root = STATE_DIR / name
+    root = root_of(name)
     (root / "data").mkdir(parents=True, exist_ok=True)
     entry = subprocess.run(
         ["htpasswd", "-Bbn", user, password], capture_output=True, text=True, check=True
@@ -328,6 +350,31 @@ def stop(pid: int | None, name: str) -> None:
         log(f"{name}: stopped (pid {pid})")
 
 
+def remove_test_images(state: dict[str, Any]) -> None:
+    """Remove the images tests tagged for the testbed's registries, so runs do not pile up.
+
+    Every test image is named after a testbed registry (127.0.0.1:<port>/...), so nothing else
+    on a shared engine is touched. Dangling layers and the build cache are pruned only on an
+    engine the testbed started itself.
+    """
+    if not engine_up():
+        return
+    hosts = tuple(
+        f"127.0.0.1:{state[f'{name}_port']}/"
+        for name in ("registry", "ecr_registry")
+        if state.get(f"{name}_port")
+    )
+    listing = docker("images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
+    ours = [ref for ref in listing.stdout.split() if hosts and ref.startswith(hosts)]
+    for start in range(0, len(ours), 100):
+        docker("rmi", "--force", *ours[start : start + 100], check=False, timeout=600)
+    if alive(state.get("dockerd_pid")):
+        docker("image", "prune", "--force", check=False, timeout=600)
+        docker("builder", "prune", "--force", check=False, timeout=600)
+    if ours:
+        log(f"removed {len(ours)} test image tags")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status"])
@@ -338,13 +385,20 @@ def main() -> int:
     if args.command == "up":
         require_tools()
         start_engine(state)
+        if not any(alive(state.get(f"{name}_pid")) for name in ("registry", "ecr_registry")):
+            remove_test_images(state)  # left by a run that ended without `down`
+        warn_if_disk_low()
         start_registry(state)
         start_registry(state, "ecr_registry", ECR_USER, ECR_PASSWORD)
         ensure_base_image()
         ensure_buildx()
     elif args.command == "down":
-        stop(state.pop("registry_pid", None), "registry")
-        stop(state.pop("ecr_registry_pid", None), "ecr_registry")
+        remove_test_images(state)
+        for name in ("registry", "ecr_registry"):
+            if alive(state.get(f"{name}_pid")):
+                stop(state.pop(f"{name}_pid"), name)
+                # What the tests pushed; a next `up` starts with empty registries.
+                shutil.rmtree(root_of(name) / "data", ignore_errors=True)
         stop(state.pop("dockerd_pid", None), "docker engine")
         save_state(state)
         return 0
