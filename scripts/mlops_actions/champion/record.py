@@ -8,15 +8,14 @@ once per version (`champions/<version>.json`, immutable) and copied to the movin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from mlops_actions.aws.taskdef import TASK_DEFINITION_ARN
 from mlops_actions.errors import UserError, shown
+from mlops_actions.image.tags import IMAGE_BY_DIGEST
 
 SCHEMA_VERSION = 1
-IMAGE_BY_DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 
 
 def check_verdict(verdict: Any, source: str) -> Mapping[str, Any]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from mlops_actions.errors import UserError, shown
+from mlops_actions.image.tags import IMAGE_BY_DIGEST
 from mlops_actions.model_store import CARD_FILE
 
-PINNED = re.compile(r"^(?P<repo>[^@\s]+)@sha256:[0-9a-f]{64}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 
 
@@ -48,7 +48,7 @@ def plan(
     model_sha256: str,
     model_dir: str = "/app/artifacts",
 ) -> ServingPlan:
-    match = PINNED.match(base.strip())
+    match = IMAGE_BY_DIGEST.match(base.strip())
     if not match:
         raise UserError(
             f"image: {shown(base)} must be the trained image by digest (repo@sha256:…), so the "

@@ -14,10 +14,10 @@ from typing import Any
 from mlops_actions.aws import ecr
 from mlops_actions.aws.taskdef import ROLE_ARN
 from mlops_actions.errors import UserError, shown
+from mlops_actions.image.tags import IMAGE_BY_DIGEST
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-PINNED = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 TRAFFIC = ("all-at-once", "canary", "linear")
 SERVERLESS_MEMORY = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -55,7 +55,7 @@ def check(request: SageMakerRequest) -> None:
             f"endpoint-name: {shown(request.endpoint)} is not an endpoint name (letters, digits "
             "and '-', at most 63)"
         )
-    if not PINNED.match(request.image):
+    if not IMAGE_BY_DIGEST.match(request.image):
         raise UserError(
             f"image: {shown(request.image)} is not pinned by digest; give repo@sha256:... (the "
             "package-model output serving-image-ref)"

@@ -16,9 +16,9 @@ import yaml
 
 from mlops_actions import safe_yaml
 from mlops_actions.errors import UserError, shown
+from mlops_actions.image.tags import IMAGE_BY_DIGEST
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
-DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -59,7 +59,7 @@ def parse_params(text: str, source: str = "params") -> dict[str, Any]:
 
 
 def image_is_pinned(image: str) -> bool:
-    return bool(DIGEST_REF.match(image))
+    return bool(IMAGE_BY_DIGEST.match(image))
 
 
 def model_format(path: str) -> str:
