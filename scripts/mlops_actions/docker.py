@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_actions.aws import ecr as ecr_api
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 
@@ -101,6 +102,20 @@ def registry_error(registry: str, username: str, output: str) -> UserError | Non
             f"username/password "
             "(for GHCR: github.actor and github.token)"
         )
+    return None
+
+
+def login_to_registry(
+    docker: Docker, host: str, username: str, password: str, *, ecr: bool = False
+) -> str | None:
+    """Log in to one registry: an ECR host (or one the caller says is ECR) with a token from the
+    ECR API (GetAuthorizationToken, so OIDC credentials are enough), others with username and
+    password. Returns a note for the log when the token path was taken."""
+    if ecr or ecr_api.is_ecr_host(host):
+        token = ecr_api.login_for(host)
+        login(docker, host, token.username, token.password)
+        return f"logged in to {host} with an ECR token (GetAuthorizationToken)"
+    login(docker, host, username, password)
     return None
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 
 from mlops_actions.errors import UserError, shown
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_WAIT_SECONDS = 5 * 24 * 3600  # the longest a self-hosted job may run
+# An image reference pinned by digest (`name@sha256:<64 hex>`), the only form we deploy or record.
+IMAGE_BY_DIGEST = re.compile(r"^(?P<repo>[^@\s]+)@sha256:[0-9a-f]{64}$")
 
 
 class Parser(argparse.ArgumentParser):

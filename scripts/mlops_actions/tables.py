@@ -22,13 +22,14 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 MISSING = "(missing)"
 
 
-def file_format(path: str) -> str:
+def file_format(path: str, what: str = "data") -> str:
+    """ "csv" or "parquet", from the file name; `what` names the file's role in the error."""
     lowered = path.lower()
     if lowered.endswith(CSV_SUFFIXES):
         return "csv"
     if lowered.endswith(PARQUET_SUFFIXES):
         return "parquet"
-    raise UserError(f"{path}: unsupported data format; use .csv (optionally .gz) or .parquet")
+    raise UserError(f"{path}: unsupported {what} format; use .csv (optionally .gz) or .parquet")
 
 
 def column_names(path: str) -> list[str]:

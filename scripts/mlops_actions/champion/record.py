@@ -13,7 +13,7 @@ from typing import Any
 
 from mlops_actions.aws.taskdef import TASK_DEFINITION_ARN
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image.tags import IMAGE_BY_DIGEST
+from mlops_actions.inputs import IMAGE_BY_DIGEST
 
 SCHEMA_VERSION = 1
 

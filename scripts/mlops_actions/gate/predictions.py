@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from mlops_actions import tables
 from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.config import Columns, GateConfig
 from mlops_actions.gate.metrics import BoolArray, FloatArray
 
 MAX_GROUPS = 200
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_BLOCK = 1 << 20
 _PARQUET_BATCH = 1 << 17
 
@@ -63,19 +62,12 @@ class _Source:
 
 
 def _format(path: str) -> str:
-    lowered = path.lower()
-    if lowered.endswith(_CSV_SUFFIXES):
-        return "csv"
-    if lowered.endswith(_PARQUET_SUFFIXES):
-        return "parquet"
-    if lowered.endswith(".json"):
+    if path.lower().endswith(".json"):
         raise UserError(
             f"{path}: a JSON file is not a predictions file; for pre-computed metrics pass it as "
             "metrics (--metrics) instead of predictions"
         )
-    raise UserError(
-        f"{path}: unsupported predictions format; use a .csv (optionally .gz) or .parquet file"
-    )
+    return tables.file_format(path, "predictions")
 
 
 def _header(source: _Source) -> list[str]:

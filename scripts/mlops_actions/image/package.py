@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions import docker as dk
+from mlops_actions.aws.ecr import is_ecr_host
 from mlops_actions.errors import UserError, shown
 from mlops_actions.image import builders, capabilities, serving
 from mlops_actions.model_store import CARD_FILE, sha256
@@ -98,15 +99,9 @@ def package(request: PackageRequest) -> PackageResult:
         shutil.copyfile(card, context / CARD_FILE)
         (context / "Dockerfile").write_text(serving.dockerfile(plan))
         with dk.job_docker_config() as docker:
-            from mlops_actions.aws import ecr
-
-            if ecr.is_ecr_host(registry):  # SageMaker pulls from ECR: a token, no password
-                login = ecr.login_for(registry)
-                dk.login(docker, registry, login.username, login.password)
-            elif request.username and request.password:
-                dk.login(docker, registry, request.username, request.password)
-            elif request.push:
-                raise UserError("username and password are needed to push the serving image")
+            # ECR (where SageMaker pulls from) takes a token, needed to pull the base too.
+            if request.push or (request.username and request.password) or is_ecr_host(registry):
+                dk.login_to_registry(docker, registry, request.username, request.password)
             started = time.monotonic()
             result = _build(docker, plan, context, registry, request)
             result.seconds = time.monotonic() - started

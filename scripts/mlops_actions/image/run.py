@@ -242,19 +242,14 @@ def build(
 def registry_logins(docker: dk.Docker, request: BuildRequest, the_plan: Plan) -> list[str]:
     """Log in to every registry the build pushes to: ECR hosts (and `ecr_registries`) with a
     token from the ECR API, the others with username and password."""
-    from mlops_actions.aws import ecr
-
-    notes = []
-    for host in dict.fromkeys(
-        name.split("/", 1)[0] for name in (the_plan.image, *the_plan.mirrors)
-    ):
-        if ecr.is_ecr_host(host) or host in request.ecr_registries:
-            login = ecr.login_for(host)
-            dk.login(docker, host, login.username, login.password)
-            notes.append(f"logged in to {host} with an ECR token (GetAuthorizationToken)")
-        else:
-            dk.login(docker, host, request.username, request.password)
-    return notes
+    hosts = dict.fromkeys(name.split("/", 1)[0] for name in (the_plan.image, *the_plan.mirrors))
+    notes = [
+        dk.login_to_registry(
+            docker, host, request.username, request.password, ecr=host in request.ecr_registries
+        )
+        for host in hosts
+    ]
+    return [note for note in notes if note]
 
 
 def find_job_builder(docker: dk.Docker, request: BuildRequest) -> capabilities.Builder:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image.tags import IMAGE_BY_DIGEST
+from mlops_actions.inputs import IMAGE_BY_DIGEST
 from mlops_actions.model_store import CARD_FILE
 
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")

@@ -35,8 +35,6 @@ SEMVER = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
     r"(?P<pre>-[0-9A-Za-z.-]+)?(?P<build>\+[0-9A-Za-z.-]+)?$"
 )
-# An image reference pinned by digest (`name@sha256:<64 hex>`), the only form we deploy or record.
-IMAGE_BY_DIGEST = re.compile(r"^(?P<repo>[^@\s]+)@sha256:[0-9a-f]{64}$")
 _TAG_OK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _NAME_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _REGISTRY = re.compile(

@@ -14,7 +14,7 @@ from typing import Any
 from mlops_actions.aws import ecr
 from mlops_actions.aws.taskdef import ROLE_ARN
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image.tags import IMAGE_BY_DIGEST
+from mlops_actions.inputs import IMAGE_BY_DIGEST
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")

@@ -16,7 +16,7 @@ import yaml
 
 from mlops_actions import safe_yaml
 from mlops_actions.errors import UserError, shown
-from mlops_actions.image.tags import IMAGE_BY_DIGEST
+from mlops_actions.inputs import IMAGE_BY_DIGEST
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
