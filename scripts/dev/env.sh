@@ -1,11 +1,13 @@
 # shellcheck shell=bash
-# Source me: create or refresh the development venv (.venv) from a clean clone.
+# Source me: create or refresh the development venv (.venv) from a clean clone, then put it
+# first on PATH. The set-up runs in a subshell, so the caller's shell options stay as they were.
 #   - Python 3.10+ (python3, or $PYTHON);
 #   - the package in editable mode with its dev extra, constrained to the same pinned versions
 #     the actions install (scripts/requirements/*.in, example-project/requirements.txt);
 #   - Debian packages when missing: shellcheck, docker.io, docker-registry, debootstrap,
 #     apache2-utils, skopeo.
 # Re-installs only when pyproject.toml or a requirements file changed.
+_mlops_setup() (
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO_ROOT/.venv"
@@ -48,4 +50,14 @@ if [ -n "$missing" ]; then
     echo "warning: missing Debian packages:$missing; install them for the full test suite" >&2
   fi
 fi
-export PATH="$VENV/bin:$PATH"
+)
+# Not `_mlops_setup || ...`: that would switch off errexit inside it.
+_mlops_setup
+_mlops_status=$?
+unset -f _mlops_setup
+if [ "$_mlops_status" = 0 ]; then
+  _mlops_venv_bin="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.venv/bin"
+  export PATH="$_mlops_venv_bin:$PATH"
+  unset _mlops_venv_bin
+fi
+[ "$_mlops_status" = 0 ]  # the status `source` returns
