@@ -20,15 +20,13 @@ infrastructure only.
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from local_staging import ACCOUNT, REGION, docker_cli
+from local_staging import ACCOUNT, REGION, ContainerDriver
 
 LABEL = "dev.mlops-actions.local-sagemaker"
 
@@ -40,12 +38,11 @@ def backend() -> Any:
 
 
 @dataclass
-class LocalSageMaker:
-    docker_config: str | None = None
+class LocalSageMaker(ContainerDriver):
+    label: ClassVar[str] = LABEL
     health_timeout: float = 60.0
     serving: dict[str, tuple[str, int]] = field(default_factory=dict)  # endpoint -> container, port
     updates: list[dict[str, Any]] = field(default_factory=list)  # UpdateEndpoint requests
-    _threads: list[threading.Thread] = field(default_factory=list)
 
     def install(self) -> LocalSageMaker:
         from moto.core.responses import ActionResult
@@ -83,17 +80,10 @@ class LocalSageMaker:
             raise ValidationError(message=f'Cannot update in-progress endpoint "{name}".')
         return endpoint
 
-    def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return docker_cli(self.docker_config, *args)
-
     def _start(self, endpoint: Any, config_name: str, previous: str | None) -> None:
         endpoint.endpoint_status = "Updating" if previous else "Creating"
         endpoint.failure_reason = None
-        thread = threading.Thread(
-            target=self._roll_out, args=(endpoint, config_name, previous), daemon=True
-        )
-        thread.start()
-        self._threads.append(thread)
+        self._in_background(self._roll_out, endpoint, config_name, previous)
 
     def _roll_out(self, endpoint: Any, config_name: str, previous: str | None) -> None:
         sm = backend()
@@ -161,12 +151,5 @@ class LocalSageMaker:
         served = self.serving.get(endpoint)
         return f"http://127.0.0.1:{served[1]}" if served else None
 
-    def wait_idle(self, timeout: float = 120.0) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def down(self) -> None:
-        names = self._docker("ps", "-aq", "--filter", f"label={LABEL}").stdout.split()
-        if names:
-            self._docker("rm", "--force", *names)
+    def _forget(self) -> None:
         self.serving.clear()

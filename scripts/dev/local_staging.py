@@ -30,9 +30,10 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -49,6 +50,38 @@ def docker_cli(config: str | None, *args: str) -> subprocess.CompletedProcess[st
     """The Docker CLI, with a DOCKER_CONFIG logged in to the registry when given."""
     base = ["docker"] + (["--config", config] if config else [])
     return subprocess.run([*base, *args], capture_output=True, text=True)
+
+
+@dataclass
+class ContainerDriver:
+    """What the local control planes (ECS here, SageMaker in local_sagemaker.py) share: the
+    Docker CLI, rollouts in background threads, and clean-up of their own containers by label."""
+
+    label: ClassVar[str]
+    docker_config: str | None = None  # a DOCKER_CONFIG logged in to the registry, for pulls
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return docker_cli(self.docker_config, *args)
+
+    def _in_background(self, work: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=work, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def down(self) -> None:
+        """Stop every container this driver started, and only those."""
+        names = self._docker("ps", "-aq", "--filter", f"label={self.label}").stdout.split()
+        if names:
+            self._docker("rm", "--force", *names)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what the driver remembers of the containers `down` removed."""
 
 
 def start_deployment(service: Any) -> dict[str, Any]:
@@ -82,13 +115,12 @@ class Task:
 
 
 @dataclass
-class LocalStaging:
-    docker_config: str | None = None  # a DOCKER_CONFIG logged in to the registry, for pulls
+class LocalStaging(ContainerDriver):
+    label: ClassVar[str] = LABEL
     health_timeout: float = 90.0
     tasks: dict[str, list[Task]] = field(default_factory=dict)  # deployment id -> its tasks
     serving: dict[str, str] = field(default_factory=dict)  # service name -> deployment id
     events: list[str] = field(default_factory=list)
-    _threads: list[threading.Thread] = field(default_factory=list)
 
     # --- the emulator side ------------------------------------------------------------------
     def install(self) -> LocalStaging:
@@ -117,11 +149,7 @@ class LocalStaging:
         record.containers[0].exitCode = None
         ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
         override = next(iter((overrides or {}).get("containerOverrides") or []), {})
-        thread = threading.Thread(
-            target=self._one_off, args=(record, definition, override), daemon=True
-        )
-        thread.start()
-        self._threads.append(thread)
+        self._in_background(self._one_off, record, definition, override)
         return [record]
 
     def _one_off(self, record: Any, definition: Any, override: dict[str, Any]) -> None:
@@ -151,11 +179,7 @@ class LocalStaging:
         service = self._update(props)
         if service.task_definition != before or props.get("force_new_deployment"):
             deployment = self._start_deployment(service)
-            thread = threading.Thread(
-                target=self._roll_out, args=(service, deployment), daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+            self._in_background(self._roll_out, service, deployment)
         return service
 
     def _start_deployment(self, service: Any) -> dict[str, Any]:
@@ -171,9 +195,6 @@ class LocalStaging:
         )
 
     # --- the data plane ---------------------------------------------------------------------
-    def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return docker_cli(self.docker_config, *args)
-
     def _run_container(self, service: Any, deployment: dict[str, Any], index: int) -> Task:
         definition = backend().describe_task_definition(deployment["taskDefinition"])
         spec = definition.container_definitions[0]
@@ -302,14 +323,6 @@ class LocalStaging:
         tasks = self.tasks.get(self.serving.get(service, ""), [])
         return f"http://127.0.0.1:{tasks[0].port}" if tasks and tasks[0].port else None
 
-    def wait_idle(self, timeout: float = 120.0) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def down(self) -> None:
-        """Stop every container this staging started, and only those."""
-        names = self._docker("ps", "-aq", "--filter", f"label={LABEL}").stdout.split()
-        if names:
-            self._docker("rm", "--force", *names)
+    def _forget(self) -> None:
         self.tasks.clear()
         self.serving.clear()
