@@ -4,7 +4,7 @@
   `actions/model-gate/action.yml`: one source of truth, paths adjusted for the root.
 - Each action README's inputs/outputs tables are generated between marker comments.
 - The stage workflows (mlops-ci/-build/-train/-deploy.yml) are cut from mlops-pipeline.yml
-  (stage_workflows.py).
+  (stage_workflows.py), and docs/pipeline.md's inputs/secrets/outputs tables come from it.
 
     python scripts/dev/sync_actions.py          # rewrite
     python scripts/dev/sync_actions.py --check  # exit 1 if anything is stale (run by the tests)
@@ -31,6 +31,9 @@ MARKERS = {
 }
 
 
+SECRETS_MARKERS = ("<!-- secrets:start (generated from the workflow) -->", "<!-- secrets:end -->")
+
+
 def root_action_text() -> str:
     text = FLAGSHIP.read_text(encoding="utf-8")
     return HEADER + text.replace('"$GITHUB_ACTION_PATH/../../', '"$GITHUB_ACTION_PATH/')
@@ -38,6 +41,10 @@ def root_action_text() -> str:
 
 def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+PIPELINE = ROOT / ".github" / "workflows" / "mlops-pipeline.yml"
+PIPELINE_DOC = ROOT / "docs" / "pipeline.md"
 
 
 def tables(action: dict) -> dict[str, str]:
@@ -53,10 +60,25 @@ def tables(action: dict) -> dict[str, str]:
     return {"inputs": "\n".join(rows), "outputs": "\n".join(outs)}
 
 
+def workflow_tables(workflow: dict) -> dict[str, str]:
+    """A reusable workflow's `workflow_call` interface, as an action's tables (plus secrets)."""
+    call = (workflow.get("on") or workflow.get(True))["workflow_call"]  # YAML 1.1 reads on: as True
+    generated = tables({"inputs": call.get("inputs"), "outputs": call.get("outputs")})
+    rows = ["| Secret | Required | Description |", "|---|---|---|"]
+    for name, spec in (call.get("secrets") or {}).items():
+        required = "yes" if spec.get("required") else "no"
+        rows.append(f"| `{name}` | {required} | {_cell(spec.get('description', ''))} |")
+    return {**generated, "secrets": "\n".join(rows)}
+
+
 def readme_text(readme: Path, action_file: Path) -> str:
+    return with_tables(readme, tables(yaml.safe_load(action_file.read_text(encoding="utf-8"))))
+
+
+def with_tables(readme: Path, generated: dict[str, str]) -> str:
     text = readme.read_text(encoding="utf-8")
-    generated = tables(yaml.safe_load(action_file.read_text(encoding="utf-8")))
-    for key, (start, end) in MARKERS.items():
+    markers = {**MARKERS, "secrets": SECRETS_MARKERS} if "secrets" in generated else MARKERS
+    for key, (start, end) in markers.items():
         if start not in text or end not in text:
             raise SystemExit(f"{readme}: missing the {key} markers {start} ... {end}")
         head, rest = text.split(start, 1)
@@ -73,6 +95,9 @@ def targets() -> dict[Path, str]:
     for action_file in sorted((ROOT / "actions").glob("*/action.yml")):
         readme = action_file.parent / "README.md"
         out[readme] = readme_text(readme, action_file)
+    out[PIPELINE_DOC] = with_tables(
+        PIPELINE_DOC, workflow_tables(yaml.safe_load(PIPELINE.read_text(encoding="utf-8")))
+    )
     return out
 
 
