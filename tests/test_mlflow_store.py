@@ -1,9 +1,12 @@
 """The MLflow model registry as the model store, against a real `mlflow server` (SQLite, local
 artifacts): containerized-train registers a really trained version with its lineage tags,
 promotion moves the `champion` alias (and `previous`), fetch-champion gives the gate its
-baseline from the version behind `champion`, and a failed gate moves nothing. The helper runs
-from the actions' own `mlflow` lock, installed as the actions install it."""
+baseline from the version behind `champion`, and a failed gate moves nothing. The server asks
+for a login (MLflow's basic-auth app), as a team's server does: a refused login is an error,
+never an empty store. The helper runs from the actions' own `mlflow` lock, installed as the
+actions install it."""
 
+import base64
 import json
 import os
 import subprocess
@@ -26,27 +29,33 @@ def helper_python():
     return helper_env("mlflow")
 
 
+USER, PASSWORD = "admin", "team-server-Pass-1"
+LOGIN = {"MLFLOW_TRACKING_USERNAME": USER, "MLFLOW_TRACKING_PASSWORD": PASSWORD}
+
+
 @pytest.fixture(scope="module")
 def tracking(tmp_path_factory):
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as url:
+    with mlflow_server(tmp_path_factory.mktemp("mlflow"), (USER, PASSWORD)) as url:
         yield url
 
 
-def _cli(python, *args, tmp, env=None):
+def _cli(python, *args, tmp, env=None, login=LOGIN):
     outputs = tmp / f"out-{len(list(tmp.glob('out-*')))}.txt"
     outputs.write_text("")
     proc = subprocess.run([python, "-m", "mlops_actions", *args], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "PYTHONPATH": str(REPO / "scripts"),
                           "GITHUB_OUTPUT": str(outputs), "GITHUB_REPOSITORY": "Acme/Fraud-Detector",
-                          "GITHUB_SHA": "f" * 40, **(env or {})})  # fmt: skip
+                          "GITHUB_SHA": "f" * 40, **login, **(env or {})})  # fmt: skip
     out = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
     return proc, out
 
 
 def _api(url, path, **query):
-    with urllib.request.urlopen(
-        f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
-    ) as r:
+    request = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}",
+        headers={"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()},
+    )  # fmt: skip
+    with urllib.request.urlopen(request) as r:
         return json.loads(r.read())
 
 
@@ -92,7 +101,7 @@ def test_register_promote_fetch_and_move_the_aliases(helper_python, tracking, pu
         "import sys; from pathlib import Path; from mlops_actions.mlflow_store import MlflowStore; "
         "d = Path(sys.argv[2]); print(MlflowStore(sys.argv[1], 'fraud').register('1-aaa', "
         "[d / 'model.skops'], d / 'model-card.json', None))"), tracking, str(tmp_path / "1-aaa")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "scripts")})  # fmt: skip
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "scripts"), **LOGIN})  # fmt: skip
     assert "'status': 'exists', 'uri': 'models:/fraud/1'" in same.stdout, same.stderr[-2000:]
     (tmp_path / "again").mkdir()
     again, _ = _train(helper_python, pushed, tmp_path / "again", tracking, "1-aaa")
@@ -147,3 +156,19 @@ def test_an_unknown_version_is_one_line(helper_python, tracking, tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "'9-zzz' is not a version of MLflow model fraud" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "login",
+    [{}, {"MLFLOW_TRACKING_USERNAME": USER, "MLFLOW_TRACKING_PASSWORD": "wrong"}],
+    ids=["no-login", "wrong-password"],
+)
+def test_a_refused_login_is_one_line_never_an_empty_store(helper_python, tracking, tmp_path, login):
+    # Read as "no champion yet", a refused login would gate without a baseline.
+    proc, out = _cli(helper_python, "fetch-champion", "--model-store", tracking, "--model-name",
+                     "fraud", "--output-dir", str(tmp_path / "c"), tmp=tmp_path, login=login)  # fmt: skip
+    assert proc.returncode == 2, proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "UNAUTHENTICATED" in lines[0], proc.stderr
+    assert "MLFLOW_TRACKING_TOKEN" in lines[0] and PASSWORD not in proc.stderr
+    assert "found" not in out and not (tmp_path / "c" / "champion.json").exists()

@@ -17,6 +17,7 @@ One consumer repository lives through these runs, as a real one would:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -87,6 +88,9 @@ def _workflow(registry_host: str, store: str, train_command: str | None = None) 
     job["secrets"] = {
         "registry-username": "${{ secrets.REGISTRY_USERNAME }}",
         "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
+        # As a caller with a team MLflow server passes its login; empty for an S3 store.
+        "mlflow-tracking-username": "${{ secrets.MLFLOW_USERNAME }}",
+        "mlflow-tracking-password": "${{ secrets.MLFLOW_PASSWORD }}",
     }
     outputs = ["image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed",
                "task-definition-arn", "training-skipped"]  # fmt: skip
@@ -148,7 +152,7 @@ def _export(dest: Path) -> Path:
     return export_tree(dest)
 
 
-def _run(world, workflow: str, event: str, payload: dict) -> object:
+def _run(world, workflow: str, event: str, payload: dict, secrets: dict | None = None) -> object:
     registry = world["registry"]
     return run_workflow(
         world["consumer"],
@@ -161,6 +165,7 @@ def _run(world, workflow: str, event: str, payload: dict) -> object:
             "REGISTRY_USERNAME": registry["username"],
             "REGISTRY_PASSWORD": registry["password"],
             "GITHUB_TOKEN": "test-token",
+            **(secrets or {}),
         },
         env={
             **AWS_ENV,
@@ -323,19 +328,24 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
 def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_alias(
     world, first_run, tmp_path
 ):
-    """The same pipeline with an MLflow tracking server as model-store: the version is a
-    registered model version with its lineage tags, and after the deploy `champion` names it."""
+    """The same pipeline with a team's MLflow tracking server (it asks for a login, given as the
+    pipeline's mlflow-tracking-* secrets) as model-store: the version is a registered model
+    version with its lineage tags, and after the deploy `champion` names it."""
     from support.mlflow_server import mlflow_server
 
+    login = ("admin", "e2e-Mlflow-Pass-1")
     _commit(world["consumer"], "the model registry moves to MLflow")
-    with mlflow_server(tmp_path) as tracking:
-        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH)
+    with mlflow_server(tmp_path, login) as tracking:
+        secrets = {"MLFLOW_USERNAME": login[0], "MLFLOW_PASSWORD": login[1]}
+        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH, secrets)
         assert run.jobs.get("report") == "success", run.log[-6000:]
         out = run.outputs("report", "out")
         assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
-        with urllib.request.urlopen(
-            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion"
-        ) as response:
+        basic = base64.b64encode(":".join(login).encode()).decode()
+        with urllib.request.urlopen(urllib.request.Request(
+            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion",
+            headers={"Authorization": f"Basic {basic}"},
+        )) as response:  # fmt: skip
             champion = json.loads(response.read())["model_version"]
     tags = {t["key"]: t["value"] for t in champion["tags"]}
     assert (

@@ -149,3 +149,29 @@ def test_bad_input_is_one_line(schema, tmp_path, args, expected):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected.format(**fill) in lines[0], proc.stderr
     assert not (tmp_path / "s.yml").exists() and not (tmp_path / "dv").exists()
+
+
+def test_values_from_the_data_cannot_act_as_commands_or_markup(schema, tmp_path):
+    # A feed whose new category tries to set the step's output and to inject HTML.
+    rows = REFERENCE.read_text().splitlines()
+    header = rows[0].split(",")
+    column = header.index("merchant_category")
+    hostile = '"<b>x</b>|\n::set-output name=passed::true\n::warning::planted"'
+    cells = rows[1].split(",")
+    cells[column] = hostile
+    data = tmp_path / "hostile.csv"
+    data.write_text("\n".join([rows[0], ",".join(cells), *rows[2:]]) + "\n")
+    proc, out = _validate(tmp_path, data, schema)
+    assert proc.returncode == 1 and out["passed"] == "false"
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("::stop-commands::")  # the report is printed with commands off
+    resumed = lines.index(next(line for line in lines if line == f"::{lines[0].split('::')[2]}::"))
+    after = lines[resumed + 1 :]  # what runs with commands on: the annotations
+    assert not any(line.startswith(("::set-output", "::warning")) for line in after)
+    # The value is shown as a Python literal: its line breaks stay on the annotation's line.
+    (annotation,) = (line for line in after if line.startswith("::error "))
+    assert "merchant_category: 1 value outside the known categories" in annotation
+    assert "\\n::set-output name=passed::true" in annotation
+    report = (tmp_path / "dv" / "report.md").read_text()
+    assert "Data invalid: 1 problem\n" in report
+    assert "<b>" not in report and "\\<b\\>x\\</b\\>\\|" in report

@@ -36,6 +36,17 @@ def _flat(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
+def _is_absent(exc: Any) -> bool:
+    """No such registered model, or (MLflow answers 400 for it) no such alias."""
+    if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return (
+        exc.error_code == "INVALID_PARAMETER_VALUE"
+        and "alias" in str(exc).lower()
+        and ("not found" in str(exc).lower())
+    )
+
+
 class MlflowStore:
     def __init__(self, tracking_uri: str, model_name: str):
         from mlflow import MlflowClient
@@ -43,12 +54,23 @@ class MlflowStore:
         self.uri, self.model_name = tracking_uri.strip().rstrip("/"), model_name
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
-    def _call(self, what: str, call: Any) -> Any:
+    def _call(self, what: str, call: Any, *, absent_ok: bool = False) -> Any:
+        """`call()`, its MLflow errors as one line. With `absent_ok`, a model, version or alias
+        that does not exist is None; anything else (a refused login, an unreachable server)
+        stays an error, so a store we cannot read is never taken for an empty one."""
         from mlflow.exceptions import MlflowException
 
         try:
             return call()
         except MlflowException as exc:
+            if absent_ok and _is_absent(exc):
+                return None
+            if exc.error_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+                raise UserError(
+                    f"MLflow at {self.uri}: {what} failed: {exc.error_code}; give the server's "
+                    "credentials as MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and "
+                    "MLFLOW_TRACKING_PASSWORD (the pipeline's mlflow-tracking-* secrets)"
+                ) from None
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "error"
             raise UserError(f"MLflow at {self.uri}: {what} failed: {first}") from None
         except OSError as exc:
@@ -56,14 +78,12 @@ class MlflowStore:
 
     def find(self, label: str) -> Any:
         """The registered version our version name `label` became, or None."""
-        from mlflow.exceptions import MlflowException
-
-        try:
-            versions = self.client.search_model_versions(
+        versions = self._call(
+            "list the model's versions",
+            lambda: self.client.search_model_versions(
                 f"name='{self.model_name}'", max_results=1000
-            )
-        except MlflowException:
-            return None
+            ),
+        )
         return next((v for v in versions if (v.tags or {}).get(VERSION_TAG) == label), None)
 
     def register(
@@ -125,11 +145,12 @@ class MlflowStore:
                 lambda p=path: self.client.log_artifact(run_id, str(p), "model"),
             )
         self._call("end the run", lambda: self.client.set_terminated(run_id))
-        from mlflow.exceptions import MlflowException
-
-        try:
-            self.client.get_registered_model(self.model_name)
-        except MlflowException:
+        registered = self._call(
+            "look up the registered model",
+            lambda: self.client.get_registered_model(self.model_name),
+            absent_ok=True,
+        )
+        if registered is None:
             self._call(
                 "register the model", lambda: self.client.create_registered_model(self.model_name)
             )
@@ -144,12 +165,11 @@ class MlflowStore:
         return {"status": "registered", "uri": f"models:/{self.model_name}/{version.version}"}
 
     def champion(self) -> Any:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return self.client.get_model_version_by_alias(self.model_name, CHAMPION)
-        except MlflowException:
-            return None
+        return self._call(
+            f"read the alias {CHAMPION}",
+            lambda: self.client.get_model_version_by_alias(self.model_name, CHAMPION),
+            absent_ok=True,
+        )
 
     def promote(
         self, label: str, verdict: dict[str, Any], *, serving_image: str, task_definition_arn: str,

@@ -1,5 +1,7 @@
 """A real MLflow tracking server for the tests: `mlflow server` with a SQLite backend and local
-artifacts (served through the server), from a venv of its own made once and cached."""
+artifacts (served through the server), from a venv of its own made once and cached. With
+`credentials`, MLflow's own basic-auth app guards it, as a shared team server would be: every
+API call then needs that user (the admin) or is refused with 401."""
 
 from __future__ import annotations
 
@@ -13,30 +15,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-MLFLOW = "mlflow==3.17.2"
+MLFLOW = "mlflow[auth]==3.17.2"  # [auth]: Flask-WTF, which the basic-auth app needs
 VENV = Path.home() / ".cache" / "mlops-actions" / "mlflow-server-venv"
 
 
 def server_binary() -> Path:
-    binary = VENV / "bin" / "mlflow"
-    if not binary.exists():
+    binary, marker = VENV / "bin" / "mlflow", VENV / ".installed"
+    if not binary.exists() or not marker.exists() or marker.read_text() != MLFLOW:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", MLFLOW],
                        check=True, timeout=900)  # fmt: skip
+        marker.write_text(MLFLOW)
     return binary
 
 
 @contextmanager
-def mlflow_server(root: Path) -> Iterator[str]:
+def mlflow_server(root: Path, credentials: tuple[str, str] | None = None) -> Iterator[str]:
+    """The server's URL while it runs; `credentials` (user, password) turn basic auth on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    env = {**os.environ, "MLFLOW_ENABLE_JOBS": "false"}
+    auth: list[str] = []
+    if credentials:
+        (root / "auth.ini").write_text(
+            "[mlflow]\ndefault_permission = NO_PERMISSIONS\n"
+            f"database_uri = sqlite:///{root / 'auth.db'}\n"
+            f"admin_username = {credentials[0]}\nadmin_password = {credentials[1]}\n"
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        )
+        env.update(MLFLOW_AUTH_CONFIG_PATH=str(root / "auth.ini"),
+                   MLFLOW_FLASK_SERVER_SECRET_KEY=os.urandom(16).hex())  # fmt: skip
+        auth = ["--app-name", "basic-auth"]
     log = open(root / "mlflow-server.log", "wb")  # noqa: SIM115 - the server's output
     process = subprocess.Popen(
-        [str(server_binary()), "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=log, start_new_session=True, env={**os.environ, "MLFLOW_ENABLE_JOBS": "false"},
+        [str(server_binary()), "server", *auth, "--backend-store-uri",
+         f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", str(root / "artifacts"),
+         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=log, stderr=log, start_new_session=True, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -23,6 +23,11 @@ class Finding:
     rows: tuple[int, ...] = ()  # the first failing rows, as numbered in the file
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 value`, `2 values`, `1,200 values`."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _stats(check: str) -> dict[str, str]:
     return dict(_STATS.findall(check))
 
@@ -102,12 +107,13 @@ def findings(failure_cases: Any, frame: Any, first_row: int) -> list[Finding]:
         rows = tuple(i + first_row for i in indexes[:MAX_ROWS_SHOWN])
         values = list(group["failure_case"])
         count = len(indexes) or len(values)
+        n, verb = counted(count, "value"), "is" if count == 1 else "are"
         what = {
-            "type": f"type change: {count:,} values are not {check.split('(', 1)[1].rstrip(')')}",
-            "category": f"{count:,} values outside the known categories",
-            "range": f"{count:,} values outside {_bounds(check)}",
-            "nulls": f"{count:,} missing values where none are allowed",
-            "other": f"{count:,} values fail {check}",
+            "type": f"type change: {n} {verb} not {check.split('(', 1)[1].rstrip(')')}",
+            "category": f"{n} outside the known categories",
+            "range": f"{n} outside {_bounds(check)}",
+            "nulls": f"{counted(count, 'missing value')} where none are allowed",
+            "other": f"{n} {'fails' if count == 1 else 'fail'} {check}",
         }[kind]
         out.append(Finding(column, kind, f"{what}, e.g. {_examples(values)}", count, rows))
     return out

@@ -4,6 +4,7 @@ come from the data, so they are escaped for Markdown."""
 from __future__ import annotations
 
 from mlops_actions.charts import cell
+from mlops_actions.validation.findings import counted
 from mlops_actions.validation.run import Validation
 
 _KIND = {
@@ -25,7 +26,7 @@ def render(result: Validation) -> str:
             f"`{cell(result.schema, 120)}`.\n"
         )
     lines = [
-        f"## ❌ Data invalid: {len(result.findings)} problems",
+        f"## ❌ Data invalid: {counted(len(result.findings), 'problem')}",
         "",
         f"`{cell(result.data, 120)}` ({result.rows:,} rows) against `{cell(result.schema, 120)}`. "
         "Nothing was trained on it.",
