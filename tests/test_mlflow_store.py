@@ -9,6 +9,7 @@ actions install it."""
 import base64
 import json
 import os
+import socket
 import subprocess
 import urllib.error
 import urllib.parse
@@ -172,3 +173,16 @@ def test_a_refused_login_is_one_line_never_an_empty_store(helper_python, trackin
     assert len(lines) == 1 and "UNAUTHENTICATED" in lines[0], proc.stderr
     assert "MLFLOW_TRACKING_TOKEN" in lines[0] and PASSWORD not in proc.stderr
     assert "found" not in out and not (tmp_path / "c" / "champion.json").exists()
+
+
+def test_an_unreachable_server_is_one_line_never_an_empty_store(helper_python, tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    proc, out = _cli(helper_python, "fetch-champion", "--model-store", closed, "--model-name",
+                     "fraud", "--output-dir", str(tmp_path / "c"), tmp=tmp_path,
+                     env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})  # fmt: skip
+    assert proc.returncode == 2, proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"MLflow at {closed}: read the alias champion failed" in lines[0]
+    assert "found" not in out

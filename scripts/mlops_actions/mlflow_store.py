@@ -16,6 +16,7 @@ Shared by containerized-train and promote-model / fetch-champion; imports no act
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +50,10 @@ def _is_absent(exc: Any) -> bool:
 
 class MlflowStore:
     def __init__(self, tracking_uri: str, model_name: str):
+        # MLflow's own defaults retry an unreachable server for about 4 minutes; half a minute
+        # rides out a restart and fails a wrong URI sooner. The user's own settings win.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "5")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
         from mlflow import MlflowClient
 
         self.uri, self.model_name = tracking_uri.strip().rstrip("/"), model_name
