@@ -64,7 +64,9 @@ FILES = [
 ]
 
 
-def _workflow(registry_host: str, store: str, train_command: str | None = None) -> str:
+def _workflow(
+    registry_host: str, store: str, train_command: str | None = None, **inputs: str
+) -> str:
     """The example's own workflow file, with what differs on this machine overridden."""
     doc = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
     doc.pop(True, None)  # `on:` (YAML 1.1 reads it as True): the test picks the event
@@ -85,6 +87,7 @@ def _workflow(registry_host: str, store: str, train_command: str | None = None) 
     )
     if train_command:
         job["with"]["train-command"] = train_command
+    job["with"].update({name.replace("_", "-"): value for name, value in inputs.items()})
     job["secrets"] = {
         "registry-username": "${{ secrets.REGISTRY_USERNAME }}",
         "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
@@ -93,7 +96,7 @@ def _workflow(registry_host: str, store: str, train_command: str | None = None) 
         "mlflow-tracking-password": "${{ secrets.MLFLOW_PASSWORD }}",
     }
     outputs = ["image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed",
-               "task-definition-arn", "training-skipped"]  # fmt: skip
+               "task-definition-arn", "training-skipped", "sagemaker-endpoint-config"]  # fmt: skip
     doc["jobs"]["report"] = {
         "needs": "mlops",
         "if": "always()",
@@ -140,7 +143,7 @@ def world(testbed, tmp_path_factory):
             yield {
                 "registry": registry, "endpoint": endpoint, "s3": s3, "ecs": ecs, "base": base,
                 "staging": staging, "consumer": consumer, "tree": tree, "github": github, "tmp": tmp,
-                "cache": tmp_path_factory.mktemp("act-cache"),
+                "cache": tmp_path_factory.mktemp("act-cache"), "docker_config": docker[2],
             }  # fmt: skip
         finally:
             staging.down()
@@ -325,28 +328,71 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
 
 
-def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_alias(
+def test_with_mlflow_and_sagemaker_the_gated_model_is_registered_served_and_champion(
     world, first_run, tmp_path
 ):
-    """The same pipeline with a team's MLflow tracking server (it asks for a login, given as the
-    pipeline's mlflow-tracking-* secrets) as model-store: the version is a registered model
-    version with its lineage tags, and after the deploy `champion` names it."""
+    """The other registry and the other target, in one run: a team's MLflow tracking server
+    (it asks for a login, given as the pipeline's mlflow-tracking-* secrets) as model-store, and
+    `deploy: sagemaker` (the emulator's API, the endpoint served by the local SageMaker staging,
+    through the private-registry path since the stand-in registry is not ECR). The version is a
+    registered model version with its lineage tags, the endpoint answers /invocations with it,
+    and then `champion` names it. The ECS service is left alone."""
+    from local_sagemaker import LocalSageMaker
+
     from support.mlflow_server import mlflow_server
 
     login = ("admin", "e2e-Mlflow-Pass-1")
-    _commit(world["consumer"], "the model registry moves to MLflow")
-    with mlflow_server(tmp_path, login) as tracking:
-        secrets = {"MLFLOW_USERNAME": login[0], "MLFLOW_PASSWORD": login[1]}
-        run = _run(world, _workflow(world["registry"]["host"], tracking), "push", PUSH, secrets)
-        assert run.jobs.get("report") == "success", run.log[-6000:]
-        out = run.outputs("report", "out")
-        assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[-6000:]
-        basic = base64.b64encode(":".join(login).encode()).decode()
-        with urllib.request.urlopen(urllib.request.Request(
-            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion",
-            headers={"Authorization": f"Basic {basic}"},
-        )) as response:  # fmt: skip
-            champion = json.loads(response.read())["model_version"]
+    ecs_before = _service_image(world)
+    _commit(world["consumer"], "the model registry moves to MLflow, serving to SageMaker")
+    local = LocalSageMaker(docker_config=world["docker_config"], health_timeout=90).install()
+    try:
+        with mlflow_server(tmp_path, login) as tracking:
+            workflow = _workflow(
+                world["registry"]["host"], tracking, deploy="sagemaker",
+                sagemaker_endpoint="fraud-e2e", sagemaker_instance_type="ml.t2.medium",
+                sagemaker_execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
+                sagemaker_image_repository_access="vpc", sagemaker_vpc_subnets="subnet-0e2e",
+                sagemaker_vpc_security_groups="sg-0e2e",
+            )  # fmt: skip
+            secrets = {"MLFLOW_USERNAME": login[0], "MLFLOW_PASSWORD": login[1]}
+            run = _run(world, workflow, "push", PUSH, secrets)
+            assert run.jobs.get("report") == "success", run.log[-6000:]
+            out = run.outputs("report", "out")
+            assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[
+                -6000:
+            ]
+            assert out["task-definition-arn"] == ""  # the ECS deploy did not run
+            basic = base64.b64encode(":".join(login).encode()).decode()
+            with urllib.request.urlopen(urllib.request.Request(
+                f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion",
+                headers={"Authorization": f"Basic {basic}"},
+            )) as response:  # fmt: skip
+                champion = json.loads(response.read())["model_version"]
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        sagemaker = boto3.client("sagemaker", endpoint_url=world["endpoint"], region_name=REGION,
+                                 **keys)  # fmt: skip
+        endpoint = sagemaker.describe_endpoint(EndpointName="fraud-e2e")
+        assert endpoint["EndpointStatus"] == "InService"
+        assert endpoint["EndpointConfigName"] == out["sagemaker-endpoint-config"]
+        config = sagemaker.describe_endpoint_config(
+            EndpointConfigName=out["sagemaker-endpoint-config"]
+        )
+        variant = config["ProductionVariants"][0]
+        assert variant["InstanceType"] == "ml.t2.medium"
+        model = sagemaker.describe_model(ModelName=variant["ModelName"])
+        assert model["PrimaryContainer"]["Image"] == out["serving-image-ref"]
+        assert model["VpcConfig"]["Subnets"] == ["subnet-0e2e"]
+        url = local.url("fraud-e2e")
+        assert url, "the endpoint serves nothing"
+        row = {"amount": 950.0, "hour": 2, "merchant_category": "electronics",
+               "is_international": 1, "account_age_days": 12, "distance_from_home_km": 70.0,
+               "region": "north"}  # fmt: skip
+        request = urllib.request.Request(f"{url}/invocations", data=json.dumps([row]).encode(),
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["model_sha256"] == out["model-sha256"]
+    finally:
+        local.down()
     tags = {t["key"]: t["value"] for t in champion["tags"]}
     assert (
         tags["mlops.version"] == out["model-version"]
@@ -355,7 +401,7 @@ def test_with_mlflow_as_the_model_store_the_pipeline_registers_and_moves_the_ali
     assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
     assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
     assert "no champion yet in models:/Fraud-Detector@champion" in run.log  # the first MLflow run
-    assert _live_version(world)["model_sha256"] == out["model-sha256"]
+    assert _service_image(world) == ecs_before
 
 
 def _dvc(python: str, cwd: Path, *args: str) -> None:
