@@ -328,6 +328,28 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
 
 
+def test_inputs_the_later_jobs_need_are_checked_before_anything_is_built(world, first_run):
+    """A typo in `deploy` and an empty model-store: named, one line each, before any job
+    builds, pushes, trains or registers anything."""
+    registry = world["registry"]
+    client = Registry(registry["host"], registry["username"], registry["password"])
+    tags_before = client.tags(f"acme/fraud-e2e-{RUN}")
+    champion_before = _champion(world, f"e2e-{RUN}/")
+    event = {"action": "data-changed", "client_payload": {},
+             "repository": {"default_branch": "main"}}  # fmt: skip
+    workflow = _workflow(registry["host"], "", deploy="sag;maker\n::warning::x")
+    run = _run(world, workflow, "repository_dispatch", event)
+    assert run.returncode != 0
+    errors = re.findall(rf"::error title={NAME}-pipeline::(.*)", run.log)
+    assert "deploy: expected ecs, sagemaker or none, got 'sag?maker???warning??x'" in errors
+    assert any(e.startswith("model-store: required for training") for e in errors), errors
+    assert not re.search(
+        rf"\./\.{NAME}-actions/actions/(build-push-ghcr|containerized-train)", run.log
+    )
+    assert client.tags(f"acme/fraud-e2e-{RUN}") == tags_before
+    assert _champion(world, f"e2e-{RUN}/") == champion_before
+
+
 def test_with_mlflow_and_sagemaker_the_gated_model_is_registered_served_and_champion(
     world, first_run, tmp_path
 ):
