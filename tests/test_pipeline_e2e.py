@@ -4,12 +4,13 @@ authenticated local registry, moto in server mode for S3 and ECS (rollouts drive
 the simulator), ambient AWS credentials (no role) and the GitHub REST stand-in.
 
 One consumer repository lives through these runs, as a real one would:
-1. a push to main: everything, ending with a champion;
-2. a push with a worse model: the gate fails against that champion, and nothing is packaged,
-   deployed or promoted;
-3. a pull request from a fork: tests and the gate, nothing pushed or deployed;
-4. the model registry moves to an MLflow tracking server: the version is registered there and
-   the alias `champion` moves after the deploy;
+1. a push to main: everything, ending with a champion (S3 store, ECS on the local staging);
+2. a pull request from a fork: tests and the gate, nothing pushed or deployed;
+3. a typo in `deploy` and no model-store: stopped by the first job, nothing built;
+4. the model registry moves to an MLflow server that asks for a login and serving to a
+   SageMaker endpoint: the version is registered, served and becomes `champion`; then a much
+   worse model fails the gate against that champion, and nothing is packaged, deployed or
+   promoted (the S3 store's failed gate is the demo's `--worse-model`, tests/test_demo.py);
 5. new data lands through DVC, the monitor finds the model degraded and dispatches
    `model-degraded`: the pipeline pulls the recorded data version, retrains, gates, deploys and
    promotes; the same dispatch again is skipped, since nothing changed since that champion.
@@ -23,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -284,29 +286,6 @@ def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, fi
     assert "checkout shim:" in run.log
 
 
-def test_a_worse_model_fails_the_gate_against_the_champion_and_changes_nothing(world, first_run):
-    _, store = first_run
-    before_image, before_champion = _service_image(world), _champion(world, f"e2e-{RUN}/")
-    assert before_champion is not None
-    _commit(world["consumer"], "a worse model")
-    worse = "python src/train.py --output-path /app/artifacts/model.skops --data /data/transactions.csv --param C=0.00001"
-    run = _run(world, _workflow(world["registry"]["host"], store, worse), "push", PUSH)
-    jobs = {name.split("/")[-1].strip(): result for name, result in run.jobs.items()}
-    assert jobs.get("train, gate against the champion, package") == "failure", run.log[-6000:]
-    # act stops a run at the first failed job; on GitHub the later jobs show as skipped.
-    assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
-    assert re.search(
-        r"recall [0-9.]+ vs baseline [0-9.]+: worsened by [0-9.]+ \(over the allowed", run.log
-    )
-    assert "Package the gated model" not in run.log
-    assert _service_image(world) == before_image
-    assert _champion(world, f"e2e-{RUN}/") == before_champion
-    assert _live_version(world)["model_sha256"] == before_champion["model_sha256"]
-    registry = world["registry"]
-    client = Registry(registry["host"], registry["username"], registry["password"])
-    assert len([t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]) == 1
-
-
 def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     before_image = _service_image(world)
     registry = world["registry"]
@@ -350,69 +329,102 @@ def test_inputs_the_later_jobs_need_are_checked_before_anything_is_built(world, 
     assert _champion(world, f"e2e-{RUN}/") == champion_before
 
 
-def test_with_mlflow_and_sagemaker_the_gated_model_is_registered_served_and_champion(
+WORSE = ("python src/train.py --output-path /app/artifacts/model.skops --data /data/transactions.csv "
+         "--param C=0.00001")  # fmt: skip
+
+
+def test_with_mlflow_and_sagemaker_a_model_is_registered_served_and_champion_a_worse_one_not(
     world, first_run, tmp_path
 ):
-    """The other registry and the other target, in one run: a team's MLflow tracking server
-    (it asks for a login, given as the pipeline's mlflow-tracking-* secrets) as model-store, and
+    """The other registry and the other target: a team's MLflow tracking server (it asks for a
+    login, given as the pipeline's mlflow-tracking-* secrets) as model-store, and
     `deploy: sagemaker` (the emulator's API, the endpoint served by the local SageMaker staging,
-    through the private-registry path since the stand-in registry is not ECR). The version is a
-    registered model version with its lineage tags, the endpoint answers /invocations with it,
-    and then `champion` names it. The ECS service is left alone."""
+    through the private-registry path since the stand-in registry is not ECR).
+    1. The version is a registered model version with its lineage tags, the endpoint answers
+       /invocations with it, then `champion` names it. The ECS service is left alone.
+    2. A much worse model is gated against the version behind `champion` and fails: nothing is
+       packaged, the endpoint and both aliases stay as they were."""
     from local_sagemaker import LocalSageMaker
 
     from support.mlflow_server import mlflow_server
 
     login = ("admin", "e2e-Mlflow-Pass-1")
+    secrets = {"MLFLOW_USERNAME": login[0], "MLFLOW_PASSWORD": login[1]}
+    basic = base64.b64encode(":".join(login).encode()).decode()
     ecs_before = _service_image(world)
-    _commit(world["consumer"], "the model registry moves to MLflow, serving to SageMaker")
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    sagemaker = boto3.client("sagemaker", endpoint_url=world["endpoint"], region_name=REGION,
+                             **keys)  # fmt: skip
+    registry = world["registry"]
+    client = Registry(registry["host"], registry["username"], registry["password"])
+
+    def workflow(tracking: str, train_command: str | None = None) -> str:
+        return _workflow(
+            registry["host"], tracking, train_command, deploy="sagemaker",
+            sagemaker_endpoint="fraud-e2e", sagemaker_instance_type="ml.t2.medium",
+            sagemaker_execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
+            sagemaker_image_repository_access="vpc", sagemaker_vpc_subnets="subnet-0e2e",
+            sagemaker_vpc_security_groups="sg-0e2e",
+        )  # fmt: skip
+
+    def alias(tracking: str, name: str) -> dict | None:
+        request = urllib.request.Request(
+            f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias={name}",
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        try:
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read())["model_version"]
+        except urllib.error.HTTPError:
+            return None
+
     local = LocalSageMaker(docker_config=world["docker_config"], health_timeout=90).install()
     try:
         with mlflow_server(tmp_path, login) as tracking:
-            workflow = _workflow(
-                world["registry"]["host"], tracking, deploy="sagemaker",
-                sagemaker_endpoint="fraud-e2e", sagemaker_instance_type="ml.t2.medium",
-                sagemaker_execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
-                sagemaker_image_repository_access="vpc", sagemaker_vpc_subnets="subnet-0e2e",
-                sagemaker_vpc_security_groups="sg-0e2e",
-            )  # fmt: skip
-            secrets = {"MLFLOW_USERNAME": login[0], "MLFLOW_PASSWORD": login[1]}
-            run = _run(world, workflow, "push", PUSH, secrets)
+            _commit(world["consumer"], "the model registry moves to MLflow, serving to SageMaker")
+            run = _run(world, workflow(tracking), "push", PUSH, secrets)
             assert run.jobs.get("report") == "success", run.log[-6000:]
             out = run.outputs("report", "out")
-            assert out["gate-passed"] == "true" and out["training-skipped"] == "false", run.log[
+            assert out["gate-passed"] == "true", run.log[-6000:]
+            assert out["training-skipped"] == "false" and out["task-definition-arn"] == ""
+            champion = alias(tracking, "champion")
+            assert "no champion yet in models:/Fraud-Detector@champion" in run.log
+
+            endpoint = sagemaker.describe_endpoint(EndpointName="fraud-e2e")
+            assert endpoint["EndpointStatus"] == "InService"
+            assert endpoint["EndpointConfigName"] == out["sagemaker-endpoint-config"]
+            config = sagemaker.describe_endpoint_config(
+                EndpointConfigName=out["sagemaker-endpoint-config"]
+            )
+            variant = config["ProductionVariants"][0]
+            assert variant["InstanceType"] == "ml.t2.medium"
+            model = sagemaker.describe_model(ModelName=variant["ModelName"])
+            assert model["PrimaryContainer"]["Image"] == out["serving-image-ref"]
+            assert model["VpcConfig"]["Subnets"] == ["subnet-0e2e"]
+            assert _invoke(local)["model_sha256"] == out["model-sha256"]
+
+            # 2. A much worse model, gated against the version behind `champion`.
+            _commit(world["consumer"], "a worse model")
+            worse = _run(world, workflow(tracking, WORSE), "push", PUSH, secrets)
+            jobs = {name.split("/")[-1].strip(): result for name, result in worse.jobs.items()}
+            assert jobs.get("train, gate against the champion, package") == "failure", worse.log[
                 -6000:
             ]
-            assert out["task-definition-arn"] == ""  # the ECS deploy did not run
-            basic = base64.b64encode(":".join(login).encode()).decode()
-            with urllib.request.urlopen(urllib.request.Request(
-                f"{tracking}/api/2.0/mlflow/registered-models/alias?name=Fraud-Detector&alias=champion",
-                headers={"Authorization": f"Basic {basic}"},
-            )) as response:  # fmt: skip
-                champion = json.loads(response.read())["model_version"]
-        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        sagemaker = boto3.client("sagemaker", endpoint_url=world["endpoint"], region_name=REGION,
-                                 **keys)  # fmt: skip
-        endpoint = sagemaker.describe_endpoint(EndpointName="fraud-e2e")
-        assert endpoint["EndpointStatus"] == "InService"
-        assert endpoint["EndpointConfigName"] == out["sagemaker-endpoint-config"]
-        config = sagemaker.describe_endpoint_config(
-            EndpointConfigName=out["sagemaker-endpoint-config"]
-        )
-        variant = config["ProductionVariants"][0]
-        assert variant["InstanceType"] == "ml.t2.medium"
-        model = sagemaker.describe_model(ModelName=variant["ModelName"])
-        assert model["PrimaryContainer"]["Image"] == out["serving-image-ref"]
-        assert model["VpcConfig"]["Subnets"] == ["subnet-0e2e"]
-        url = local.url("fraud-e2e")
-        assert url, "the endpoint serves nothing"
-        row = {"amount": 950.0, "hour": 2, "merchant_category": "electronics",
-               "is_international": 1, "account_age_days": 12, "distance_from_home_km": 70.0,
-               "region": "north"}  # fmt: skip
-        request = urllib.request.Request(f"{url}/invocations", data=json.dumps([row]).encode(),
-                                         headers={"Content-Type": "application/json"})  # fmt: skip
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.loads(response.read())["model_sha256"] == out["model-sha256"]
+            # act stops a run at the first failed job; on GitHub the later jobs show as skipped.
+            assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
+            # The baseline is the version behind `champion`, and the worse model falls short of it.
+            champion_line = (
+                f"champion: version {out['model-version']} (models:/Fraud-Detector@champion)"
+            )
+            assert champion_line in worse.log, worse.log[-6000:]
+            assert re.search(r"recall [0-9.]+ vs baseline [0-9.]+: worsened by", worse.log)
+            assert "Package the gated model" not in worse.log
+            assert alias(tracking, "champion") == champion and alias(tracking, "previous") is None
+            assert (
+                sagemaker.describe_endpoint(EndpointName="fraud-e2e")["EndpointConfigName"]
+                == (out["sagemaker-endpoint-config"])
+            )
+            assert _invoke(local)["model_sha256"] == out["model-sha256"]
     finally:
         local.down()
     tags = {t["key"]: t["value"] for t in champion["tags"]}
@@ -422,8 +434,20 @@ def test_with_mlflow_and_sagemaker_the_gated_model_is_registered_served_and_cham
     )
     assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
     assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
-    assert "no champion yet in models:/Fraud-Detector@champion" in run.log  # the first MLflow run
+    assert len([t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]) == 2
     assert _service_image(world) == ecs_before
+
+
+def _invoke(local) -> dict:
+    """POST /invocations on the local endpoint: what the model behind it answers."""
+    url = local.url("fraud-e2e")
+    assert url, "the endpoint serves nothing"
+    row = {"amount": 950.0, "hour": 2, "merchant_category": "electronics", "is_international": 1,
+           "account_age_days": 12, "distance_from_home_km": 70.0, "region": "north"}  # fmt: skip
+    request = urllib.request.Request(f"{url}/invocations", data=json.dumps([row]).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def _dvc(python: str, cwd: Path, *args: str) -> None:
