@@ -83,6 +83,34 @@ def test_a_new_endpoint_serves_the_model_and_a_rerun_changes_nothing(images, sag
     assert "already runs fraud-detector-7-abc1234: nothing to update" in again.stdout
     assert local.updates == [] and len(client.list_endpoint_configs()["EndpointConfigs"]) == 1
 
+    # The same version with another spec is refused, never "already on this version".
+    for args, field in (
+        (["--instance-type", "ml.m5.xlarge"], "ProductionVariants[0].InstanceType"),
+        (["--execution-role-arn", ROLE + "-2"], "ExecutionRoleArn"),
+        (["--environment", "LOG_LEVEL=debug"], "PrimaryContainer.Environment.LOG_LEVEL"),
+        (["--vpc-subnets", "subnet-0def"], "VpcConfig.Subnets[0]"),
+        (["--data-capture-uri", "s3://capture-bucket/fraud"], "DataCaptureConfig"),
+    ):
+        changed, _ = _deploy(endpoint, tmp_path, good, "7-abc1234", *args)
+        assert changed.returncode == 2, changed.stdout[-2000:] + changed.stderr
+        line = changed.stderr.strip().splitlines()
+        assert len(line) == 1 and "already names another spec" in line[0], changed.stderr
+        assert field in line[0] and "give this build a new version" in line[0], line[0]
+    assert local.updates == [] and len(client.list_endpoint_configs()["EndpointConfigs"]) == 1
+
+    # The next version with the default traffic mode (all-at-once): a blue/green update that
+    # botocore accepts, served once healthy.
+    third, out3 = _deploy(endpoint, tmp_path, good, "8-def5678")
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr
+    assert out3["previous-config"] == "fraud-detector-7-abc1234"
+    assert out3["endpoint-config-name"] == "fraud-detector-8-def5678"
+    routing = local.updates[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
+        "TrafficRoutingConfiguration"]  # fmt: skip
+    assert routing == {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300}
+    described = client.describe_endpoint(EndpointName="fraud-detector")
+    assert described["EndpointConfigName"] == "fraud-detector-8-def5678"
+    assert _invoke(local)["model_sha256"] == sha
+
 
 def test_a_failed_blue_green_update_leaves_the_previous_config_and_says_so(
     images, sagemaker, tmp_path

@@ -34,7 +34,10 @@ def env_input(name: str, default: str | None = None) -> str | None:
 def add(
     parser: argparse.ArgumentParser, name: str, help_text: str, default: str | None = None
 ) -> None:
-    parser.add_argument(f"--{name}", default=env_input(name, default), help=help_text)
+    # argparse formats help with %: a literal one (e.g. "in % of capacity") must be doubled.
+    parser.add_argument(
+        f"--{name}", default=env_input(name, default), help=help_text.replace("%", "%%")
+    )
 
 
 def flag(value: str | None, option: str, default: bool) -> bool:

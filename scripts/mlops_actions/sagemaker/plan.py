@@ -162,9 +162,13 @@ def config_spec(request: SageMakerRequest, name: str, model: str) -> dict[str, A
 def deployment_config(request: SageMakerRequest) -> dict[str, Any]:
     """Blue/green: the new fleet beside the old, traffic shifted all at once, by a canary or in
     linear steps, with the alarms that roll it back automatically."""
-    routing: dict[str, Any] = {"Type": request.traffic.replace("-", "_").upper()}
+    # The API requires WaitIntervalInSeconds for every type, ALL_AT_ONCE included (there it is
+    # the wait before the old fleet's traffic goes; botocore refuses the request without it).
+    routing: dict[str, Any] = {
+        "Type": request.traffic.replace("-", "_").upper(),
+        "WaitIntervalInSeconds": request.bake_seconds,
+    }
     if request.traffic != "all-at-once":
-        routing["WaitIntervalInSeconds"] = request.bake_seconds
         size = {"Type": "CAPACITY_PERCENT", "Value": request.traffic_percent}
         routing["CanarySize" if request.traffic == "canary" else "LinearStepSize"] = size
     config: dict[str, Any] = {
@@ -179,3 +183,36 @@ def deployment_config(request: SageMakerRequest) -> dict[str, Any]:
     if request.alarms:
         config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a} for a in request.alarms]}
     return config
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == [] or value == ""
+
+
+def spec_difference(wanted: Any, existing: Any, path: str = "") -> str | None:
+    """The first field where an existing model or endpoint config differs from the spec we
+    would create (`path: existing vs wanted`), or None. Only the fields we set are compared:
+    SageMaker adds its own (ARNs, times, defaults); an absent field equals an empty one."""
+    if isinstance(wanted, Mapping):
+        existing = existing if isinstance(existing, Mapping) else {}
+        for key, value in wanted.items():
+            found = spec_difference(value, existing.get(key), f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(wanted, list):
+        existing = existing if isinstance(existing, list) else []
+        if len(wanted) != len(existing):
+            return f"{path}: {len(existing)} entries vs {len(wanted)}"
+        for index, (mine, theirs) in enumerate(zip(wanted, existing, strict=True)):
+            found = spec_difference(mine, theirs, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if _empty(wanted) and _empty(existing):
+        return None
+    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+        same = isinstance(existing, int | float) and float(existing) == float(wanted)
+    else:
+        same = existing == wanted
+    return None if same else f"{path}: {shown(existing, 60)} there, {shown(wanted, 60)} here"

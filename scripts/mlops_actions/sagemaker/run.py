@@ -80,14 +80,15 @@ def _ensure(
         sm.call(f"Create{what}", f"create_{snake}", **spec)
         log(f"created {kind} {name}")
         return
-    if kind == "model":
-        image = (existing.get("PrimaryContainer") or {}).get("Image")
-        if image != spec["PrimaryContainer"]["Image"]:
-            raise UserError(
-                f"model {name} exists with another image ({image}); a version names one image: "
-                "give this build a new version"
-            )
-    log(f"{kind} {name} exists: reused")
+    # A version names one spec: the image, role, VPC and environment of the model; the
+    # instances, serverless settings and data capture of the config.
+    difference = plan.spec_difference(spec, existing)
+    if difference:
+        raise UserError(
+            f"version: {kind} {name} already names another spec ({difference}); give this "
+            "build a new version"
+        )
+    log(f"{kind} {name} exists with this spec: reused")
 
 
 def wait_settled(
