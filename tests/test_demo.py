@@ -72,7 +72,8 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
         assert client.digest(repository, f"model-{live['model_version']}") == digest
         assert re.search(r"the loop finished", run.stdout)
 
-        # Each scenario ends as the README says, checked from the outside.
+        # Each scenario ends as the README says, checked from the outside, at the service's one
+        # URL (it follows the rollouts, as a load balancer's does).
         worse = _demo(home, "--worse-model")
         assert worse.returncode == 0, worse.stdout[-3000:] + worse.stderr[-2000:]
         assert "model gate" in worse.stdout and _live(state_file=home / "stack.json") == live
@@ -92,9 +93,22 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
             ].read()
         )
         assert champion["version"] == new["model_version"]
+        assert json.loads((home / "stack.json").read_text())["services"]["fraud-detector"] == url
+        with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+            assert json.loads(response.read())["model_version"] == new["model_version"]
     finally:
         down = _demo(home, "down")
     assert down.returncode == 0, down.stdout + down.stderr
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
                           capture_output=True, text=True).stdout.split()  # fmt: skip
     assert left == [] and not (home / "stack.json").exists()
+
+    # The main command again, after the scenarios and down: it starts clean (the data batch
+    # --data-changed appended is gone, so the example's data tests pass) and ends as the first.
+    again = _demo(home)
+    try:
+        assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
+        second = _live(state_file=home / "stack.json")
+        assert second["verified"] is True and "the loop finished" in again.stdout
+    finally:
+        assert _demo(home, "down").returncode == 0

@@ -152,3 +152,30 @@ def test_yaml_and_byte_order_mark_files(aws, form):
 def test_keep_null_value_keys_must_name_keys(aws):
     proc, _, _ = deploy(aws, "--task-definition", str(aws.export), "--keep-null-value-keys", "a b")
     assert proc.returncode == 2 and "keep-null-value-keys" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("verdict", "message"),
+    [
+        ('{"passed": false, "metrics": {}}', "the gate did not pass; a failed model is never"),
+        ('{"metrics": {}}', "not a gate verdict (no 'passed')"),
+        ("missing-verdict.json", "verdict: 'missing-verdict.json' is not a file"),
+        ("{not json", "verdict (JSON text): not JSON"),
+    ],
+)
+def test_a_failed_verdict_deploys_nothing(aws, verdict, message):
+    """The deploy stage workflow is called with the gate's verdict: a failed or missing one is
+    refused before any AWS call, in ECS and SageMaker alike."""
+    before = revisions(aws)
+    proc, out = _plain_moto_deploy(aws, _register(aws, "app:9"), "--verdict", verdict)
+    assert proc.returncode == 2 and not out, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert message in line
+    assert revisions(aws) == before  # nothing registered
+    sagemaker = run_cli(
+        "deploy-sagemaker", "--verdict", verdict, "--endpoint-name", "fraud", "--version", "1",
+        "--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/f@sha256:" + "b" * 64,
+        "--execution-role-arn", "arn:aws:iam::123456789012:role/sm",
+        env={**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint},
+    )  # fmt: skip
+    assert sagemaker.returncode == 2 and message in sagemaker.stderr, sagemaker.stderr

@@ -71,12 +71,22 @@ def test_a_healthy_image_completes_and_serves_its_model(images, staging, tmp_pat
     container = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
     assert container["taskDefinition"]["containerDefinitions"][0]["image"] == good
 
+    # A new deployment replaces the task (a new container on a new port); the service's URL
+    # stays, as a load balancer's does, and answers from the new task.
+    url, port = local.url("fraud-detector"), local.task_port("fraud-detector")
+    again, out = _deploy(endpoint, good, tmp_path, "--force-new-deployment", "true")
+    assert again.returncode == 0 and out["rollout-state"] == "COMPLETED", again.stdout[-3000:]
+    local.wait_idle()
+    assert local.task_port("fraud-detector") != port and local.url("fraud-detector") == url
+    assert _version(local)["model_sha256"] == sha
+
 
 def test_a_broken_image_fails_its_rollout_and_the_champion_keeps_serving(images, staging, tmp_path):
     good, broken, sha, _ = images
     local, endpoint, _ = staging
     first, out1 = _deploy(endpoint, good, tmp_path)
     assert first.returncode == 0, first.stdout[-3000:]
+    url = local.url("fraud-detector")
     proc, out = _deploy(endpoint, broken, tmp_path)
     assert proc.returncode == 1
     assert out["rollout-state"] == "FAILED" and out["rolled-back"] == "true"
@@ -92,7 +102,8 @@ def test_a_broken_image_fails_its_rollout_and_the_champion_keeps_serving(images,
         and "%252Fecs%252Ffraud-detector" in proc.stdout
     )
     local.wait_idle()
-    assert _version(local)["model_sha256"] == sha  # the champion answers
+    assert _version(local)["model_sha256"] == sha  # the champion answers, at the same URL
+    assert local.url("fraud-detector") == url
     running = subprocess.run(["docker", "ps", "--filter", "label=dev.mlops-actions.local-staging",
                               "--format", "{{.Image}}"], capture_output=True, text=True).stdout  # fmt: skip
     assert broken.split("@")[1][:12] not in running

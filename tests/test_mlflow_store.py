@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -141,6 +142,7 @@ def test_register_promote_fetch_and_move_the_aliases(helper_python, tracking, pu
     proc, out = _cli(helper_python, *promote, "--version", "2-bbb", "--verdict",
                      str(_verdict(tmp_path, True, 0.92)), tmp=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert out["previous-version"] == "1-aaa"
     assert (
         _alias(tracking, "champion")["version"] == "2"
         and _alias(tracking, "previous")["version"] == "1"
@@ -186,3 +188,101 @@ def test_an_unreachable_server_is_one_line_never_an_empty_store(helper_python, t
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and f"MLflow at {closed}: read the alias champion failed" in lines[0]
     assert "found" not in out
+
+
+RACE = REPO / "tests" / "support" / "promote_race.py"
+VERDICT = {"passed": True, "metrics": {"recall": 0.9}, "checks": []}
+
+
+def _register(python, tracking, tmp, model, versions):
+    """Versions registered as training registers them (a run, its card and model), without
+    training: each card names the run that trained it."""
+    script = (
+        "import json, sys; from pathlib import Path; from mlops_actions.mlflow_store import "
+        "MlflowStore\nstore = MlflowStore(sys.argv[1], sys.argv[2])\n"
+        "for number in sys.argv[4:]:\n"
+        "    d = Path(sys.argv[3]) / number; d.mkdir()\n"
+        "    (d / 'model.skops').write_text(number)\n"
+        "    card = {'model': {'sha256': number * 8}, 'source': {'repository': 'Acme/x', "
+        "'run_number': number, 'run_attempt': '1'}, 'run': {'started_at': "
+        "f'2026-11-01T{int(number):02d}:00:00+00:00'}}\n"
+        "    (d / 'model-card.json').write_text(json.dumps(card))\n"
+        "    store.register(f'{number}.1-abcdef0', [d / 'model.skops'], d / 'model-card.json', None)\n"
+    )
+    proc = subprocess.run([python, "-c", script, tracking, model, str(tmp), *versions],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "scripts"), **LOGIN})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _model_alias(url, model, alias):
+    try:
+        version = _api(url, "registered-models/alias", name=model, alias=alias)["model_version"]
+    except urllib.error.HTTPError:
+        return None
+    return {t["key"]: t["value"] for t in version["tags"]}["mlops.version"]
+
+
+def _history(url, model):
+    tags = _api(url, "registered-models/get", name=model)["registered_model"].get("tags", [])
+    moves = sorted((t["key"], json.loads(t["value"])) for t in tags
+                   if t["key"].startswith("mlops.champion.history."))  # fmt: skip
+    return {m["version"]: m["previous_version"] for _, m in moves}, [m for _, m in moves]
+
+
+def test_the_alias_moves_forward_only_and_records_are_immutable(helper_python, tracking, tmp_path):
+    _register(helper_python, tracking, tmp_path, "ordered", ["7", "8", "9"])
+    promote = ["promote", "--model-store", tracking, "--model-name", "ordered", "--verdict",
+               json.dumps(VERDICT), "--serving-image-ref", "ghcr.io/acme/x@sha256:" + "b" * 64]  # fmt: skip
+    proc, _ = _cli(helper_python, *promote, "--version", "9.1-abcdef0", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    late, out = _cli(helper_python, *promote, "--version", "7.1-abcdef0", tmp=tmp_path)
+    assert late.returncode == 2 and not out
+    (line,) = late.stderr.strip().splitlines()
+    assert "7.1-abcdef0 (run 7 attempt 1) is older than the champion 9.1-abcdef0" in line
+    assert _model_alias(tracking, "ordered", "champion") == "9.1-abcdef0"
+    # Another serving image for a promoted version is refused; today's tags are not overwritten.
+    other = [*promote[:-1], "ghcr.io/acme/x@sha256:" + "c" * 64, "--version", "9.1-abcdef0"]
+    changed, _ = _cli(helper_python, *other, tmp=tmp_path)
+    assert changed.returncode == 2 and "records are immutable" in changed.stderr
+    same, out = _cli(helper_python, *promote, "--version", "9.1-abcdef0", tmp=tmp_path)
+    assert same.returncode == 0 and out["status"] == "unchanged"
+    forced, out = _cli(helper_python, *promote, "--version", "7.1-abcdef0", "--force", "true",
+                       tmp=tmp_path)  # fmt: skip
+    assert forced.returncode == 0 and out["previous-version"] == "9.1-abcdef0", forced.stderr
+    assert _model_alias(tracking, "ordered", "champion") == "7.1-abcdef0"
+    assert _model_alias(tracking, "ordered", "previous") == "9.1-abcdef0"
+    chain, moves = _history(tracking, "ordered")
+    assert chain == {"9.1-abcdef0": None, "7.1-abcdef0": "9.1-abcdef0"} and moves[-1]["forced"]
+
+
+def test_racing_promotions_end_on_the_newer_run_under_the_registry_lock(
+    helper_python, tracking, tmp_path
+):
+    """Three processes move the alias at once (MLflow has no conditional update: the lock
+    makes each read-decide-move atomic). The alias ends on the newest; each "promoted" is in the
+    chain with what it really replaced; the lock is gone afterwards."""
+    _register(helper_python, tracking, tmp_path, "raced", ["1", "2", "3", "4"])
+    env = {**os.environ, "PYTHONPATH": str(REPO / "scripts"), **LOGIN}
+    first = subprocess.run([helper_python, str(RACE), tracking, "raced", "0", "1.1-abcdef0",
+                            json.dumps(VERDICT)], capture_output=True, text=True, env=env)  # fmt: skip
+    assert first.returncode == 0, first.stderr[-2000:]
+    start = time.time() + 6  # each process has imported MLflow's client by then
+    procs = [subprocess.Popen([helper_python, str(RACE), tracking, "raced", str(start),
+                               f"{n}.1-abcdef0", json.dumps(VERDICT)], stdout=subprocess.PIPE,
+                              text=True, env=env) for n in ("2", "3", "4")]  # fmt: skip
+    results = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert _model_alias(tracking, "raced", "champion") == "4.1-abcdef0", results
+    chain, _ = _history(tracking, "raced")
+    for result in results:
+        if result["status"] == "promoted":
+            assert chain[result["version"]] == result["previous"], (results, chain)
+        else:
+            assert result["status"] == "refused" and "older than" in result["message"], results
+    walk, seen = "4.1-abcdef0", []
+    while walk:
+        seen.append(walk)
+        walk = chain[walk]
+    assert seen[-1] == "1.1-abcdef0" and len(seen) == len(chain), chain
+    with pytest.raises(urllib.error.HTTPError):
+        _api(tracking, "registered-models/get", name="raced.mlops-lock")

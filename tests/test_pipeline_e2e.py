@@ -3,15 +3,18 @@
 authenticated local registry, moto in server mode for S3 and ECS (rollouts driven like ECS by
 the simulator), ambient AWS credentials (no role) and the GitHub REST stand-in.
 
-One consumer repository lives through these runs, as a real one would:
+One consumer repository lives through these runs, as a real one would (each run has the next
+run number, as on GitHub: versions are ordered by it):
 1. a push to main: everything, ending with a champion (S3 store, ECS on the local staging);
 2. a pull request from a fork: tests and the gate, nothing pushed or deployed;
-3. a typo in `deploy` and no model-store: stopped by the first job, nothing built;
-4. the model registry moves to an MLflow server that asks for a login and serving to a
+3. a push whose unit tests fail, with good data and a good model: CT overlaps the tests (the
+   model is trained and gated), but nothing is deployed or promoted, and the run says why;
+4. a typo in `deploy` and no model-store: stopped by the first job, nothing built;
+5. the model registry moves to an MLflow server that asks for a login and serving to a
    SageMaker endpoint: the version is registered, served and becomes `champion`; then a much
    worse model fails the gate against that champion, and nothing is packaged, deployed or
    promoted (the S3 store's failed gate is the demo's `--worse-model`, tests/test_demo.py);
-5. new data lands through DVC, the monitor finds the model degraded and dispatches
+6. new data lands through DVC, the monitor finds the model degraded and dispatches
    `model-degraded`: the pipeline pulls the recorded data version, retrains, gates, deploys and
    promotes; the same dispatch again is skipped, since nothing changed since that champion.
 """
@@ -80,8 +83,9 @@ def _workflow(
             "image": f"{registry_host}/acme/fraud-e2e-{RUN}",
             "build-args": "BASE_IMAGE=local/python:3.11-bookworm",
             "python-versions": '["3.11"]',
-            "install-command": "pip install --quiet -r requirements.txt pytest",
-            "test-command": "python -m pytest -q tests/test_data.py",
+            # The pipeline's own default (the test command too): pytest and pytest-cov are
+            # added by the pipeline, since requirements.txt leaves them out.
+            "install-command": "pip install --quiet -r requirements.txt",
             "eval-command": "python src/train.py --output-path artifacts/model.skops",
             "model-store": store,
             "aws-role-arn": "",  # ambient credentials, as on a self-hosted runner
@@ -157,8 +161,12 @@ def _export(dest: Path) -> Path:
     return export_tree(dest)
 
 
+RUN_NUMBERS = iter(range(1, 1000))
+
+
 def _run(world, workflow: str, event: str, payload: dict, secrets: dict | None = None) -> object:
     registry = world["registry"]
+    number = next(RUN_NUMBERS)
     return run_workflow(
         world["consumer"],
         workflow,
@@ -177,6 +185,7 @@ def _run(world, workflow: str, event: str, payload: dict, secrets: dict | None =
             "AWS_ENDPOINT_URL": world["endpoint"],
             "MLOPS_ACTIONS_TREE": str(world["tree"]),
             "GITHUB_API_URL": world["github"].url,
+            "GITHUB_RUN_NUMBER": str(number),
         },
         repositories={
             CHECKOUT: SHIMS / "checkout",
@@ -277,7 +286,9 @@ def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, fi
     champion = _champion(world, f"e2e-{RUN}/")
     assert champion and champion["version"] == version and champion["serving_image"] == serving
     assert champion["task_definition_arn"] == out["task-definition-arn"]
-    assert champion["verdict"]["passed"] is True
+    assert champion["verdict"]["passed"] is True and champion["sequence"] == 1
+    assert "✅ Deployed and promoted version " + version in run.log  # the report job
+    assert "Line coverage: **" in run.log  # the default test command, with pytest-cov added
 
     # Same commit: every action ran from the checkout of the workflow's own commit, none via @v1.
     # (act masks the registry user, "mlops", as *** wherever it appears in the log.)
@@ -305,6 +316,37 @@ def test_a_fork_pull_request_neither_pushes_nor_deploys(world, first_run):
     assert client.tags(f"acme/fraud-e2e-{RUN}") == tags_before
     assert _service_image(world) == before_image
     assert not re.search(rf"\./\.{NAME}-actions/actions/build-push-ghcr", run.log)
+
+
+def _jobs(run) -> dict[str, str]:
+    return {name.split("/")[-1].strip(): result for name, result in run.jobs.items()}
+
+
+def test_a_push_whose_tests_fail_deploys_and_promotes_nothing(world, first_run):
+    """Good data and a good model, but a failing unit test: build and CT may overlap the tests,
+    so the model is trained and gated; deploy and promote wait for the tests, and do not run.
+    The service, the champion and the live model stay; the report names the stage."""
+    consumer, store = world["consumer"], first_run[1]
+    before = (_service_image(world), _champion(world, f"e2e-{RUN}/"), _live_version(world))
+    git = ["git", "-C", str(consumer), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    broken = consumer / "tests" / "test_regression.py"
+    broken.write_text("def test_a_regression_in_the_features():\n    assert 1 + 1 == 3\n")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "a change that breaks a unit test"], check=True)
+    try:
+        run = _run(world, _workflow(world["registry"]["host"], store), "push", PUSH)
+    finally:
+        subprocess.run([*git, "rm", "-q", str(broken)], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "revert the breaking change"], check=True)
+    jobs = _jobs(run)
+    assert jobs.get("tests (Python 3.11)") == "failure", jobs
+    assert jobs.get("train, gate against the champion, package") == "success", run.log[-6000:]
+    assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
+    assert jobs.get("report") == "success", jobs
+    assert "The loop stopped at tests: the tests failed, so nothing was deployed or promoted" in (
+        run.log
+    )
+    assert (_service_image(world), _champion(world, f"e2e-{RUN}/"), _live_version(world)) == before
 
 
 def test_inputs_the_later_jobs_need_are_checked_before_anything_is_built(world, first_run):

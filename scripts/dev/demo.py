@@ -159,17 +159,44 @@ def git(consumer: Path, *args: str) -> str:
     return subprocess.run([*base, *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def consumer_repo() -> Path:
-    consumer = HOME / "Fraud-Detector"
-    if not (consumer / ".git").exists():
-        shutil.copytree(
-            EXAMPLE, consumer, ignore=shutil.ignore_patterns("artifacts", "__pycache__")
+CONSUMER = HOME / "Fraud-Detector"
+RUN_NUMBER = HOME / "run-number"
+
+
+def consumer_repo(fresh: bool) -> Path:
+    """The consumer repository. `fresh` (the main command) puts its files back to the example's
+    own, as one commit on top of its history: data batches that --data-changed appended, and any
+    earlier edits, are gone, so the example's tests run on the data they were written for. The
+    history stays, so the run still meets the champion of the earlier runs."""
+    ignore = shutil.ignore_patterns("artifacts", "__pycache__", ".pytest_cache", ".coverage*")
+    if not (CONSUMER / ".git").exists():
+        shutil.copytree(EXAMPLE, CONSUMER, ignore=ignore)
+        git(CONSUMER, "init", "-q", "-b", "main")
+        git(CONSUMER, "remote", "add", "origin", "https://github.com/Acme/Fraud-Detector.git")
+        git(CONSUMER, "add", "-A")
+        git(CONSUMER, "commit", "-q", "-m", "the fraud detector")
+    elif fresh:
+        for entry in CONSUMER.iterdir():
+            if entry.name != ".git":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.copytree(EXAMPLE, CONSUMER, ignore=ignore, dirs_exist_ok=True)
+        git(CONSUMER, "add", "-A")
+        git(
+            CONSUMER,
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "the fraud detector, as the example has it",
         )
-        git(consumer, "init", "-q", "-b", "main")
-        git(consumer, "remote", "add", "origin", "https://github.com/Acme/Fraud-Detector.git")
-        git(consumer, "add", "-A")
-        git(consumer, "commit", "-q", "-m", "the fraud detector")
-    return consumer
+    return CONSUMER
+
+
+def next_run_number() -> str:
+    """GitHub numbers a workflow's runs 1, 2, 3...; versions are named, and ordered, by it."""
+    number = int(RUN_NUMBER.read_text()) + 1 if RUN_NUMBER.exists() else 1
+    RUN_NUMBER.write_text(str(number))
+    return str(number)
 
 
 def workflow(registry_host: str, train_command: str | None) -> str:
@@ -265,6 +292,7 @@ def run_act(
         **env,
         "MLOPS_ACTIONS_TREE": str(tree),
         "DEMO_OUTPUTS": str(outputs),
+        "GITHUB_RUN_NUMBER": next_run_number(),
     }.items():
         command += ["--env", f"{key}={value}"]
     for key, value in secrets.items():
@@ -417,6 +445,9 @@ def broken_image(state: dict[str, Any], registry: dict[str, Any], consumer: Path
 
 
 def down() -> int:
+    """Stop what the demo started, and forget the state that lived in it: the local AWS held the
+    model store and the service, so the consumer repository and its run numbers go too, and the
+    next run starts as the first one did."""
     if STATE.exists():
         pid = int(json.loads(STATE.read_text())["pid"])
         try:
@@ -427,6 +458,8 @@ def down() -> int:
         except OSError:
             pass
         say("local stack stopped (its service containers with it)")
+    shutil.rmtree(CONSUMER, ignore_errors=True)
+    RUN_NUMBER.unlink(missing_ok=True)
     marker = HOME / "started-testbed"
     if marker.exists():  # only what the demo started: a testbed that was up before stays up
         subprocess.run(
@@ -472,7 +505,8 @@ def main() -> int:
     state = stack(registry)
     say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")
     seed_aws(state["endpoint"])
-    consumer = consumer_repo()
+    scenario = args.worse_model or args.data_changed or args.broken_image
+    consumer = consumer_repo(fresh=not scenario)
     if args.broken_image:
         return broken_image(state, registry, consumer)
     train_command, event, payload = (
@@ -504,8 +538,6 @@ def main() -> int:
         event = "repository_dispatch"
         payload = {"action": "data-changed", "repository": {"default_branch": "main"},
                    "client_payload": {"batch": f"seed {seed}", "rows": len(rows)}}  # fmt: skip
-    else:
-        git(consumer, "commit", "-q", "--allow-empty", "-m", "demo run")
     say(f"running the consumer's workflow ({event}) through act; full log: {HOME / 'act.log'}")
     code, outputs = run_act(
         consumer,

@@ -148,8 +148,15 @@ class LocalSageMaker(ContainerDriver):
         return False, f"/ping did not answer 200 within {self.health_timeout:g}s"
 
     def url(self, endpoint: str) -> str | None:
-        served = self.serving.get(endpoint)
-        return f"http://127.0.0.1:{served[1]}" if served else None
+        """The endpoint's one local URL: it follows the serving container across updates."""
+        if endpoint not in self.serving:
+            return None
+
+        def port() -> int | None:
+            served = self.serving.get(endpoint)
+            return served[1] if served else None
+
+        return self._stable_url(endpoint, port)
 
     def _forget(self) -> None:
         self.serving.clear()

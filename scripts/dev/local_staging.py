@@ -15,7 +15,10 @@ health check) and reports the deployment as ECS would:
 - a deployment superseded by a later UpdateService (a rollback, say) is no longer watched; the
   later one drains its containers when it completes;
 - RunTask (a one-off task, e.g. ecs-deploy's run-task) runs the container with the command
-  override until it exits; DescribeTasks then reports it STOPPED with its exit code.
+  override until it exits; DescribeTasks then reports it STOPPED with its exit code;
+- each service has one local URL from its first healthy rollout on, as a load balancer gives:
+  a loopback port that forwards each connection to the task serving at that moment, so a
+  `curl` keeps working across deploys and rollbacks.
 
 The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
 Test and demo infrastructure only; not part of the actions.
@@ -23,9 +26,11 @@ Test and demo infrastructure only; not part of the actions.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import shlex
+import socket
 import subprocess
 import threading
 import time
@@ -52,14 +57,66 @@ def docker_cli(config: str | None, *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run([*base, *args], capture_output=True, text=True)
 
 
+class Forwarder:
+    """A load balancer's stable address, on loopback: every connection goes to the port that
+    `target()` names when it is made (the task serving then), or is closed when none serves."""
+
+    def __init__(self, target: Callable[[], int | None]):
+        self.target = target
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        port = self.target()
+        try:
+            upstream = socket.create_connection(("127.0.0.1", port), timeout=10) if port else None
+        except OSError:
+            upstream = None
+        if upstream is None:
+            client.close()
+            return
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
 @dataclass
 class ContainerDriver:
     """What the local control planes (ECS here, SageMaker in local_sagemaker.py) share: the
-    Docker CLI, rollouts in background threads, and clean-up of their own containers by label."""
+    Docker CLI, rollouts in background threads, a stable URL per service or endpoint, and
+    clean-up of their own containers by label."""
 
     label: ClassVar[str]
     docker_config: str | None = None  # a DOCKER_CONFIG logged in to the registry, for pulls
     _threads: list[threading.Thread] = field(default_factory=list)
+    _forwarders: dict[str, Forwarder] = field(default_factory=dict)
+
+    def _stable_url(self, name: str, target: Callable[[], int | None]) -> str:
+        """The one URL of `name`, made on first use; it follows whatever `target()` names."""
+        if name not in self._forwarders:
+            self._forwarders[name] = Forwarder(target)
+        return f"http://127.0.0.1:{self._forwarders[name].port}"
 
     def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
         return docker_cli(self.docker_config, *args)
@@ -74,10 +131,13 @@ class ContainerDriver:
             thread.join(timeout)
 
     def down(self) -> None:
-        """Stop every container this driver started, and only those."""
+        """Stop every container this driver started, and only those, and their URLs."""
         names = self._docker("ps", "-aq", "--filter", f"label={self.label}").stdout.split()
         if names:
             self._docker("rm", "--force", *names)
+        for forwarder in self._forwarders.values():
+            forwarder.close()
+        self._forwarders.clear()
         self._forget()
 
     def _forget(self) -> None:
@@ -318,10 +378,17 @@ class LocalStaging(ContainerDriver):
             self._docker("rm", "--force", task.container)
 
     # --- what a user (or test) asks -------------------------------------------------------------
-    def url(self, service: str) -> str | None:
-        """The local URL of the service's serving deployment (its first task)."""
+    def task_port(self, service: str) -> int | None:
+        """The host port of the service's serving deployment (its first task), right now."""
         tasks = self.tasks.get(self.serving.get(service, ""), [])
-        return f"http://127.0.0.1:{tasks[0].port}" if tasks and tasks[0].port else None
+        return tasks[0].port if tasks and tasks[0].port else None
+
+    def url(self, service: str) -> str | None:
+        """The service's one local URL (None until a rollout first completed): it follows the
+        serving deployment across deploys and rollbacks, as a load balancer does."""
+        if service not in self.serving:
+            return None
+        return self._stable_url(service, lambda: self.task_port(service))
 
     def _forget(self) -> None:
         self.tasks.clear()

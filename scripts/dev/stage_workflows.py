@@ -23,7 +23,7 @@ class Stage:
     outputs: dict[str, str]  # stage output -> "jobs.<job>.outputs.<name>"
     # inputs that replace the pipeline's `needs.<job>.outputs.<name>`: name -> description
     handed_in: dict[str, str]
-    drop_if: tuple[str, ...] = ()  # jobs whose trigger condition only fits the whole pipeline
+    drop_if: tuple[str, ...] = ()  # jobs whose whole `if:` only fits the whole pipeline
 
 
 STAGES = (
@@ -101,6 +101,56 @@ def _kept_needs(match: re.Match[str], outside: list[str]) -> str:
     return f"\n    needs: {kept[0] if len(kept) == 1 else '[' + ', '.join(kept) + ']'}\n"
 
 
+def _terms(expression: str) -> list[str]:
+    """The top-level `&&` terms of an expression (parentheses and quotes respected)."""
+    terms, depth, quoted, current = [], 0, False, ""
+    i = 0
+    while i < len(expression):
+        c = expression[i]
+        if c == "'":
+            quoted = not quoted
+        elif not quoted and c == "(":
+            depth += 1
+        elif not quoted and c == ")":
+            depth -= 1
+        if not quoted and depth == 0 and expression.startswith("&&", i):
+            terms.append(current.strip())
+            current, i = "", i + 2
+            continue
+        current += c
+        i += 1
+    return [t for t in [*terms, current.strip()] if t]
+
+
+_IF = re.compile(r"\n    if: (?:>-\n((?:      [^\n]*\n)+)|([^\n]+)\n)")
+
+
+def _condition(job: str, outside: list[str], drop: bool) -> str:
+    """The job's `if:` without the terms about jobs this stage does not have: its caller
+    decides those (the caller of a later stage calls it only when the earlier one passed)."""
+    match = _IF.search(job)
+    if not match:
+        return job
+    expression = " ".join((match.group(1) or match.group(2)).split())
+    kept = [] if drop else [
+        t for t in _terms(expression)
+        if not any(re.search(rf"needs\.{o}\.", t) for o in outside)
+    ]  # fmt: skip
+    replacement = "\n"
+    if kept:
+        lines, line = [], ""
+        for term in kept:
+            piece = f"{line} && {term}" if line else term
+            if len(piece) > 90 and line:
+                lines.append(line + " &&")
+                line = term
+            else:
+                line = piece
+        lines.append(line)
+        replacement = "\n    if: >-\n" + "".join(f"      {ln}\n" for ln in lines)
+    return job[: match.start()] + replacement + job[match.end() :]
+
+
 def render(stage: Stage, pipeline: str) -> str:
     inputs = _blocks(_section(pipeline, "    inputs:\n", "    secrets:\n"), 6)
     secrets = _blocks(_section(pipeline, "    secrets:\n", "    outputs:\n"), 6)
@@ -110,14 +160,9 @@ def render(stage: Stage, pipeline: str) -> str:
     for name in stage.jobs:
         job = jobs[name]
         job = re.sub(r"\n    needs: \[?([a-z, -]+)\]?\n", lambda m: _kept_needs(m, outside), job)
-        for other in outside:  # a job of the pipeline that this stage does not have
-            job = re.sub(rf"needs\.{other}\.result == 'success' &&\s*", "", job)
-            # The caller of a later stage calls it only when training was not skipped.
-            job = re.sub(rf"\s*&& needs\.{other}\.outputs\.skipped != 'true'", "", job)
+        job = _condition(job, outside, drop=name in stage.drop_if)
         for handed in stage.handed_in:
             job = re.sub(rf"needs\.[a-z-]+\.outputs\.{handed}\b", f"inputs.{handed}", job)
-        if name in stage.drop_if:
-            job = re.sub(r"\n    if: [^\n]+\n", "\n", job, count=1)
         body += job
     used = set(re.findall(r"inputs\.([a-z0-9-]+)", body))
     out = [

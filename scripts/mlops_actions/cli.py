@@ -33,6 +33,8 @@ COMMANDS = {
     "dispatch": "mlops_actions.monitor.dispatch_cli",
     "validate-data": "mlops_actions.validation.cli",
     "infer-schema": "mlops_actions.validation.infer_cli",
+    "pipeline-plan": "mlops_actions.pipeline.cli",
+    "pipeline-report": "mlops_actions.pipeline.cli",
 }
 
 
@@ -44,7 +46,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="mlops-actions", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"mlops-actions {__version__}")
     sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=Parser)
-    for module in _modules().values():
+    for module in dict.fromkeys(_modules().values()):  # a module may add several commands
         module.add_parser(sub)
     return parser
 

@@ -6,19 +6,30 @@ through MLflow's client (mlflow-skinny) against a tracking server.
   the holdout predictions as artifacts) and a registered model version tagged with the git SHA,
   the image digest, the data hashes, the model's sha256 and our version name (`mlops.version`).
   Registering the same version again returns it, if it holds the same model.
-- Promotion logs the gate's verdict to the version's run, moves the alias `champion` to it and
-  gives the former champion the alias `previous`; the alias is read back.
+- Promotion writes the version's record (the gate's verdict, the serving image, what serves
+  it) to its run once (`promotion/record-<stage>.json`), moves the alias `champion` to it and
+  gives the former champion the alias `previous`. The move itself (what it replaced, when, its
+  sequence number) is a tag of the registered model, and each move is kept as another
+  (`mlops.<stage>.history.<sequence>`).
+- MLflow has no conditional alias update, so a move is made under a lock: the registered model
+  `<name>.mlops-lock`, which only one client can create (the name is unique in the registry).
+  A lock older than LOCK_STALE_SECONDS is a crashed promotion's, and is broken.
 - The champion is the version behind `champion`: its verdict is the gate's baseline.
 
-Shared by containerized-train and promote-model / fetch-champion; imports no action package.
+Implements model_store.ModelStore, the interface the S3 store shares; the rules are in
+mlops_actions.champion.record. Shared by containerized-train and promote-model /
+fetch-champion; imports no action package.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
-from datetime import datetime, timezone
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +37,11 @@ from mlops_actions.errors import UserError, shown
 
 VERSION_TAG = "mlops.version"
 CHAMPION, PREVIOUS = "champion", "previous"
+ALIASES = {"champion": (CHAMPION, PREVIOUS), "production": ("production", "production-previous")}
+LOCK_SUFFIX = ".mlops-lock"
+LOCK_STALE_SECONDS = 600  # a promotion takes seconds; a lock this old was left by a crash
+LOCK_WAIT_SECONDS = 120
+MAX_TAG = 4900  # under every MLflow version's tag-value limit
 
 
 def is_mlflow(uri: str) -> bool:
@@ -70,16 +86,19 @@ class MlflowStore:
         except MlflowException as exc:
             if absent_ok and _is_absent(exc):
                 return None
-            if exc.error_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
-                raise UserError(
-                    f"MLflow at {self.uri}: {what} failed: {exc.error_code}; give the server's "
-                    "credentials as MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and "
-                    "MLFLOW_TRACKING_PASSWORD (the pipeline's mlflow-tracking-* secrets)"
-                ) from None
-            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "error"
-            raise UserError(f"MLflow at {self.uri}: {what} failed: {first}") from None
+            raise self._error(what, exc) from None
         except OSError as exc:
             raise UserError(f"MLflow at {self.uri}: {what} failed: {exc}") from None
+
+    def _error(self, what: str, exc: Any) -> UserError:
+        if exc.error_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            return UserError(
+                f"MLflow at {self.uri}: {what} failed: {exc.error_code}; give the server's "
+                "credentials as MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and "
+                "MLFLOW_TRACKING_PASSWORD (the pipeline's mlflow-tracking-* secrets)"
+            )
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "error"
+        return UserError(f"MLflow at {self.uri}: {what} failed: {first}")
 
     def find(self, label: str) -> Any:
         """The registered version our version name `label` became, or None."""
@@ -92,11 +111,12 @@ class MlflowStore:
         return next((v for v in versions if (v.tags or {}).get(VERSION_TAG) == label), None)
 
     def register(
-        self, label: str, files: list[Path], card_path: Path, metrics: dict[str, Any] | None
-    ) -> dict[str, str]:
+        self, version: str, files: list[Path], card: Path, metrics: dict[str, Any] | None
+    ) -> dict[str, Any]:
         """The trained version as a run and a registered model version (once)."""
-        card = json.loads(card_path.read_text())
-        sha = str(card["model"]["sha256"])
+        label, card_path = version, card
+        document = json.loads(card_path.read_text())
+        sha = str(document["model"]["sha256"])
         existing = self.find(label)
         if existing is not None:
             if (existing.tags or {}).get("model_sha256") != sha:
@@ -117,15 +137,15 @@ class MlflowStore:
                 lambda: self.client.create_experiment(f"mlops-actions/{self.model_name}"),
             )
         )
-        source = card.get("source") or {}
+        source = document.get("source") or {}
         tags = {
             VERSION_TAG: label,
             "model_sha256": sha,
             "git_sha": str(source.get("sha") or ""),
-            "image_digest": str((card.get("image") or {}).get("digest") or ""),
+            "image_digest": str((document.get("image") or {}).get("digest") or ""),
             "data_hash": ",".join(
                 str(d.get("sha256") or (d.get("dvc") or {}).get("md5") or "")
-                for d in card.get("data") or []
+                for d in document.get("data") or []
             ),
         }
         run = self._call(
@@ -133,7 +153,7 @@ class MlflowStore:
             lambda: self.client.create_run(experiment_id, tags=tags, run_name=label),
         )
         run_id = run.info.run_id
-        for key, value in (card.get("params") or {}).items():
+        for key, value in (document.get("params") or {}).items():
             self._call(
                 "log a parameter",
                 lambda k=key, v=value: self.client.log_param(run_id, k, _flat(v)[:6000]),
@@ -160,127 +180,242 @@ class MlflowStore:
                 "register the model", lambda: self.client.create_registered_model(self.model_name)
             )
         model_file = next(p.name for p in files)
-        version = self._call(
+        created = self._call(
             "create the model version",
             lambda: self.client.create_model_version(
                 self.model_name, f"{run.info.artifact_uri}/model/{model_file}", run_id, tags={
-                    **tags, "model_card": json.dumps(card, sort_keys=True)[:4900]},
+                    **tags, "model_card": json.dumps(document, sort_keys=True)[:4900]},
             ),
         )  # fmt: skip
-        return {"status": "registered", "uri": f"models:/{self.model_name}/{version.version}"}
+        return {"status": "registered", "uri": f"models:/{self.model_name}/{created.version}"}
 
-    def champion(self) -> Any:
+    def where(self, stage: str) -> str:
+        return f"models:/{self.model_name}@{ALIASES[stage][0]}"
+
+    def _by_alias(self, alias: str) -> Any:
         return self._call(
-            f"read the alias {CHAMPION}",
-            lambda: self.client.get_model_version_by_alias(self.model_name, CHAMPION),
+            f"read the alias {alias}",
+            lambda: self.client.get_model_version_by_alias(self.model_name, alias),
             absent_ok=True,
         )
 
-    def promote(
-        self, label: str, verdict: dict[str, Any], *, serving_image: str, task_definition_arn: str,
-        expected_sha256: str, source: dict[str, str],
-    ) -> tuple[dict[str, Any], str]:  # fmt: skip
-        version = self.find(label)
-        if version is None:
-            raise UserError(
-                f"version: {shown(label)} is not a version of MLflow model {self.model_name}; "
-                "promote what containerized-train registered"
-            )
-        sha = (version.tags or {}).get("model_sha256", "")
-        if expected_sha256 and expected_sha256 != sha:
-            raise UserError(
-                f"model-sha256: {expected_sha256[:16]}… is not version {label}'s {sha[:16]}…"
-            )
-        folder = Path(tempfile.mkdtemp(prefix="mlops-promotion-"))
-        (folder / "verdict.json").write_text(json.dumps(verdict, indent=2))
-        self._call(
-            "log the verdict",
-            lambda: self.client.log_artifact(
-                version.run_id, str(folder / "verdict.json"), "promotion"
-            ),
+    def _download(self, run_id: str, path: str) -> Any:
+        """A JSON artifact of the run, or None when the run has no such file."""
+        folder, _, name = path.rpartition("/")
+        listed = self._call(
+            f"list the artifacts in {folder}",
+            lambda: self.client.list_artifacts(run_id, folder or None),
         )
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for key, value in {
-            "serving_image": serving_image, "task_definition_arn": task_definition_arn,
-            "verdict_passed": str(bool(verdict.get("passed"))).lower(), "promoted_at": stamp,
-            **{f"promoted_by_{k}": v for k, v in source.items()},
-        }.items():  # fmt: skip
+        if not any(str(f.path).rsplit("/", 1)[-1] == name for f in listed or []):
+            return None
+        target = tempfile.mkdtemp(prefix="mlops-mlflow-")
+        local = Path(
             self._call(
-                "tag the version",
-                lambda k=key, v=value: self.client.set_model_version_tag(
-                    self.model_name, version.version, k, v
-                ),
+                f"download {path}", lambda: self.client.download_artifacts(run_id, path, target)
             )
-        before = self.champion()
-        status = (
-            "unchanged" if before is not None and before.version == version.version else "promoted"
         )
-        if status == "promoted":
-            if before is not None:
-                self._call(
-                    "move the alias previous",
-                    lambda: self.client.set_registered_model_alias(
-                        self.model_name, PREVIOUS, before.version
-                    ),
-                )
-            self._call(
-                "move the alias champion",
-                lambda: self.client.set_registered_model_alias(
-                    self.model_name, CHAMPION, version.version
-                ),
-            )
-        after = self.champion()  # read back
-        if after is None or after.version != version.version:
+        try:
+            return json.loads(local.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             raise UserError(
-                f"MLflow alias {CHAMPION} of {self.model_name} does not name {label} once moved"
-            )
-        record = self.record(after, verdict)
-        record["previous_version"] = (
-            (before.tags or {}).get(VERSION_TAG)
-            if before is not None and status == "promoted"
-            else record.get("previous_version")
-        )
-        return record, status
+                f"MLflow at {self.uri}: {path} of run {run_id} is not JSON; the registry is "
+                "damaged there"
+            ) from None
 
-    def record(self, version: Any, verdict: dict[str, Any] | None) -> dict[str, Any]:
+    def _upload(self, run_id: str, folder: str, name: str, data: Any) -> None:
+        staging = Path(tempfile.mkdtemp(prefix="mlops-mlflow-"))
+        (staging / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        self._call(
+            f"upload {name}", lambda: self.client.log_artifact(run_id, str(staging / name), folder)
+        )
+
+    def card(self, version: str) -> dict[str, Any] | None:
+        found = self.find(version)
+        if found is None:
+            return None
+        card = self._download(found.run_id, "model/model-card.json")
+        return card if isinstance(card, dict) else None
+
+    def _record(self, stage: str, version: Any) -> dict[str, Any] | None:
+        """The version's record for the stage; for a version promoted before records existed,
+        one made from its tags and its logged verdict."""
+        record = self._download(version.run_id, f"promotion/record-{stage}.json")
+        if isinstance(record, dict):
+            return record
+        if stage != "champion":
+            return None
+        verdict = self._download(version.run_id, "promotion/verdict.json")
         tags = version.tags or {}
         return {
             "model_name": self.model_name,
             "version": tags.get(VERSION_TAG, str(version.version)),
-            "registry_version": str(version.version),
             "model_sha256": tags.get("model_sha256", ""),
-            "serving_image": tags.get("serving_image", ""),
-            "task_definition_arn": tags.get("task_definition_arn", ""),
+            "serving_image": tags.get("serving_image") or None,
+            "task_definition_arn": tags.get("task_definition_arn") or None,
             "verdict": verdict,
         }
 
-    def fetch(self, output_dir: Path) -> tuple[dict[str, Any] | None, Path | None, Path | None]:
-        """(record, the champion's verdict as a baseline file, its model card) or Nones."""
-        version = self.champion()
+    def _model_tags(self) -> dict[str, str]:
+        model = self._call(
+            "read the registered model",
+            lambda: self.client.get_registered_model(self.model_name),
+            absent_ok=True,
+        )
+        return dict(model.tags or {}) if model is not None else {}
+
+    def read_pointer(self, stage: str) -> tuple[dict[str, Any] | None, Any]:
+        version = self._by_alias(ALIASES[stage][0])
         if version is None:
-            return None, None, None
-        output_dir.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="mlops-champion-"))
-        verdict_file = Path(
+            return None, None
+        record = self._record(stage, version) or {}
+        try:
+            move = json.loads(self._model_tags().get(f"mlops.{stage}.pointer", "{}"))
+        except ValueError:
+            move = {}
+        if not isinstance(move, dict) or move.get("registry_version") != str(version.version):
+            # The alias was moved outside mlops-actions (or before moves were kept).
+            move = {"sequence": move.get("sequence") if isinstance(move, dict) else None}
+        pointer = {**record, **{k: v for k, v in move.items() if k != "registry_version"}}
+        pointer["version"] = (version.tags or {}).get(VERSION_TAG, str(version.version))
+        pointer["registry_version"] = str(version.version)
+        return pointer, str(version.version)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the registry-wide lock of this model: a registered model only one client can
+        create, deleted when done."""
+        from mlflow.exceptions import MlflowException
+
+        name = f"{self.model_name}{LOCK_SUFFIX}"
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                self.client.create_registered_model(
+                    name, description="held by mlops-actions while it moves an alias"
+                )
+                break
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise self._error("take the promotion lock", exc) from None
+            held = self._call(
+                "read the promotion lock",
+                lambda: self.client.get_registered_model(name),
+                absent_ok=True,
+            )
+            age = time.time() - (held.creation_timestamp or 0) / 1000 if held else 0
+            if held is not None and age > LOCK_STALE_SECONDS:
+                self._call(
+                    "break a stale promotion lock",
+                    lambda: self.client.delete_registered_model(name),
+                    absent_ok=True,
+                )
+                continue
+            if time.monotonic() > deadline:
+                raise UserError(
+                    f"MLflow at {self.uri}: another promotion of {self.model_name} holds the "
+                    f"lock {name} (for {age:.0f} s); if none runs, delete that registered model"
+                )
+            time.sleep(0.2 + random.random() * 0.5)
+        try:
+            yield
+        finally:
             self._call(
-                "download the verdict",
-                lambda: self.client.download_artifacts(
-                    version.run_id, "promotion/verdict.json", str(folder)
+                "release the promotion lock",
+                lambda: self.client.delete_registered_model(name),
+                absent_ok=True,
+            )
+
+    def swap_pointer(self, stage: str, pointer: dict[str, Any], token: Any) -> bool:
+        alias, previous = ALIASES[stage]
+        version = self.find(str(pointer["version"]))
+        if version is None:
+            raise UserError(f"version: {shown(pointer['version'])} is not in {self.where(stage)}")
+        with self._locked():
+            now = self._by_alias(alias)
+            if (str(now.version) if now is not None else None) != token:
+                return False  # moved since it was read
+            if now is not None:
+                self._call(
+                    f"move the alias {previous}",
+                    lambda: self.client.set_registered_model_alias(
+                        self.model_name, previous, now.version
+                    ),
+                )
+            self._call(
+                f"move the alias {alias}",
+                lambda: self.client.set_registered_model_alias(
+                    self.model_name, alias, version.version
                 ),
             )
-        )
-        verdict = json.loads(verdict_file.read_text())
-        baseline = output_dir / "champion-verdict.json"
-        baseline.write_text(json.dumps(verdict, indent=2) + "\n")
-        card_path = None
-        try:
-            downloaded = Path(
-                self.client.download_artifacts(version.run_id, "model/model-card.json", str(folder))
+            move = {
+                k: pointer.get(k)
+                for k in ("previous_version", "promoted_at", "sequence", "source", "forced")
+            }
+            move["registry_version"] = str(version.version)
+            self._call(
+                "record the move",
+                lambda: self.client.set_registered_model_tag(
+                    self.model_name, f"mlops.{stage}.pointer", _fit(move)
+                ),
             )
-            card_path = output_dir / "champion-model-card.json"
-            card_path.write_text(downloaded.read_text())
-        except Exception:  # an older version without a card: training is then never skipped
-            card_path = None
-        record = self.record(version, verdict)
-        (output_dir / "champion.json").write_text(json.dumps(record, indent=2) + "\n")
-        return record, baseline, card_path
+        return True
+
+    def create_record(
+        self, stage: str, version: str, record: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        found = self.find(version)
+        if found is None:
+            raise UserError(
+                f"version: {shown(version)} is not a version of MLflow model {self.model_name}; "
+                "promote what containerized-train registered"
+            )
+        with self._locked():
+            existing = self._download(found.run_id, f"promotion/record-{stage}.json")
+            if isinstance(existing, dict):
+                return existing
+            self._upload(found.run_id, "promotion", f"record-{stage}.json", record)
+            if stage == "champion":  # what older readers and the MLflow UI show
+                self._upload(found.run_id, "promotion", "verdict.json", record.get("verdict"))
+            for key, value in {
+                "serving_image": record.get("serving_image") or "",
+                "task_definition_arn": record.get("task_definition_arn") or "",
+                "verdict_passed": str(bool((record.get("verdict") or {}).get("passed"))).lower(),
+                f"{stage}_promoted_at": record.get("promoted_at") or "",
+            }.items():
+                self._call(
+                    "tag the version",
+                    lambda k=key, v=value: self.client.set_model_version_tag(
+                        self.model_name, found.version, k, v
+                    ),
+                )
+        return None
+
+    def add_history(self, stage: str, entry: dict[str, Any]) -> None:
+        key = f"mlops.{stage}.history.{int(entry['sequence']):06d}"
+        if key in self._model_tags():
+            return
+        self._call(
+            "keep the move in the history",
+            lambda: self.client.set_registered_model_tag(self.model_name, key, _fit(entry)),
+        )
+
+    def history(self, stage: str, limit: int) -> list[dict[str, Any]]:
+        prefix = f"mlops.{stage}.history."
+        entries: list[dict[str, Any]] = []
+        for key, value in sorted(self._model_tags().items(), reverse=True):
+            if key.startswith(prefix) and len(entries) < limit:
+                try:
+                    entry = json.loads(value)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict):
+                    entries.append(entry)
+        return entries
+
+
+def _fit(data: dict[str, Any]) -> str:
+    """JSON for a tag value, the run's source dropped first when it would not fit."""
+    text = json.dumps(data, sort_keys=True, default=str)
+    if len(text) > MAX_TAG:
+        text = json.dumps({**data, "source": {}}, sort_keys=True, default=str)[:MAX_TAG]
+    return text

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add
-from mlops_actions.mlflow_store import is_mlflow
 
 
 def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("fetch-champion", help="fetch the champion record and its verdict")
-    add(p, "model-store", "s3://bucket/prefix where versions live (train's s3-uri)")
+    add(p, "model-store", "s3://bucket/prefix where versions live, or an MLflow tracking URI")
     add(p, "model-name", "model name in the store (default: the repository name)")
     add(p, "output-dir", "where champion.json and champion-verdict.json go")
     add(p, "aws-region", "AWS region (default: AWS_REGION)")
@@ -22,31 +21,23 @@ def add_parser(sub: Subparsers[Parser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops_actions.champion import run as champion
+    from mlops_actions.champion.cli import open_store
 
     temp = os.environ.get("RUNNER_TEMP")
     output_dir = Path(args.output_dir or (Path(temp) / "champion" if temp else "champion"))
-    if is_mlflow(args.model_store or ""):
-        from mlops_actions.champion.cli import model_name
-        from mlops_actions.mlflow_store import MlflowStore
-
-        mlflow = MlflowStore(args.model_store, model_name(args.model_name or ""))
-        record, baseline, card = mlflow.fetch(output_dir)
-        where = f"models:/{mlflow.model_name}@champion"
-    else:
-        store = champion.Store.parse(args.model_store or "", args.model_name or "")
-        record, baseline = champion.fetch(store, output_dir, region=args.aws_region or None)
-        card = baseline.parent / champion.CHAMPION_CARD if baseline else None
-        where = store.uri(champion.POINTER)
+    store = open_store(args)
+    record, baseline, card = champion.fetch(store, output_dir)
+    where = store.where("champion")
     if record is None or baseline is None:
         message = f"no champion yet in {where}: baseline checks are skipped"
-        print(message)
+        print(runner.defuse(message))
         runner.annotate("notice", message, title="fetch-champion")
+        for name in ("baseline-path", "version", "model-card-path", "serving-image-ref"):
+            runner.set_output(name, "")
         runner.set_output("found", "false")
-        runner.set_output("baseline-path", "")
-        runner.set_output("version", "")
-        runner.set_output("model-card-path", "")
         return EXIT_PASS
-    print(f"champion: version {record['version']} ({where})")
+    # The version was checked as a version name; the rest is only ever an output value.
+    print(f"champion: version {record['version']} ({runner.defuse(where)})")
     runner.set_output("found", "true")
     runner.set_output("version", str(record["version"]))
     runner.set_output("baseline-path", str(baseline.resolve()))

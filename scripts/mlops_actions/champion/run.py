@@ -1,178 +1,195 @@
-"""Promote a stored model version to champion, or fetch the champion for the next gate.
+"""Promote a stored model version to a stage (the champion, or production), or fetch a stage's
+record for the next gate. The same for every store (S3, MLflow): the store is an adapter
+(model_store.ModelStore), the rules are champion.record.
 
-promote: validate (verdict passed, version stored, image by digest) → write the per-version
-record (immutable) → move the pointer → read the pointer back.
+promote: validate (verdict passed, version stored, model sha, image by digest) → create the
+version's record once (immutable) → read the pointer, decide by the rules, compare-and-swap;
+on a conflict read and decide again → read the pointer back: a promotion that does not hold
+the pointer afterwards (it lost a race, or a newer one came just after) says so and fails →
+keep the move in the history.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlops_actions import aws, model_store
-from mlops_actions.champion import record as rec
-from mlops_actions.errors import UserError
+from mlops_actions import model_store
+from mlops_actions.champion import record as rules
+from mlops_actions.charts import cell
+from mlops_actions.errors import UserError, shown
+from mlops_actions.model_store import ModelStore
 
 POINTER = "champion.json"
-
-
-@dataclass(frozen=True)
-class Store:
-    location: model_store.Location
-    model_name: str
-
-    @staticmethod
-    def parse(uri: str, model_name: str) -> Store:
-        """From the inputs: model-store (s3://bucket/prefix) and model-name (default: the repo)."""
-        if not uri:
-            raise UserError("model-store: give the s3://bucket/prefix where model versions live")
-        repository = os.environ.get("GITHUB_REPOSITORY", "")
-        name = model_name or repository.split("/")[-1] or "model"
-        return Store(model_store.Location.parse(uri), model_store.check_name(name, "model-name"))
-
-    def key(self, *parts: str) -> str:
-        return self.location.key(self.model_name, *parts)
-
-    def uri(self, *parts: str) -> str:
-        return f"s3://{self.location.bucket}/{self.key(*parts)}"
-
-
 CHAMPION_CARD = "champion-model-card.json"
-
-
-def _get_json(client: Any, store: Store, *parts: str) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
-
-    key = store.key(*parts)
-    with aws.errors("GetObject", service="s3"):
-        try:
-            body = client.get_object(Bucket=store.location.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise UserError(f"{store.uri(*parts)} is not JSON; the model store is damaged") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{store.uri(*parts)} is not a JSON object")
-    return data
-
-
-def _put_json(client: Any, store: Store, data: dict[str, Any], *parts: str) -> None:
-    with aws.errors("PutObject", service="s3"):
-        client.put_object(
-            Bucket=store.location.bucket,
-            Key=store.key(*parts),
-            Body=(json.dumps(data, indent=2) + "\n").encode(),
-            ContentType="application/json",
-        )
+MAX_ATTEMPTS = 8  # compare-and-swap conflicts before giving up: promotions are rare
 
 
 @dataclass
 class Promotion:
-    record: dict[str, Any]
+    record: dict[str, Any]  # the pointer, as read back
     status: str  # promoted | unchanged
-    record_uri: str
-    pointer_uri: str
+    where: str
+    note: str
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _order(store: ModelStore, pointer: Mapping[str, Any]) -> rules.Order:
+    """The champion's order: from its card (the record may predate `order`)."""
+    version = str(pointer.get("version"))
+    card = store.card(version) if model_store.is_name(version) else None
+    if card is not None:
+        return rules.order_of(version, card)
+    stored = pointer.get("order") if isinstance(pointer.get("order"), Mapping) else {}
+    assert isinstance(stored, Mapping)
+    number, attempt = stored.get("run_number"), stored.get("run_attempt")
+    return rules.Order(
+        stored.get("repository"),
+        (int(number), int(attempt or 1)) if isinstance(number, int) else None,
+        stored.get("trained_at"),
+    )
 
 
 def promote(
-    store: Store,
+    store: ModelStore,
     version: str,
     verdict: dict[str, Any],
     *,
+    stage: str = "champion",
     serving_image: str = "",
     task_definition_arn: str = "",
+    endpoint_config: str = "",
     expected_sha256: str = "",
     source: dict[str, Any] | None = None,
-    region: str | None = None,
-    client: Any = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
 ) -> Promotion:
     model_store.check_name(version, "version")
-    client = client or aws.client("s3", region)
-    card = _get_json(client, store, version, model_store.CARD_FILE)
+    card = store.card(version)
     if card is None:
         raise UserError(
-            f"version {version} is not in the model store ({store.uri(version)}/ has no "
-            f"{model_store.CARD_FILE}); promote a version that training uploaded"
+            f"version {version} is not in the model store ({store.where(stage)}'s store has no "
+            f"card for it); promote a version that training uploaded"
         )
-    sha = (card.get("model") or {}).get("sha256")
+    sha = (card.get("model") or {}).get("sha256") if isinstance(card.get("model"), dict) else None
     if expected_sha256 and sha != expected_sha256:
         raise UserError(
             f"model-sha256 {expected_sha256[:16]}… is not the stored version's {str(sha)[:16]}…"
         )
-    previous = _get_json(client, store, POINTER)
-    record = rec.build(
+    record = rules.build(
         model_name=store.model_name,
         version=version,
         card=card,
         verdict=verdict,
         serving_image=serving_image,
         task_definition_arn=task_definition_arn,
-        previous=previous,
-        promoted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        endpoint_config=endpoint_config,
+        promoted_at=_now(),
         source=source or {},
     )
-    existing = _get_json(client, store, "champions", f"{version}.json")
-    status = "promoted"
+    order = rules.order_of(version, card)
+    existing = store.create_record(stage, version, record)
     if existing is not None:
-        if not rec.same_promotion(existing, record):
+        if not rules.same_promotion(existing, record):
             raise UserError(
-                f"{store.uri('champions', version + '.json')} already records version {version} "
-                "with another image, verdict or task definition; champion records are immutable"
+                f"version {version} was already promoted to {stage} with another image, verdict "
+                "or server; records are immutable: give this build a new version"
             )
-        record, status = existing, "unchanged"
-    else:
-        _put_json(client, store, record, "champions", f"{version}.json")
-    if previous is None or previous.get("version") != version:
-        _put_json(client, store, record, POINTER)  # the moving pointer, after the record
-        status = "promoted"
-    back = _get_json(client, store, POINTER)
+        record = {**existing, "order": existing.get("order") or record["order"]}
+    for _ in range(MAX_ATTEMPTS):
+        current, token = store.read_pointer(stage)
+        if current is not None and isinstance(current.get("sequence"), int):
+            store.add_history(stage, rules.history_entry(current))  # repairs a lost write
+        decision = rules.decide(
+            current, _order(store, current) if current else None, version, order,
+            stage=stage, force=force,
+        )  # fmt: skip
+        if not decision.move:
+            return Promotion(_held(store, stage, version), "unchanged", store.where(stage),
+                             decision.note)  # fmt: skip
+        pointer = rules.moved(record, current, decision, promoted_at=_now(), source=source or {})
+        if store.swap_pointer(stage, pointer, token):
+            log(f"{stage}: {decision.note}")
+            held = _held(store, stage, version)
+            store.add_history(stage, rules.history_entry(pointer))
+            return Promotion(held, "promoted", store.where(stage), decision.note)
+        log(f"{stage}: another promotion moved {store.where(stage)} first; deciding again")
+    raise UserError(
+        f"{store.where(stage)} kept moving under this promotion ({MAX_ATTEMPTS} tries); "
+        "nothing was changed by it: run it again"
+    )
+
+
+def _held(store: ModelStore, stage: str, version: str) -> dict[str, Any]:
+    """The pointer read back; it must name `version`, else this promotion does not hold it."""
+    back, _ = store.read_pointer(stage)
     if back is None or back.get("version") != version:
-        raise UserError(f"{store.uri(POINTER)} does not name {version} after writing it")
-    return Promotion(back, status, store.uri("champions", f"{version}.json"), store.uri(POINTER))
+        now = shown(back.get("version")) if back else "nothing"
+        raise UserError(
+            f"{store.where(stage)} names {now}, not {version}, once moved: a newer promotion "
+            "came just after (or won a race); this one is not the champion"
+        )
+    return back
 
 
 def fetch(
-    store: Store, output_dir: Path, *, region: str | None = None, client: Any = None
-) -> tuple[dict[str, Any] | None, Path | None]:
-    """The champion record and its verdict written as a gate baseline file, or (None, None)."""
-    client = client or aws.client("s3", region)
-    champion = _get_json(client, store, POINTER)
-    if champion is None:
-        return None, None
-    if not isinstance(champion.get("verdict"), dict) or not champion.get("version"):
-        raise UserError(f"{store.uri(POINTER)} is not a champion record (no version or verdict)")
+    store: ModelStore, output_dir: Path, stage: str = "champion"
+) -> tuple[dict[str, Any] | None, Path | None, Path | None]:
+    """(the pointer, its verdict as a gate baseline file, its model card) or Nones."""
+    pointer, _ = store.read_pointer(stage)
+    if pointer is None:
+        return None, None, None
+    if not isinstance(pointer.get("verdict"), dict) or not pointer.get("version"):
+        raise UserError(f"{store.where(stage)} is not a champion record (no version or verdict)")
+    version = str(pointer["version"])
+    model_store.check_name(version, f"{store.where(stage)}: version")
     output_dir.mkdir(parents=True, exist_ok=True)
-    baseline = output_dir / "champion-verdict.json"
-    tmp = output_dir / ".champion-verdict.json.tmp"
-    tmp.write_text(json.dumps(champion["verdict"], indent=2) + "\n")
-    tmp.replace(baseline)
-    (output_dir / POINTER).write_text(json.dumps(champion, indent=2) + "\n")
+    baseline = _write(output_dir / "champion-verdict.json", pointer["verdict"])
+    _write(output_dir / POINTER, pointer)
     # The champion's model card: what it was trained from (image, data, command), so training
     # can be skipped when none of that changed.
-    card = _get_json(client, store, str(champion["version"]), model_store.CARD_FILE)
-    (output_dir / CHAMPION_CARD).unlink(missing_ok=True)
+    card = store.card(version)
+    card_path = output_dir / CHAMPION_CARD
+    card_path.unlink(missing_ok=True)
     if card is not None:
-        (output_dir / CHAMPION_CARD).write_text(json.dumps(card, indent=2) + "\n")
-    return champion, baseline
+        _write(card_path, card)
+    return pointer, baseline, card_path if card is not None else None
 
 
-def summary(promotion: Promotion) -> str:
+def _write(path: Path, data: Any) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def summary(promotion: Promotion, stage: str = "champion") -> str:
+    """The job summary: what the pointer names, read back. Values come from the store, so each
+    is escaped (the caller prints it with workflow commands suspended)."""
     r = promotion.record
+
+    def code(value: Any) -> str:
+        return f"`{cell(str(value), 100)}`" if value else "—"
+
     rows = [
-        ("Champion", f"`{r['model_name']}` version `{r['version']}` ({promotion.status})"),
-        ("Model sha256", f"`{r['model_sha256'][:16]}…`"),
-        ("Serving image", f"`{r['serving_image'] or '—'}`"),
-        ("Task definition", f"`{r['task_definition_arn'] or '—'}`"),
-        ("Previous champion", f"`{r['previous_version'] or '—'}`"),
-        ("Record", f"`{promotion.record_uri}`"),
-    ]
-    lines = ["## 🏆 Champion promoted", "", "| | |", "|---|---|"]
-    return "\n".join([*lines, *(f"| {k} | {v} |" for k, v in rows)]) + "\n"
+        (stage.capitalize(), f"{code(r.get('model_name'))} version {code(r.get('version'))} "
+                             f"({promotion.status}, read back)"),
+        ("Model sha256", code(str(r.get("model_sha256") or "")[:16] + "…")),
+        ("Serving image", code(r.get("serving_image"))),
+        ("Served by", code(r.get("task_definition_arn") or r.get("endpoint_config"))),
+        ("Replaced", code(r.get("previous_version"))),
+        ("Move", f"#{r.get('sequence') or '?'}" + (" (forced)" if r.get("forced") else "")),
+        ("Where", code(promotion.where)),
+    ]  # fmt: skip
+    title = "## 🏆 Champion promoted" if stage == "champion" else f"## 🏆 Promoted to {stage}"
+    if promotion.status == "unchanged":
+        title = f"## 🏆 Already the {stage}"
+    lines = [title, "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from mlops_actions import verdicts
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.inputs import (
@@ -45,6 +46,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "wait-timeout-seconds", "how long to wait for InService", "1800")
     add(p, "rollback", "when SageMaker did not roll a failed update back, do it", "true")
     add(p, "aws-region", "AWS region (default: AWS_REGION)")
+    add(p, "verdict", "deploy only if this gate verdict passed (verdict.json, or its JSON)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.sagemaker import plan
     from mlops_actions.sagemaker.run import SageMaker, deploy, summary
 
+    if args.verdict:  # before anything else: a model the gate did not pass never deploys
+        verdicts.read(args.verdict)
     access = (args.image_repository_access or "platform").strip().lower()
     if access not in ("platform", "vpc"):
         raise UserError(f"image-repository-access: expected platform or vpc, got {shown(access)}")

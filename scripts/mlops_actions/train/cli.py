@@ -82,6 +82,16 @@ def _read_card(path: str) -> dict[str, Any]:
     return card
 
 
+def default_version(env: dict[str, str] | os._Environ[str]) -> str:
+    """The pipeline's version scheme, <run number>.<attempt>-<sha7>: unique per run and
+    attempt, and ordered by them (promotion refuses an older run's version)."""
+    number, attempt, sha = (env.get(k, "") for k in
+                            ("GITHUB_RUN_NUMBER", "GITHUB_RUN_ATTEMPT", "GITHUB_SHA"))  # fmt: skip
+    if number and sha:
+        return f"{number}.{attempt or 1}-{sha[:7]}"
+    return time.strftime("%Y%m%d%H%M%S")
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -150,32 +160,23 @@ def run(args: argparse.Namespace) -> int:
     cpus = number(args.cpus, "cpus", minimum=0.01, maximum=4096)
     if args.memory and not DOCKER_MEMORY.fullmatch(args.memory.strip()):
         raise UserError(f"memory: {shown(args.memory)} is not a size; use e.g. 512m or 4g")
-    upload = None
-    registry: Any = None  # an MLflow model registry as the store
+    target: Any = None  # the model store the version goes to (model_store.ModelStore)
     mlflow_uri = args.s3_uri if args.s3_uri and is_mlflow(args.s3_uri) else ""
     if mlflow_uri and backend == "ecs":
         raise UserError("backend ecs passes outputs through S3: s3-uri must be s3://, not MLflow")
     if args.s3_uri:  # checked now: a wrong upload target is found too late
         repository = os.environ.get("GITHUB_REPOSITORY", "")
-        sha = os.environ.get("GITHUB_SHA", "")
-        run_number = os.environ.get("GITHUB_RUN_NUMBER")
-        default_version = (
-            f"{run_number}-{sha[:7]}" if run_number and sha else time.strftime("%Y%m%d%H%M%S")
-        )
+        label = store.check_name(args.version or default_version(os.environ), "version")
         name = store.check_name(
             args.model_name or repository.split("/")[-1] or "model", "model-name"
         )
-        label = store.check_name(args.version or default_version, "version")
-        if mlflow_uri:
-            from mlops_actions.mlflow_store import MlflowStore
-
-            registry = MlflowStore(mlflow_uri, name)
-            if registry.find(label) is not None:
-                raise UserError(
-                    f"MLflow model {name} already has version {label}; give this run a new version"
-                )
-        else:
-            upload = (store.Location.parse(args.s3_uri), name, label)
+        if not mlflow_uri:
+            store.Location.parse(args.s3_uri)
+        target = store.open_store(args.s3_uri, name, args.aws_region or None)
+        if mlflow_uri and target.card(label) is not None:
+            raise UserError(
+                f"MLflow model {name} already has version {label}; give this run a new version"
+            )
     request = train_run.TrainRequest(
         image=(args.image or "").strip(),
         command=args.command or "",
@@ -219,18 +220,12 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         runner.annotate("warning", warning, title="containerized-train")
     uploaded = None
-    if registry is not None:
+    if target is not None:
         files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
         metrics = json.loads(result.metrics_path.read_text()) if result.metrics_path else None
-        uploaded = registry.register(label, files, result.card_path, metrics)
-        print(f"MLflow: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
-    if upload is not None:
-        location, model_name, version = upload
-        files = [p for p in (result.model_path, result.metrics_path, result.predictions_path) if p]
-        uploaded = store.upload_version(
-            location, model_name, version, files, result.card_path, region=args.aws_region or None
-        )
-        print(f"S3: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
+        uploaded = target.register(label, files, result.card_path, metrics)
+        kind = "MLflow" if mlflow_uri else "S3"
+        print(f"{kind}: {uploaded['status']} {uploaded['uri']}", file=sys.stderr)
     text = train_run.summary(result)
     runner.print_untrusted(text)  # metric names come from the container's metrics.json
     runner.append_summary(text)
@@ -241,4 +236,5 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("predictions-path", str(result.predictions_path or ""))
     runner.set_output("image-ref", result.image_ref)
     runner.set_output("s3-uri", uploaded["uri"] if uploaded else "")
+    runner.set_output("version", label if uploaded else "")
     return EXIT_PASS

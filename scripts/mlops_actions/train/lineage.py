@@ -107,6 +107,8 @@ def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str,
             "sha": env.get("GITHUB_SHA"),
             "ref": env.get("GITHUB_REF"),
             "run_id": run_id,
+            # With the attempt, what orders versions: an older run never replaces the champion.
+            "run_number": env.get("GITHUB_RUN_NUMBER"),
             "run_attempt": env.get("GITHUB_RUN_ATTEMPT"),
             "run_url": f"{server}/{repository}/actions/runs/{run_id}"
             if repository and run_id
