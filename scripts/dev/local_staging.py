@@ -236,8 +236,9 @@ class LocalStaging(ContainerDriver):
     def _update_service(self, props: dict[str, Any]) -> Any:
         name = props["service"].split("/")[-1]
         before = backend()._get_service(props.get("cluster", "default"), name).task_definition
+        force = props.get("force_new_deployment")  # read first: moto pops it from props
         service = self._update(props)
-        if service.task_definition != before or props.get("force_new_deployment"):
+        if service.task_definition != before or force:
             deployment = self._start_deployment(service)
             self._in_background(self._roll_out, service, deployment)
         return service

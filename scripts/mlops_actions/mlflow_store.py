@@ -74,6 +74,7 @@ class MlflowStore:
 
         self.uri, self.model_name = tracking_uri.strip().rstrip("/"), model_name
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        self._found: dict[str, Any] = {}
 
     def _call(self, what: str, call: Any, *, absent_ok: bool = False) -> Any:
         """`call()`, its MLflow errors as one line. With `absent_ok`, a model, version or alias
@@ -101,14 +102,20 @@ class MlflowStore:
         return UserError(f"MLflow at {self.uri}: {what} failed: {first}")
 
     def find(self, label: str) -> Any:
-        """The registered version our version name `label` became, or None."""
+        """The registered version our version name `label` became, or None. Remembered: a
+        version's name, number and run never change (its other tags may; read them afresh)."""
+        if label in self._found:
+            return self._found[label]
         versions = self._call(
             "list the model's versions",
             lambda: self.client.search_model_versions(
                 f"name='{self.model_name}'", max_results=1000
             ),
         )
-        return next((v for v in versions if (v.tags or {}).get(VERSION_TAG) == label), None)
+        found = next((v for v in versions if (v.tags or {}).get(VERSION_TAG) == label), None)
+        if found is not None:
+            self._found[label] = found
+        return found
 
     def register(
         self, version: str, files: list[Path], card: Path, metrics: dict[str, Any] | None
@@ -192,6 +199,9 @@ class MlflowStore:
     def where(self, stage: str) -> str:
         return f"models:/{self.model_name}@{ALIASES[stage][0]}"
 
+    def where_version(self, version: str) -> str:
+        return f"MLflow model {self.model_name}, tag {VERSION_TAG}={version}"
+
     def _by_alias(self, alias: str) -> Any:
         return self._call(
             f"read the alias {alias}",
@@ -263,22 +273,36 @@ class MlflowStore:
         )
         return dict(model.tags or {}) if model is not None else {}
 
-    def read_pointer(self, stage: str) -> tuple[dict[str, Any] | None, Any]:
+    def _state(self, stage: str) -> tuple[Any, dict[str, Any], str | None]:
+        """(the version behind the alias, the last move's tag, the token naming both). A move
+        sets the alias and the tag under the lock; a reader outside it may see one without the
+        other, and its token then matches no state, so its compare-and-swap fails."""
         version = self._by_alias(ALIASES[stage][0])
-        if version is None:
-            return None, None
-        record = self._record(stage, version) or {}
         try:
             move = json.loads(self._model_tags().get(f"mlops.{stage}.pointer", "{}"))
         except ValueError:
             move = {}
-        if not isinstance(move, dict) or move.get("registry_version") != str(version.version):
+        move = move if isinstance(move, dict) else {}
+        if version is None:
+            return None, move, None
+        return (
+            version,
+            move,
+            f"{version.version}:{move.get('registry_version')}:{move.get('sequence')}",
+        )
+
+    def read_pointer(self, stage: str) -> tuple[dict[str, Any] | None, Any]:
+        version, move, token = self._state(stage)
+        if version is None:
+            return None, None
+        record = self._record(stage, version) or {}
+        if move.get("registry_version") != str(version.version):
             # The alias was moved outside mlops-actions (or before moves were kept).
-            move = {"sequence": move.get("sequence") if isinstance(move, dict) else None}
+            move = {"sequence": move.get("sequence")}
         pointer = {**record, **{k: v for k, v in move.items() if k != "registry_version"}}
         pointer["version"] = (version.tags or {}).get(VERSION_TAG, str(version.version))
         pointer["registry_version"] = str(version.version)
-        return pointer, str(version.version)
+        return pointer, token
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -331,8 +355,8 @@ class MlflowStore:
         if version is None:
             raise UserError(f"version: {shown(pointer['version'])} is not in {self.where(stage)}")
         with self._locked():
-            now = self._by_alias(alias)
-            if (str(now.version) if now is not None else None) != token:
+            now, _, now_token = self._state(stage)
+            if now_token != token:
                 return False  # moved since it was read
             if now is not None:
                 self._call(

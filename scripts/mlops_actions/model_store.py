@@ -158,6 +158,9 @@ class ModelStore(Protocol):
     def where(self, stage: str) -> str:
         """Where a stage's pointer lives, for messages."""
 
+    def where_version(self, version: str) -> str:
+        """Where a version would be, for messages."""
+
     def register(
         self, version: str, files: list[Path], card: Path, metrics: dict[str, Any] | None
     ) -> dict[str, Any]:
@@ -228,6 +231,9 @@ class S3Store:
 
     def where(self, stage: str) -> str:
         return self.uri(STAGES[stage][0])
+
+    def where_version(self, version: str) -> str:
+        return f"{self.uri(version)}/{CARD_FILE}"
 
     def _get(self, *parts: str) -> tuple[dict[str, Any] | None, str | None]:
         """A JSON object and its ETag, or (None, None) when the key does not exist."""

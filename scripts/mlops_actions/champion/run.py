@@ -75,8 +75,8 @@ def promote(
     card = store.card(version)
     if card is None:
         raise UserError(
-            f"version {version} is not in the model store ({store.where(stage)}'s store has no "
-            f"card for it); promote a version that training uploaded"
+            f"version {version} is not in the model store (no {store.where_version(version)}); "
+            "promote a version that training stored"
         )
     sha = (card.get("model") or {}).get("sha256") if isinstance(card.get("model"), dict) else None
     if expected_sha256 and sha != expected_sha256:
