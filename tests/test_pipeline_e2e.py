@@ -102,7 +102,8 @@ def _workflow(
         "mlflow-tracking-password": "${{ secrets.MLFLOW_PASSWORD }}",
     }
     outputs = ["image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed",
-               "task-definition-arn", "training-skipped", "sagemaker-endpoint-config"]  # fmt: skip
+               "task-definition-arn", "training-skipped", "sagemaker-endpoint-config",
+               "stopped-at"]  # fmt: skip
     doc["jobs"]["report"] = {
         "needs": "mlops",
         "if": "always()",
@@ -288,6 +289,7 @@ def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, fi
     assert champion["task_definition_arn"] == out["task-definition-arn"]
     assert champion["verdict"]["passed"] is True and champion["sequence"] == 1
     assert "✅ Deployed and promoted version " + version in run.log  # the report job
+    assert out["stopped-at"] == ""
     assert "Line coverage: **" in run.log  # the default test command, with pytest-cov added
 
     # Same commit: every action ran from the checkout of the workflow's own commit, none via @v1.
@@ -342,10 +344,13 @@ def test_a_push_whose_tests_fail_deploys_and_promotes_nothing(world, first_run):
     assert jobs.get("tests (Python 3.11)") == "failure", jobs
     assert jobs.get("train, gate against the champion, package") == "success", run.log[-6000:]
     assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
-    assert jobs.get("report") == "success", jobs
+    assert jobs.get("report") == "success", jobs  # the pipeline's own report job
     assert "The loop stopped at tests: the tests failed, so nothing was deployed or promoted" in (
         run.log
     )
+    # act ends the caller once a called job failed, so the caller's own report job does not run
+    # (GitHub runs it): the pipeline's report job says it.
+    assert re.search(r"mlops-pipeline/report\s*\]\s+⚙\s+::set-output:: stopped-at=tests", run.log)
     assert (_service_image(world), _champion(world, f"e2e-{RUN}/"), _live_version(world)) == before
 
 
@@ -446,6 +451,7 @@ def test_with_mlflow_and_sagemaker_a_model_is_registered_served_and_champion_a_w
             assert _invoke(local)["model_sha256"] == out["model-sha256"]
 
             # 2. A much worse model, gated against the version behind `champion`.
+            packaged = [t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]
             _commit(world["consumer"], "a worse model")
             worse = _run(world, workflow(tracking, WORSE), "push", PUSH, secrets)
             jobs = {name.split("/")[-1].strip(): result for name, result in worse.jobs.items()}
@@ -476,7 +482,8 @@ def test_with_mlflow_and_sagemaker_a_model_is_registered_served_and_champion_a_w
     )
     assert tags["image_digest"] == out["image-ref"].split("@", 1)[1]
     assert tags["serving_image"] == out["serving-image-ref"] and tags["verdict_passed"] == "true"
-    assert len([t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]) == 2
+    models = [t for t in client.tags(f"acme/fraud-e2e-{RUN}") if t.startswith("model-")]
+    assert models == packaged  # the worse model was not packaged
     assert _service_image(world) == ecs_before
 
 

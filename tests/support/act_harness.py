@@ -169,6 +169,8 @@ def run_workflow(
         env={**os.environ, "ACT_DISABLE_VERSION_CHECK": "1"},
     )
     log = proc.stdout + proc.stderr
+    # The whole log beside the consumer, for a failure whose message shows only its tail.
+    (consumer.parent / f"{consumer.name}-act.log").write_text(log)
     jobs = {
         m.group(1): "success" if m.group(2) == "succeeded" else "failure"
         for m in re.finditer(r"^\[[^/\]]+/([^\]]+)\]\s+🏁\s+Job (succeeded|failed)", log, re.M)

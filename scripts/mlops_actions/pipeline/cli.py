@@ -66,6 +66,7 @@ def _report(args: argparse.Namespace) -> int:
     runner.print_untrusted(text)
     runner.append_summary(text)
     stopped, why = report.verdict(needs)
+    runner.set_output("stopped-at", stopped)
     if stopped:
         runner.annotate("notice", f"stopped at {stopped}: {why}", title="mlops-pipeline")
     return EXIT_PASS
