@@ -179,3 +179,14 @@ def test_a_failed_verdict_deploys_nothing(aws, verdict, message):
         env={**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint},
     )  # fmt: skip
     assert sagemaker.returncode == 2 and message in sagemaker.stderr, sagemaker.stderr
+
+
+def test_an_empty_verdict_is_refused_where_one_is_required(aws):
+    """mlops-deploy.yml requires its verdict input: a caller's typo that hands in '' must not
+    deploy an ungated image."""
+    before = revisions(aws)
+    proc, out = _plain_moto_deploy(aws, _register(aws, "app:10"), "--verdict", "",
+                                   "--require-verdict", "true")  # fmt: skip
+    assert proc.returncode == 2 and not out
+    assert "verdict: empty; give model-gate's verdict.json" in proc.stderr
+    assert revisions(aws) == before

@@ -19,25 +19,30 @@ MAIN, FEATURE = "refs/heads/main", "refs/heads/feature/x"
     ("event", "ref", "payload", "expected"),
     [
         ("push", MAIN, REPO, (True, False, True, True)),
-        ("push", FEATURE, REPO, (True, False, True, False)),
-        ("push", "refs/tags/v1.2.0", REPO, (True, False, True, False)),
+        ("push", FEATURE, REPO, (True, False, False, False)),
+        ("push", "refs/tags/v1.2.0", REPO, (True, False, False, False)),
         ("pull_request", "refs/pull/4/merge", REPO, (True, True, False, False)),
         ("merge_group", "refs/heads/gh-readonly-queue/main/pr-4", REPO, (True, False, False, False)),
         ("pull_request_target", MAIN, REPO, (False, False, False, False)),
         ("issue_comment", MAIN, REPO, (False, False, False, False)),
         ("schedule", MAIN, REPO, (False, False, True, True)),
+        ("schedule", MAIN, {}, (False, False, True, True)),  # GitHub's schedule payload
         ("workflow_dispatch", MAIN, REPO, (False, False, True, True)),
-        ("workflow_dispatch", FEATURE, REPO, (False, False, True, False)),
+        ("workflow_dispatch", FEATURE, REPO, (False, False, False, False)),
         ("repository_dispatch", MAIN, {**REPO, "action": "data-changed"}, (False, False, True, True)),
         ("repository_dispatch", MAIN, {**REPO, "action": "model-degraded"}, (False, False, True, True)),
         ("repository_dispatch", MAIN, {**REPO, "action": "deploy-now"}, (False, False, False, False)),
-        ("push", MAIN, {}, (True, False, True, False)),  # no default branch known: fail closed
+        ("push", MAIN, {}, (True, False, False, False)),  # no default branch known: fail closed
     ],
 )  # fmt: skip
 def test_stages_by_event_and_branch(event, ref, payload, expected):
     decided = plan.decide(event, ref, payload, ECS)
     assert (decided.tests, decided.pr_gate, decided.ct, decided.cd) == expected
+    allowed = event != "repository_dispatch" or payload.get("action") in plan.DISPATCH_TYPES
+    assert decided.build == (event in plan.CT_EVENTS and allowed)
     assert bool(decided.note) == (not decided.cd), decided.note
+    if decided.ct:
+        assert decided.cd and decided.build
     assert not decided.problems
 
 
@@ -60,7 +65,7 @@ def test_inputs_are_checked_only_where_training_runs():
 
 
 def needs(**results):
-    base = {"plan": ("success", {"ct": "true", "cd": "true", "deploy": "ecs"}),
+    base = {"plan": ("success", {"build": "true", "ct": "true", "cd": "true", "deploy": "ecs"}),
             "tests": ("success", {}), "pr-gate": ("skipped", {}), "build": ("success", {}),
             "train": ("success", {"model-version": "7.1-abc1234", "skipped": "false"}),
             "deploy": ("success", {}), "deploy-sagemaker": ("skipped", {}),
@@ -107,7 +112,32 @@ def test_the_commands_under_actions(tmp_path):
     assert {"ct=true", "cd=true", "tests=false", "deploy=ecs"} <= set(outputs.read_text().split())
     bad = run_cli("pipeline-plan", env={**env, "INPUT_DEPLOY": "k8s"})
     assert bad.returncode == 1 and "::error title=mlops-pipeline::deploy: expected" in bad.stdout
-    proc = run_cli("pipeline-report", "--needs", json.dumps(needs(tests="failure")), env=env)
+    facts = "\n".join(
+        [f"{job}={v['result']}" for job, v in needs(tests="failure").items()]
+        + [f"train.{k}={v}" for k, v in needs()["train"]["outputs"].items()]
+        + ["plan.ct=true", "plan.cd=true", "train.model-version=x::warning::y"]
+    )
+    proc = run_cli("pipeline-report", "--facts", facts, env=env)
     assert proc.returncode == 0 and "The loop stopped at tests" in summary.read_text()
-    broken = run_cli("pipeline-report", "--needs", "{", env=env)
-    assert broken.returncode == 2 and "needs: not JSON" in broken.stdout
+    assert "stopped-at=tests" in outputs.read_text()
+    broken = run_cli("pipeline-report", "--facts", "no equals sign", env=env)
+    assert broken.returncode == 2 and "facts: line 1 is not job=result" in broken.stdout
+
+
+def test_versions_are_ordered_by_run_within_one_workflow_else_by_training_time():
+    from mlops_actions.champion import record
+
+    def card(number, started, workflow="Acme/x/.github/workflows/mlops.yml"):
+        return {"source": {"repository": "Acme/x", "run_number": str(number), "run_attempt": "1",
+                           "workflow": workflow}, "run": {"started_at": started}}  # fmt: skip
+
+    early, late = "2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00"
+    old = record.order_of("v", card(240, early))
+    assert record.compare(record.order_of("v", card(12, late)), old) == -1  # run 12 < run 240
+    # Another workflow file counts its own runs: run 12 of retrain.yml is compared by time.
+    other = record.order_of("v", card(12, late, "Acme/x/.github/workflows/retrain.yml"))
+    assert record.compare(other, old) == 1
+    assert (
+        record.compare(record.order_of("7.2-abcdef0", {}), record.order_of("9.1-abcdef0", {})) == -1
+    )
+    assert record.compare(record.order_of("v", {}), record.order_of("w", {})) is None

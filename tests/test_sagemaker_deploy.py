@@ -87,8 +87,8 @@ def test_a_new_endpoint_serves_the_model_and_a_rerun_changes_nothing(images, sag
     for args, field in (
         (["--instance-type", "ml.m5.xlarge"], "ProductionVariants[0].InstanceType"),
         (["--execution-role-arn", ROLE + "-2"], "ExecutionRoleArn"),
-        (["--environment", "LOG_LEVEL=debug"], "PrimaryContainer.Environment.LOG_LEVEL"),
-        (["--vpc-subnets", "subnet-0def"], "VpcConfig.Subnets[0]"),
+        (["--environment", "LOG_LEVEL=debug"], "PrimaryContainer.Environment"),
+        (["--vpc-subnets", "subnet-0def"], "VpcConfig.Subnets"),
         (["--data-capture-uri", "s3://capture-bucket/fraud"], "DataCaptureConfig"),
     ):
         changed, _ = _deploy(endpoint, tmp_path, good, "7-abc1234", *args)

@@ -50,13 +50,36 @@ def test_spec_difference_ignores_what_sagemaker_adds_and_names_what_differs():
                                 "InstanceType": "ml.m5.large", "InitialInstanceCount": 1,
                                 "InitialVariantWeight": 1}],
     }  # fmt: skip
-    assert plan.spec_difference(wanted, described) is None
+    assert plan.spec_difference("config", wanted, described) is None
     described["ProductionVariants"][0]["InitialInstanceCount"] = 2
-    assert plan.spec_difference(wanted, described).startswith(
-        "ProductionVariants[0].InitialInstanceCount: 2 there, 1 here"
+    assert plan.spec_difference("config", wanted, described).startswith(
+        "ProductionVariants[0].InitialInstanceCount: 2.0 there, 1.0 here"
     )
     model = plan.model_spec(_request(), "m")
-    assert plan.spec_difference(model, {**model, "PrimaryContainer": {"Image": IMAGE}}) is None
+    given = {
+        **model,
+        "ModelArn": "arn:...",
+        "PrimaryContainer": {"Image": IMAGE, "Mode": "SingleModel"},
+    }
+    assert plan.spec_difference("model", model, given) is None
     other = {**model, "PrimaryContainer": {"Image": IMAGE.replace("b", "c")}}
-    assert plan.spec_difference(model, other).startswith("PrimaryContainer.Image")
-    assert plan.spec_difference({"A": [1]}, {"A": [1, 2]}) == "A: 2 entries vs 1"
+    assert plan.spec_difference("model", model, other).startswith("PrimaryContainer.Image")
+
+
+def test_what_a_new_spec_drops_is_a_difference_too():
+    """A re-run without the VPC, the data capture or an environment variable the existing
+    version has is another spec, not the same one."""
+    with_vpc = _request(vpc_subnets=("subnet-1",), vpc_security_groups=("sg-1",),
+                        environment={"LOG_LEVEL": "info"})  # fmt: skip
+    existing = plan.model_spec(with_vpc, "m")
+    assert plan.spec_difference("model", plan.model_spec(_request(), "m"), existing).startswith(
+        "PrimaryContainer.Environment"
+    )
+    bare = _request(environment={"LOG_LEVEL": "info"})
+    assert plan.spec_difference("model", plan.model_spec(bare, "m"), existing).startswith(
+        "VpcConfig.Subnets"
+    )
+    captured = plan.config_spec(_request(data_capture_uri="s3://cap/f"), "c", "m")
+    assert plan.spec_difference(
+        "config", plan.config_spec(_request(), "c", "m"), captured
+    ).startswith("DataCaptureConfig.EnableCapture")

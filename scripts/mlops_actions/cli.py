@@ -29,6 +29,7 @@ COMMANDS = {
     "package": "mlops_actions.image.package_cli",
     "promote": "mlops_actions.champion.cli",
     "fetch-champion": "mlops_actions.champion.fetch_cli",
+    "score-champion": "mlops_actions.champion.score_cli",
     "monitor": "mlops_actions.monitor.cli",
     "dispatch": "mlops_actions.monitor.dispatch_cli",
     "validate-data": "mlops_actions.validation.cli",

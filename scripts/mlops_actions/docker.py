@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.aws import ecr as ecr_api
 from mlops_actions.errors import UserError, shown
@@ -132,3 +133,43 @@ def login(docker: Docker, registry: str, username: str, password: str) -> None:
             raise error
         first = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["unknown error"]
         raise UserError(f"docker login to {registry} failed: {first[0]}")
+
+
+def resolve_image(
+    docker: Docker, image: str, registry: str | None, username: str, password: str
+) -> dict[str, Any]:
+    """Pull the image (logged in when credentials are given) and return its digest reference
+    and configured user. Shared by training and champion scoring."""
+    if registry and username and password:
+        login(docker, registry, username, password)
+    pulled = docker.run("pull", image)
+    if pulled.returncode != 0:
+        error = registry_error(
+            registry or image.split("/", 1)[0], username or "anonymous", pulled.stderr
+        )
+        local = docker.run("image", "inspect", image).returncode == 0
+        if not local:
+            if error:
+                raise error
+            reason = (pulled.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise UserError(
+                f"image: cannot pull {shown(image)}: {reason}; check the image name and the "
+                "registry credentials"
+            )
+    inspect = docker.run("image", "inspect", "--format", "{{json .}}", image)
+    if inspect.returncode != 0:
+        raise UserError(f"image: {shown(image)} does not exist locally or in the registry")
+    info = json.loads(inspect.stdout)
+    repository = (
+        image.split("@", 1)[0].rsplit(":", 1)[0] if "@" not in image else image.split("@", 1)[0]
+    )
+    digests = [d for d in info.get("RepoDigests") or [] if d.split("@", 1)[0] == repository]
+    ref = digests[0] if digests else (image if "@" in image else "")
+    return {
+        "requested": image,
+        "ref": ref or info["Id"],
+        "digest": ref.split("@", 1)[1] if ref else None,
+        "image_id": info["Id"],
+        "pinned_by_digest": "@sha256:" in image,
+        "user": (info.get("Config") or {}).get("User") or "",
+    }

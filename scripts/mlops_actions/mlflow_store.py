@@ -28,6 +28,7 @@ import os
 import random
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -304,35 +305,49 @@ class MlflowStore:
         pointer["registry_version"] = str(version.version)
         return pointer, token
 
+    def _lock_nonce(self, name: str) -> tuple[str | None, float]:
+        """(the nonce of whoever holds the lock, its age in seconds), or (None, 0) if free."""
+        held = self._call(
+            "read the promotion lock",
+            lambda: self.client.get_registered_model(name),
+            absent_ok=True,
+        )
+        if held is None:
+            return None, 0.0
+        age = time.time() - (held.creation_timestamp or 0) / 1000
+        return str((held.tags or {}).get("mlops.lock", "")), age
+
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the registry-wide lock of this model: a registered model only one client can
-        create, deleted when done."""
+    def _locked(self) -> Iterator[str]:
+        """Hold this model's promotion lock: a registered model only one client can create
+        (the name is unique in a database-backed registry), tagged with a nonce of ours that is
+        checked before every move and before the lock is let go, so a lock broken as stale (or
+        a file store's lost create race) is never taken for ours."""
         from mlflow.exceptions import MlflowException
 
         name = f"{self.model_name}{LOCK_SUFFIX}"
+        nonce = uuid.uuid4().hex
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
                 self.client.create_registered_model(
-                    name, description="held by mlops-actions while it moves an alias"
+                    name,
+                    tags={"mlops.lock": nonce},
+                    description="held by mlops-actions while it moves an alias",
                 )
-                break
+                if self._lock_nonce(name)[0] == nonce:
+                    break
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise self._error("take the promotion lock", exc) from None
-            held = self._call(
-                "read the promotion lock",
-                lambda: self.client.get_registered_model(name),
-                absent_ok=True,
-            )
-            age = time.time() - (held.creation_timestamp or 0) / 1000 if held else 0
-            if held is not None and age > LOCK_STALE_SECONDS:
-                self._call(
-                    "break a stale promotion lock",
-                    lambda: self.client.delete_registered_model(name),
-                    absent_ok=True,
-                )
+            holder, age = self._lock_nonce(name)
+            if holder is not None and age > LOCK_STALE_SECONDS:
+                if self._lock_nonce(name)[0] == holder:  # still that stale holder's: break it
+                    self._call(
+                        "break a stale promotion lock",
+                        lambda: self.client.delete_registered_model(name),
+                        absent_ok=True,
+                    )
                 continue
             if time.monotonic() > deadline:
                 raise UserError(
@@ -341,23 +356,37 @@ class MlflowStore:
                 )
             time.sleep(0.2 + random.random() * 0.5)
         try:
-            yield
+            yield nonce
         finally:
-            self._call(
-                "release the promotion lock",
-                lambda: self.client.delete_registered_model(name),
-                absent_ok=True,
+            if self._lock_nonce(name)[0] == nonce:
+                self._call(
+                    "release the promotion lock",
+                    lambda: self.client.delete_registered_model(name),
+                    absent_ok=True,
+                )
+
+    def _still_held(self, nonce: str) -> None:
+        if self._lock_nonce(f"{self.model_name}{LOCK_SUFFIX}")[0] != nonce:
+            raise UserError(
+                f"MLflow at {self.uri}: this promotion lost its lock (held over "
+                f"{LOCK_STALE_SECONDS} s, and broken as stale); nothing was moved: run it again"
             )
 
-    def swap_pointer(self, stage: str, pointer: dict[str, Any], token: Any) -> bool:
+    def swap_pointer(
+        self, stage: str, pointer: dict[str, Any], token: Any
+    ) -> dict[str, Any] | None:
         alias, previous = ALIASES[stage]
         version = self.find(str(pointer["version"]))
         if version is None:
             raise UserError(f"version: {shown(pointer['version'])} is not in {self.where(stage)}")
-        with self._locked():
-            now, _, now_token = self._state(stage)
+        with self._locked() as nonce:
+            now, move, now_token = self._state(stage)
             if now_token != token:
-                return False  # moved since it was read
+                return None  # moved since it was read
+            # The sequence is the last move's, as its tag says, read under the lock.
+            last = move.get("sequence")
+            stored = {**pointer, "sequence": (last if isinstance(last, int) else 0) + 1}
+            self._still_held(nonce)
             if now is not None:
                 self._call(
                     f"move the alias {previous}",
@@ -371,18 +400,18 @@ class MlflowStore:
                     self.model_name, alias, version.version
                 ),
             )
-            move = {
-                k: pointer.get(k)
+            record = {
+                k: stored.get(k)
                 for k in ("previous_version", "promoted_at", "sequence", "source", "forced")
             }
-            move["registry_version"] = str(version.version)
+            record["registry_version"] = str(version.version)
             self._call(
                 "record the move",
                 lambda: self.client.set_registered_model_tag(
-                    self.model_name, f"mlops.{stage}.pointer", _fit(move)
+                    self.model_name, f"mlops.{stage}.pointer", _fit(record)
                 ),
             )
-        return True
+        return stored
 
     def create_record(
         self, stage: str, version: str, record: dict[str, Any]

@@ -172,8 +172,11 @@ class ModelStore(Protocol):
     def read_pointer(self, stage: str) -> tuple[dict[str, Any] | None, Any]:
         """The stage's pointer (None: no one yet) and a token for swap_pointer."""
 
-    def swap_pointer(self, stage: str, pointer: dict[str, Any], token: Any) -> bool:
-        """Write the pointer only if it is still what `token` read; False on a conflict."""
+    def swap_pointer(
+        self, stage: str, pointer: dict[str, Any], token: Any
+    ) -> dict[str, Any] | None:
+        """Write the pointer only if it is still what `token` read: the pointer as stored (the
+        store may number the move itself), or None on a conflict."""
 
     def create_record(
         self, stage: str, version: str, record: dict[str, Any]
@@ -289,9 +292,11 @@ class S3Store:
     def read_pointer(self, stage: str) -> tuple[dict[str, Any] | None, Any]:
         return self._get(STAGES[stage][0])
 
-    def swap_pointer(self, stage: str, pointer: dict[str, Any], token: Any) -> bool:
+    def swap_pointer(
+        self, stage: str, pointer: dict[str, Any], token: Any
+    ) -> dict[str, Any] | None:
         condition = {"IfMatch": token} if token else {"IfNoneMatch": "*"}
-        return self._put(pointer, STAGES[stage][0], **condition)
+        return pointer if self._put(pointer, STAGES[stage][0], **condition) else None
 
     def create_record(
         self, stage: str, version: str, record: dict[str, Any]

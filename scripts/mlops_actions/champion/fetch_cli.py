@@ -17,6 +17,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "model-name", "model name in the store (default: the repository name)")
     add(p, "output-dir", "where champion.json and champion-verdict.json go")
     add(p, "aws-region", "AWS region (default: AWS_REGION)")
+    add(p, "challenger-version", "fail unless this stored version may replace the champion")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     record, baseline, card = champion.fetch(store, output_dir)
     where = store.where("champion")
+    if args.challenger_version:  # an older run than the champion's is refused here, in one line
+        note = champion.check_newer(store, record, args.challenger_version.strip())
+        print(runner.defuse(f"challenger: {note}"))
     if record is None or baseline is None:
         message = f"no champion yet in {where}: baseline checks are skipped"
         print(runner.defuse(message))

@@ -96,6 +96,7 @@ class Order:
     repository: str | None = None
     run: tuple[int, int] | None = None
     trained_at: str | None = None  # ISO 8601
+    workflow: str | None = None  # run numbers count per workflow file
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class Order:
             "run_number": self.run[0] if self.run else None,
             "run_attempt": self.run[1] if self.run else None,
             "trained_at": self.trained_at,
+            "workflow": self.workflow,
         }
 
     def describe(self) -> str:
@@ -138,20 +140,25 @@ def order_of(version: str, card: Mapping[str, Any]) -> Order:
     run = card.get("run") if isinstance(card.get("run"), Mapping) else {}
     assert isinstance(run, Mapping)
     started = run.get("started_at")
-    repository = source.get("repository")
+    repository, workflow = source.get("repository"), source.get("workflow")
     return Order(
         repository if isinstance(repository, str) else None,
         (number, attempt or 1) if number is not None else None,
         started if _instant(started) else None,
+        workflow if isinstance(workflow, str) else None,
     )
 
 
 def compare(a: Order, b: Order) -> int | None:
     """-1 when a was trained before b, 1 after, 0 in the same run; None when the cards cannot
-    tell. Runs of one repository are compared by number and attempt (a re-run of an old run is
-    still old); otherwise, or in the same run, by the training's start time."""
-    same_repository = a.repository is None or b.repository is None or a.repository == b.repository
-    if a.run and b.run and same_repository and a.run != b.run:
+    tell. Runs of one workflow of one repository are compared by number and attempt (a re-run
+    of an old run is still old); otherwise, or in the same run, by the training's start time."""
+
+    def same(x: str | None, y: str | None) -> bool:
+        return x is None or y is None or x == y
+
+    comparable = same(a.repository, b.repository) and same(a.workflow, b.workflow)
+    if a.run and b.run and comparable and a.run != b.run:
         return -1 if a.run < b.run else 1
     at, bt = _instant(a.trained_at), _instant(b.trained_at)
     if at and bt and at != bt:

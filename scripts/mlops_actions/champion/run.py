@@ -41,7 +41,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _order(store: ModelStore, pointer: Mapping[str, Any]) -> rules.Order:
+def pointer_order(store: ModelStore, pointer: Mapping[str, Any]) -> rules.Order:
     """The champion's order: from its card (the record may predate `order`)."""
     version = str(pointer.get("version"))
     card = store.card(version) if model_store.is_name(version) else None
@@ -54,6 +54,7 @@ def _order(store: ModelStore, pointer: Mapping[str, Any]) -> rules.Order:
         stored.get("repository"),
         (int(number), int(attempt or 1)) if isinstance(number, int) else None,
         stored.get("trained_at"),
+        stored.get("workflow"),
     )
 
 
@@ -83,6 +84,7 @@ def promote(
         raise UserError(
             f"model-sha256 {expected_sha256[:16]}… is not the stored version's {str(sha)[:16]}…"
         )
+    now = _now()  # one instant for the record and the move it starts with
     record = rules.build(
         model_name=store.model_name,
         version=version,
@@ -91,7 +93,7 @@ def promote(
         serving_image=serving_image,
         task_definition_arn=task_definition_arn,
         endpoint_config=endpoint_config,
-        promoted_at=_now(),
+        promoted_at=now,
         source=source or {},
     )
     order = rules.order_of(version, card)
@@ -108,17 +110,18 @@ def promote(
         if current is not None and isinstance(current.get("sequence"), int):
             store.add_history(stage, rules.history_entry(current))  # repairs a lost write
         decision = rules.decide(
-            current, _order(store, current) if current else None, version, order,
+            current, pointer_order(store, current) if current else None, version, order,
             stage=stage, force=force,
         )  # fmt: skip
         if not decision.move:
             return Promotion(_held(store, stage, version), "unchanged", store.where(stage),
                              decision.note)  # fmt: skip
-        pointer = rules.moved(record, current, decision, promoted_at=_now(), source=source or {})
-        if store.swap_pointer(stage, pointer, token):
+        pointer = rules.moved(record, current, decision, promoted_at=now, source=source or {})
+        stored = store.swap_pointer(stage, pointer, token)
+        if stored is not None:
             log(f"{stage}: {decision.note}")
+            store.add_history(stage, rules.history_entry(stored))
             held = _held(store, stage, version)
-            store.add_history(stage, rules.history_entry(pointer))
             return Promotion(held, "promoted", store.where(stage), decision.note)
         log(f"{stage}: another promotion moved {store.where(stage)} first; deciding again")
     raise UserError(
@@ -137,6 +140,26 @@ def _held(store: ModelStore, stage: str, version: str) -> dict[str, Any]:
             "came just after (or won a race); this one is not the champion"
         )
     return back
+
+
+def check_newer(
+    store: ModelStore, pointer: Mapping[str, Any] | None, version: str, force: bool = False
+) -> str:
+    """Before a deploy: may `version` replace the champion `pointer`? The same rule promote
+    applies, checked where the deploy would happen, so an older run is refused before it
+    reaches the service, not only before it reaches the record."""
+    model_store.check_name(version, "challenger-version")
+    card = store.card(version)
+    if card is None:
+        raise UserError(
+            f"challenger-version: {version} is not in the model store (no "
+            f"{store.where_version(version)})"
+        )
+    decision = rules.decide(
+        pointer, pointer_order(store, pointer) if pointer else None, version,
+        rules.order_of(version, card), stage="champion", force=force,
+    )  # fmt: skip
+    return decision.note
 
 
 def fetch(

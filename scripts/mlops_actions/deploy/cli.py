@@ -30,6 +30,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("deploy", help="deploy a task definition to an ECS service, wait, roll back")
     add(p, "task-definition", "task definition JSON file (console export or Describe output works)")
     add(p, "verdict", "deploy only if this gate verdict passed (verdict.json, or its JSON)")
+    add(p, "require-verdict", "refuse to deploy without a verdict", "false")
     add(p, "task-definition-arn", "deploy an existing task definition: ARN or family[:revision]")
     add(p, "containers", "'name=image' lines: the containers whose image to set")
     add(p, "container-name", "one container to update (with --image)")
@@ -121,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.deploy.run import DeployRequest, deploy
     from mlops_actions.github.deployments import DeploymentRecord
 
-    if args.verdict:  # before anything else: a model the gate did not pass never deploys
+    # Before anything else: a model the gate did not pass never deploys.
+    if args.verdict or flag(args.require_verdict, "require-verdict", False):
         verdicts.read(args.verdict)
     render_only = not args.cluster and not args.service
     if bool(args.cluster) != bool(args.service):

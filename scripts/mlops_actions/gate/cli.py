@@ -31,7 +31,9 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "metrics", "JSON of pre-computed metrics, instead of --predictions")
     add(p, "config", "gate config YAML (e.g. .mlops/gate.yml)")
     add(p, "thresholds", "inline value checks, e.g. 'precision>=0.85,recall>=0.8'")
-    add(p, "baseline", "the champion's verdict.json or metrics JSON")
+    add(p, "baseline", "the champion's verdict.json or metrics JSON (an unpaired comparison)")
+    add(p, "champion-predictions", "the champion's predictions of this holdout, by id (paired)")
+    add(p, "id-column", "the id column both predictions files share (default: the config's)")
     add(p, "label-column", "label column (default: label, or the config's)")
     add(p, "score-column", "score column: probability of the positive class")
     add(p, "prediction-column", "predicted-label column")
@@ -76,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         thresholds=args.thresholds,
         baseline=args.baseline,
+        champion_predictions=args.champion_predictions,
+        id_column=args.id_column,
         label_column=args.label_column,
         score_column=args.score_column,
         prediction_column=args.prediction_column,
@@ -113,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
             runner.annotate(
                 level, check.message, file=config_file, title=f"model gate: {check.kind} check"
             )
+    for note in decision.notes:
+        if "can detect" in note or "below what" in note:  # the data cannot see the tolerance
+            runner.annotate("warning", note, title="model gate: what the holdout can detect")
 
     if comment and runner.in_actions():
         number = pr_comment.pull_request_number()

@@ -16,6 +16,9 @@ from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.metrics import METRICS
 
 GATE_ON = ("point", "lower_bound", "upper_bound")
+BASELINE_METHODS = ("auto", "paired", "unpaired")
+BASELINE_RULES = ("point", "non_inferiority", "confident_regression")
+DEFAULT_BASELINE_RULE = "point"  # chosen by the error rates in actions/model-gate/README.md
 _TOP_KEYS = (
     "columns",
     "positive_label",
@@ -38,6 +41,7 @@ class Columns:
     score: str | None = "score"
     prediction: str | None = None
     score_explicit: bool = False
+    id: str | None = None  # joins the challenger's rows with the champion's predictions
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class GateConfig:
     fairness: Fairness = field(default_factory=Fairness)
     confidence_level: float = 0.95
     gate_on: str = "point"
+    baseline_method: str = "auto"  # paired when the champion's predictions are given
+    baseline_rule: str = DEFAULT_BASELINE_RULE
 
     def rules_of(self, kind: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
@@ -153,12 +159,13 @@ def parse_config(data: Any, source: str) -> GateConfig:
     _check_keys(source, "", doc, _TOP_KEYS)
 
     cols = _mapping(source, "columns", doc.get("columns"))
-    _check_keys(source, "columns", cols, ("label", "score", "prediction"))
+    _check_keys(source, "columns", cols, ("label", "score", "prediction", "id"))
     columns = Columns(
         label=_column_name(source, "columns.label", cols.get("label", "label"), False) or "label",
         score=_column_name(source, "columns.score", cols.get("score", "score"), True),
         prediction=_column_name(source, "columns.prediction", cols.get("prediction"), True),
         score_explicit="score" in cols,
+        id=_column_name(source, "columns.id", cols.get("id"), True),
     )
 
     positive = doc.get("positive_label", 1)
@@ -171,7 +178,11 @@ def parse_config(data: Any, source: str) -> GateConfig:
 
     rules: list[Rule] = []
     rules += _rules(source, "metrics", _mapping(source, "metrics", doc.get("metrics")))
-    rules += _rules(source, "baseline", _mapping(source, "baseline", doc.get("baseline")))
+    baseline = dict(_mapping(source, "baseline", doc.get("baseline")))
+    method = _choice(source, "baseline.method", baseline.pop("method", "auto"), BASELINE_METHODS)
+    how = _choice(source, "baseline.rule", baseline.pop("rule", DEFAULT_BASELINE_RULE),
+                  BASELINE_RULES)  # fmt: skip
+    rules += _rules(source, "baseline", baseline)
 
     fair = _mapping(source, "fairness", doc.get("fairness"))
     _check_keys(source, "fairness", fair, ("group_columns", "min_group_size", "metrics"))
@@ -203,14 +214,7 @@ def parse_config(data: Any, source: str) -> GateConfig:
     conf = _mapping(source, "confidence", doc.get("confidence"))
     _check_keys(source, "confidence", conf, ("level", "gate_on"))
     level = _number(source, "confidence.level", conf.get("level", 0.95), 0.5, 0.999)
-    gate_on = conf.get("gate_on", "point")
-    if gate_on not in GATE_ON:
-        raise _fail(
-            source,
-            "confidence.gate_on",
-            f"expected one of {', '.join(GATE_ON)}"
-            f"{_suggest(str(gate_on), GATE_ON)}, got {shown(gate_on)}",
-        )
+    gate_on = _choice(source, "confidence.gate_on", conf.get("gate_on", "point"), GATE_ON)
 
     return GateConfig(
         source=source,
@@ -221,7 +225,20 @@ def parse_config(data: Any, source: str) -> GateConfig:
         fairness=Fairness(groups, min_size),
         confidence_level=level,
         gate_on=str(gate_on),
+        baseline_method=method,
+        baseline_rule=how,
     )
+
+
+def _choice(source: str, path: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise _fail(
+            source,
+            path,
+            f"expected one of {', '.join(choices)}{_suggest(str(value), choices)}, "
+            f"got {shown(value)}",
+        )
+    return str(value)
 
 
 _INLINE = re.compile(r"^\s*([A-Za-z_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")

@@ -2,8 +2,20 @@
 
 Three kinds of check:
 - value:    a metric against a fixed bound (`min` / `max`);
-- baseline: a metric against the champion's value (`max_drop` absolute, `max_drop_relative`);
+- baseline: a metric against the champion's (`max_drop` absolute, `max_drop_relative`);
 - fairness: the spread of a metric across groups (`max_difference`, `min_ratio`).
+
+Baseline checks are paired when the champion was scored on the challenger's own holdout rows
+(champion predictions, joined by id): the gate judges the difference challenger − champion
+and its paired interval (gate/paired.py), by the config's `baseline.rule`:
+- `point`: the difference is at least −tolerance;
+- `non_inferiority`: its lower bound is (the challenger is shown to be no worse);
+- `confident_regression`: it fails only when its upper bound is below −tolerance (the
+  challenger is shown to be worse).
+Every paired check says what the holdout can detect: the interval's half-width, and, when the
+tolerance is smaller, how many rows would resolve it. Without champion predictions the check
+is unpaired, against the champion's stored metrics, and says so; with `gate_on: lower_bound`
+it compares the same end of both intervals, never a bound with a point.
 
 Rules of judgement:
 - `gate_on: point` judges the point estimate; `lower_bound` judges the unfavourable end of the
@@ -12,8 +24,8 @@ Rules of judgement:
   confident miss fails. Fairness spreads are judged on group point estimates.
 - "Drop" means worsening: a fall for metrics where higher is better, a rise for losses.
 - A check whose metric cannot be computed fails closed, with the reason. So does a bound check
-  (`gate_on: lower_bound|upper_bound`) on a metric without an interval: too few rows, or a
-  metrics file that gives none.
+  (`gate_on: lower_bound|upper_bound`, or a paired rule other than `point`) on a metric
+  without an interval: too few rows, or a metrics file that gives none.
 - A fairness check fails when a group large enough to count (>= min_group_size rows) has the
   metric undefined (e.g. precision of a group never predicted positive), naming the group.
 - Without a baseline, baseline checks are skipped and the verdict says so.
@@ -21,6 +33,7 @@ Rules of judgement:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +54,16 @@ Groups = Mapping[str, Mapping[str, GroupResult]]
 
 
 @dataclass(frozen=True)
+class PairedComparison:
+    """The champion scored on the challenger's own holdout rows."""
+
+    rows: int
+    positives: int
+    differences: Mapping[str, Estimate]  # challenger − champion, with its paired interval
+    champion: Mapping[str, Estimate]  # the champion's metrics on these rows
+
+
+@dataclass(frozen=True)
 class Check:
     kind: str
     metric: str
@@ -52,6 +75,11 @@ class Check:
     ci: tuple[float, float] | None = None
     baseline: float | None = None
     group_column: str | None = None
+    # baseline checks: how the champion was compared, and what the data can see
+    comparison: str | None = None  # paired | unpaired
+    difference: float | None = None  # challenger − champion
+    difference_ci: tuple[float, float] | None = None
+    detectable: float | None = None  # the difference interval's half-width
 
     @property
     def passed(self) -> bool:
@@ -122,27 +150,64 @@ def _value_check(rule: Rule, estimate: Estimate, gate_on: str) -> Check:
     return _result(rule, "pass" if ok else "fail", message, observed=observed, ci=ci)
 
 
+def _tolerance(rule: Rule, champion: float) -> float:
+    """The allowed worsening, as an absolute difference."""
+    return rule.bound if rule.op == "max_drop" else rule.bound * abs(champion)
+
+
+def _tolerance_text(rule: Rule) -> str:
+    return _fmt(rule.bound) if rule.op == "max_drop" else f"{rule.bound:.1%}"
+
+
+def _resolution(
+    metric: str, detectable: float, tolerance: float, rows: int, positives: int
+) -> str | None:
+    """A note when the tolerance is finer than what this holdout can see: how many rows (and
+    positives) would shrink the interval's half-width to the tolerance (it scales as 1/√n)."""
+    if tolerance <= 0 or detectable <= tolerance:
+        return None
+    factor = (detectable / tolerance) ** 2
+    return (
+        f"{metric}: the tolerance {_fmt(tolerance)} is below what {rows:,} holdout rows can "
+        f"detect (±{_fmt(detectable)}): about {math.ceil(rows * factor):,} rows "
+        f"({math.ceil(positives * factor):,} positives) would resolve it."
+    )
+
+
 def _baseline_check(
-    rule: Rule, estimate: Estimate, baseline: Mapping[str, float] | None, gate_on: str
+    rule: Rule,
+    estimate: Estimate,
+    baseline: Mapping[str, Estimate] | None,
+    gate_on: str,
 ) -> Check:
+    """Unpaired: against the champion's stored metrics, measured on its own holdout."""
     ci = _ci(estimate)
     if baseline is None:
         return _result(rule, "skipped", "no baseline given", ci=ci)
     observed = judged_value(rule.metric, estimate, gate_on)
     if observed is None:
         return _unjudgeable(rule, estimate, gate_on)
-    champion = baseline.get(rule.metric)
-    if champion is None:
+    stored = baseline.get(rule.metric)
+    if stored is None or stored.value is None:
         message = f"the baseline has no {rule.metric}, so the change cannot be judged"
-        return _result(rule, "fail", message, observed=observed, ci=ci)
+        return _result(rule, "fail", message, observed=observed, ci=ci, comparison="unpaired")
+    # Bound to bound: the same end of both intervals, never a bound against a point.
+    champion = judged_value(rule.metric, stored, gate_on)
+    if champion is None:
+        message = (
+            f"the baseline has no interval for {rule.metric}, so its "
+            f"{gate_on.replace('_', ' ')} cannot be compared; use gate_on: point, or a paired "
+            "comparison (champion predictions)"
+        )
+        return _result(rule, "fail", message, observed=observed, ci=ci, comparison="unpaired")
     higher_better = METRICS[rule.metric].higher_is_better
     drop = champion - observed if higher_better else observed - champion
     if rule.op == "max_drop":
-        worsening, limit_text = drop, _fmt(rule.bound)
+        worsening = drop
     elif champion == 0:
-        worsening, limit_text = (float("inf") if drop > 0 else 0.0), f"{rule.bound:.1%}"
+        worsening = float("inf") if drop > 0 else 0.0
     else:
-        worsening, limit_text = drop / abs(champion), f"{rule.bound:.1%}"
+        worsening = drop / abs(champion)
     ok = worsening <= rule.bound
     if drop <= 0:
         change = "no worsening"
@@ -152,11 +217,72 @@ def _baseline_check(
         change = f"worsened by {worsening:.1%}"
     message = (
         f"{rule.metric} {_fmt(observed)} vs baseline {_fmt(champion)}: {change} "
-        f"({'within' if ok else 'over'} the allowed {limit_text})"
+        f"({'within' if ok else 'over'} the allowed {_tolerance_text(rule)}; unpaired: the "
+        "champion was measured on its own holdout)"
     )
+    detectable = None
+    if estimate.low is not None and estimate.high is not None and stored.low is not None:
+        assert stored.high is not None
+        # Two independent intervals: the difference's half-width is their quadrature sum.
+        detectable = math.hypot((estimate.high - estimate.low) / 2, (stored.high - stored.low) / 2)
     return _result(
-        rule, "pass" if ok else "fail", message, observed=observed, ci=ci, baseline=champion
+        rule, "pass" if ok else "fail", message, observed=observed, ci=ci, baseline=champion,
+        comparison="unpaired", difference=observed - champion, detectable=detectable,
+    )  # fmt: skip
+
+
+def _paired_check(rule: Rule, paired: PairedComparison, estimate: Estimate, how: str) -> Check:
+    """Challenger − champion on the same rows, judged by `how` (the baseline rule)."""
+    ci = _ci(estimate)
+    difference = paired.differences.get(rule.metric, Estimate.undefined("not computed"))
+    champion = paired.champion.get(rule.metric, Estimate.undefined("not computed"))
+    details: dict[str, Any] = {"comparison": "paired", "ci": ci, "observed": estimate.value}
+    if difference.value is None or champion.value is None:
+        reason = difference.reason or champion.reason or "not available"
+        message = f"{rule.metric} vs the champion on the same rows cannot be computed: {reason}"
+        return _result(rule, "fail", message, **details)
+    higher_better = METRICS[rule.metric].higher_is_better
+    sign = 1.0 if higher_better else -1.0  # in "improvement" terms: negative is worse
+    change = sign * difference.value
+    interval = None
+    if difference.low is not None and difference.high is not None:
+        interval = tuple(sorted((sign * difference.low, sign * difference.high)))
+    tolerance = _tolerance(rule, champion.value)
+    details.update(
+        baseline=champion.value,
+        difference=difference.value,
+        difference_ci=(difference.low, difference.high) if interval else None,
+        detectable=(interval[1] - interval[0]) / 2 if interval else None,
     )
+    if how != "point" and interval is None:
+        message = (
+            f"{rule.metric}: the paired difference has no interval "
+            f"({difference.reason or 'not available'}), so the {how.replace('_', ' ')} rule "
+            "cannot be judged"
+        )
+        return _result(rule, "fail", message, **details)
+    # In "worsening" terms (positive is worse), whatever the metric's direction.
+    worsening = -change
+    if how == "point":
+        judged, which = worsening, "worse by"
+    elif how == "non_inferiority":
+        assert interval is not None
+        judged, which = -interval[0], "worse by at most"
+    else:  # confident_regression
+        assert interval is not None
+        judged, which = -interval[1], "worse by at least"
+    ok = judged <= tolerance
+    shown_ci = "" if interval is None else (
+        f" [{difference.low:+.4f}, {difference.high:+.4f}]"
+    )  # fmt: skip
+    state = f"{which} {_fmt(judged)}" if judged > 0 else "not worse"
+    message = (
+        f"{rule.metric} {_fmt(estimate.value or 0.0)} vs the champion's {_fmt(champion.value)} on "
+        f"the same {paired.rows:,} rows: {difference.value:+.4f}{shown_ci} (paired, "
+        f"{difference.method}); {state} ({'within' if ok else 'over'} the allowed "
+        f"{_fmt(tolerance)}, rule {how})"
+    )
+    return _result(rule, "pass" if ok else "fail", message, **details)
 
 
 def _fairness_check(
@@ -207,8 +333,9 @@ def _fairness_check(
 def decide(
     metrics: Mapping[str, Estimate],
     config: GateConfig,
-    baseline: Mapping[str, float] | None = None,
+    baseline: Mapping[str, Estimate] | None = None,
     groups: Groups | None = None,
+    paired: PairedComparison | None = None,
 ) -> Decision:
     checks: list[Check] = []
     notes: list[str] = []
@@ -216,15 +343,40 @@ def decide(
     for rule in config.rules_of("value"):
         checks.append(_value_check(rule, metrics.get(rule.metric, missing), config.gate_on))
     baseline_rules = config.rules_of("baseline")
+    method = config.baseline_method
     for rule in baseline_rules:
         estimate = metrics.get(rule.metric, missing)
-        checks.append(_baseline_check(rule, estimate, baseline, config.gate_on))
-    if baseline is None and baseline_rules:
+        if paired is not None and method != "unpaired":
+            check = _paired_check(rule, paired, estimate, config.baseline_rule)
+        elif method == "paired" and baseline is not None:
+            message = (
+                f"{rule.metric}: baseline.method is paired, but the champion was not scored on "
+                "this holdout (give champion-predictions)"
+            )
+            check = _result(rule, "fail", message, comparison="paired")
+        else:
+            check = _baseline_check(rule, estimate, baseline, config.gate_on)
+        checks.append(check)
+        if check.detectable is not None and check.baseline is not None:
+            rows = paired.rows if paired is not None else 0
+            positives = paired.positives if paired is not None else 0
+            if check.comparison == "paired":
+                note = _resolution(rule.metric, check.detectable,
+                                   _tolerance(rule, check.baseline), rows, positives)  # fmt: skip
+                if note:
+                    notes.append(note)
+    if baseline is None and paired is None and baseline_rules:
         notes.append(
-            "No baseline was given: baseline checks were skipped; value checks alone apply."
+            "No champion to compare with (no baseline given): baseline checks were skipped; "
+            "value checks alone apply."
         )
-    elif baseline is None:
+    elif baseline is None and paired is None:
         notes.append("No baseline was given: value checks alone apply.")
+    elif paired is None and baseline_rules and method != "paired":
+        notes.append(
+            "Unpaired: the champion's metrics come from its own holdout, not these rows; give "
+            "champion-predictions to compare on the same rows."
+        )
     fairness_rules = config.rules_of("fairness")
     for column in config.fairness.group_columns:
         column_groups = (groups or {}).get(column)

@@ -103,6 +103,8 @@ def load_metrics_file(path: str, what: str = "metrics") -> dict[str, Estimate]:
     return found
 
 
-def load_baseline(path: str) -> dict[str, float]:
+def load_baseline(path: str) -> dict[str, Estimate]:
+    """The champion's stored metrics (a verdict.json, or plain metrics), with their intervals
+    where the file has them: an unpaired bound check compares bound to bound."""
     estimates = load_metrics_file(path, "baseline")
-    return {k: e.value for k, e in estimates.items() if e.value is not None}
+    return {k: e for k, e in estimates.items() if e.value is not None}

@@ -41,6 +41,8 @@ class Predictions:
     score: FloatArray | None
     y_pred: BoolArray | None
     groups: dict[str, Group] = field(default_factory=dict)
+    ids: Any = None  # the id column (an Arrow array), when an id column was asked for
+    id_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _resolve_columns(path: str, header: list[str], columns: Columns) -> Columns:
         raise _missing_column(
             path, "prediction", columns.prediction, header, "columns.prediction / prediction-column"
         )
-    return Columns(columns.label, score, columns.prediction, columns.score_explicit)
+    return Columns(columns.label, score, columns.prediction, columns.score_explicit, columns.id)
 
 
 def _first_bad_number(source: _Source, column: str) -> UserError:
@@ -350,20 +352,42 @@ def _concat(chunks: list[Any], dtype: Any) -> Any:
     return out
 
 
-def load_predictions(path: str, config: GateConfig) -> Predictions:
+class _IdColumn:
+    """The id column, kept as Arrow data (strings stay in Arrow's buffers, not Python objects);
+    a missing id is refused with its row."""
+
+    def __init__(self, source: _Source, name: str):
+        self.source, self.name = source, name
+        self.chunks: list[Any] = []
+
+    def add(self, column: Any, offset: int) -> None:
+        _missing_value(self.source, offset, column, self.name, "id")
+        self.chunks.append(column)
+
+    def finish(self) -> Any:
+        import pyarrow as pa
+
+        return pa.chunked_array(self.chunks).combine_chunks() if self.chunks else pa.array([])
+
+
+def _open(path: str, what: str) -> _Source:
     from pathlib import Path
 
     p = Path(path)
     if not p.exists():
-        raise UserError(
-            f"{path}: predictions file not found; check the path (relative to {Path.cwd()})"
-        )
+        raise UserError(f"{path}: {what} file not found; check the path (relative to {Path.cwd()})")
     if p.is_dir():
-        raise UserError(f"{path}: is a directory; give the predictions file inside it")
+        raise UserError(f"{path}: is a directory; give the {what} file inside it")
     if p.stat().st_size == 0:
-        raise UserError(f"{path}: predictions file is empty", file=path)
-    source = _Source(path, _format(path))
+        raise UserError(f"{path}: {what} file is empty", file=path)
+    return _Source(path, _format(path))
+
+
+def load_predictions(path: str, config: GateConfig, id_column: str | None = None) -> Predictions:
+    source = _open(path, "predictions")
     header = _header(source)
+    if id_column and id_column not in header:
+        raise _missing_column(path, "id", id_column, header, "columns.id / id-column")
     columns = _resolve_columns(path, header, config.columns)
     for g in config.fairness.group_columns:
         if g not in header:
@@ -380,11 +404,14 @@ def load_predictions(path: str, config: GateConfig) -> Predictions:
         else None
     )
     groups = {g: _GroupColumn(source, g) for g in config.fairness.group_columns}
-    used = [c for c in (columns.label, columns.score, columns.prediction, *groups) if c]
+    ids = _IdColumn(source, id_column) if id_column else None
+    used = [c for c in (columns.label, columns.score, columns.prediction, *groups, id_column) if c]
     names = list(dict.fromkeys(used))
 
     rows = 0
     for batch in _batches(source, names, columns.score):
+        if ids is not None:
+            ids.add(batch.column(ids.name), rows)
         label.add(batch.column(columns.label), rows)
         if score is not None:
             score.add(batch.column(columns.score), rows)
@@ -402,4 +429,141 @@ def load_predictions(path: str, config: GateConfig) -> Predictions:
         score=score.finish() if score else None,
         y_pred=prediction.finish() if prediction else None,
         groups={name: group.finish() for name, group in groups.items()},
+        ids=ids.finish() if ids is not None else None,
+        id_column=id_column,
     )
+
+
+@dataclass
+class Champion:
+    """The champion's calls on the challenger's rows, in the challenger's row order."""
+
+    path: str
+    score: FloatArray | None
+    y_pred: BoolArray | None
+
+
+def _id_codes(a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """Both id columns as comparable int64 codes: the integers themselves, or (any other type)
+    the codes of one dictionary over both, so equal ids get equal codes. Also the dictionary
+    (None for integers), to name an id in a message."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
+        return (np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.int64),
+                np.asarray(b.to_numpy(zero_copy_only=False), dtype=np.int64), None)  # fmt: skip
+    both = pa.chunked_array([pc.cast(a, pa.string()), pc.cast(b, pa.string())])
+    encoded = pc.dictionary_encode(both).combine_chunks()
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes[: len(a)], codes[len(a) :], encoded.dictionary
+
+
+def _named(code: int, dictionary: Any) -> str:
+    return shown(code if dictionary is None else dictionary[code].as_py())
+
+
+def _unique_or_refuse(path: str, column: str, codes: Any, dictionary: Any) -> Any:
+    """The sort order of `codes`; a repeated id is refused, with the id."""
+    if codes.size < 2 or bool(np.all(codes[1:] > codes[:-1])):
+        return None  # strictly increasing: unique, and already in order
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    repeats = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if repeats.size:
+        first = int(repeats[0])
+        rows = sorted((int(order[first]), int(order[first + 1])))
+        raise UserError(
+            f"{path}: id column '{column}' repeats the id {_named(int(ordered[first]), dictionary)}"
+            f" (data rows {rows[0] + 1} and {rows[1] + 1}); each holdout row needs its own id",
+            file=path,
+        )
+    return order
+
+
+def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Champion:
+    """Read the champion's predictions of the challenger's holdout and line them up with the
+    challenger's rows by id. Every id must be there exactly once, in both files; a label column,
+    if the champion's file has one, must agree with the challenger's."""
+    assert challenger.ids is not None and challenger.id_column is not None
+    id_column = challenger.id_column
+    source = _open(path, "champion predictions")
+    header = _header(source)
+    if id_column not in header:
+        raise _missing_column(path, "id", id_column, header, "columns.id / id-column")
+    score_name = next((c for c in (config.columns.score, "score") if c and c in header), None)
+    prediction_name = next(
+        (c for c in (config.columns.prediction, "prediction") if c and c in header), None
+    )
+    if challenger.score is not None and score_name is None:
+        option = "columns.score (the champion's file uses the same name, or score)"
+        raise _missing_column(path, "score", config.columns.score or "score", header, option)
+    if score_name is None and prediction_name is None:
+        raise _missing_column(path, "prediction", config.columns.prediction or "prediction",
+                              header, "columns.prediction")  # fmt: skip
+    label_name = config.columns.label if config.columns.label in header else None
+    ids = _IdColumn(source, id_column)
+    score = _ScoreColumn(source, score_name) if score_name else None
+    prediction = (
+        _BinaryColumn(source, prediction_name, "prediction", config.positive_label)
+        if prediction_name and not score_name
+        else None
+    )
+    label = (
+        _BinaryColumn(source, label_name, "label", config.positive_label) if label_name else None
+    )
+    names = list(
+        dict.fromkeys(c for c in (id_column, score_name, prediction_name, label_name) if c)
+    )
+    rows = 0
+    for batch in _batches(source, names, score_name):
+        ids.add(batch.column(id_column), rows)
+        if score is not None:
+            score.add(batch.column(score_name), rows)
+        if prediction is not None:
+            prediction.add(batch.column(prediction_name), rows)
+        if label is not None:
+            label.add(batch.column(label_name), rows)
+        rows += batch.num_rows
+    ours, theirs, dictionary = _id_codes(challenger.ids, ids.finish())
+    our_order = _unique_or_refuse(challenger.path, id_column, ours, dictionary)
+    their_order = _unique_or_refuse(path, id_column, theirs, dictionary)
+    if ours.size != theirs.size or not np.array_equal(
+        ours if our_order is None else ours[our_order],
+        theirs if their_order is None else theirs[their_order],
+    ):
+        missing = np.setdiff1d(ours, theirs)
+        extra = np.setdiff1d(theirs, ours)
+        if missing.size:
+            problem = (f"has no row for id {_named(int(missing[0]), dictionary)} of the "
+                       f"challenger's holdout ({missing.size:,} missing)")  # fmt: skip
+        else:
+            problem = (f"has id {_named(int(extra[0]), dictionary)}, which the challenger's "
+                       f"holdout does not ({extra.size:,} extra)")  # fmt: skip
+        raise UserError(
+            f"{path}: the champion's predictions {problem}; score the champion on exactly the "
+            f"challenger's holdout rows ({challenger.path}, id column '{id_column}')",
+            file=path,
+        )
+
+    def lined_up(values: Any) -> Any:
+        if our_order is None and their_order is None:
+            return values
+        out = np.empty_like(values)
+        out[np.arange(values.size) if our_order is None else our_order] = (
+            values if their_order is None else values[their_order]
+        )
+        return out
+
+    if label is not None:
+        theirs_label = lined_up(label.finish())
+        if not np.array_equal(theirs_label, challenger.y_true):
+            row = int(np.flatnonzero(theirs_label != challenger.y_true)[0])
+            raise UserError(
+                f"{path}: label column '{label_name}' disagrees with the challenger's for id "
+                f"{shown(challenger.ids[row].as_py())}; both must come from the same holdout",
+                file=path,
+            )
+    champion_score = lined_up(score.finish()) if score is not None else None
+    champion_pred = lined_up(prediction.finish()) if prediction is not None else None
+    return Champion(path, champion_score, champion_pred)

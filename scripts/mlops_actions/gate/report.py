@@ -70,12 +70,15 @@ def _metrics_table(result: GateResult) -> list[str]:
     for c in result.decision.checks:
         if c.group_column is None and rank[c.status] >= rank[gated.get(c.metric, "skipped")]:
             gated[c.metric] = c.status
+    paired = result.paired
+    heading = "Champion (same rows)" if paired is not None else "Baseline"
     lines = [
-        f"| Metric | Value | {level} CI | Baseline | Δ vs baseline | | Gated |",
+        f"| Metric | Value | {level} CI | {heading} | Δ vs champion | | Gated |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, e in result.metrics.items():
-        base = (result.baseline or {}).get(name)
+        source = paired.champion if paired is not None else (result.baseline or {})
+        base = source[name].value if name in source else None
         value = _f(e.value) if e.value is not None else f"— ({e.reason})"
         shown_bar = f"`{bar(e.value)}`" if e.value is not None and e.value <= 1 else ""
         status = _MARK.get(gated.get(name, ""), "")
@@ -84,6 +87,38 @@ def _metrics_table(result: GateResult) -> list[str]:
             f"| {shown_bar} | {status} |"
         )
     return lines
+
+
+def _champion(result: GateResult) -> list[str]:
+    """The baseline checks' comparison: paired (the same rows) or not, the difference with its
+    interval, and the smallest change this holdout can detect."""
+    checks = [c for c in result.decision.checks if c.kind == "baseline" and c.comparison]
+    if not checks:
+        return []
+    level = f"{result.config.confidence_level:.0%}"
+    paired = result.paired
+    if paired is not None:
+        how = (
+            f"Paired: the champion scored on these same {paired.rows:,} rows "
+            f"({paired.positives:,} positives), rule `{result.config.baseline_rule}`."
+        )
+    else:
+        how = "Unpaired: the champion's stored metrics, measured on its own holdout."
+    lines = ["### Against the champion", "", how, "",
+             f"| | Metric | Challenger − champion | {level} CI | Can detect | Allowed |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for c in checks:
+        diff = "—" if c.difference is None else f"{c.difference:+.4f}"
+        ci = (
+            "—"
+            if c.difference_ci is None
+            else f"{c.difference_ci[0]:+.4f} – {c.difference_ci[1]:+.4f}"
+        )
+        detect = "—" if c.detectable is None else f"±{c.detectable:.4f}"
+        lines.append(
+            f"| {_MARK[c.status]} | {c.metric} | {diff} | {ci} | {detect} | {_bound_text(c)} |"
+        )
+    return [*lines, ""]
 
 
 def _confusion(result: GateResult) -> list[str]:
@@ -155,6 +190,7 @@ def render(result: GateResult, name: str = "model-gate") -> str:
     lines += [f"> {note}" for note in decision.notes]
     if decision.notes:
         lines.append("")
+    lines += _champion(result)
     lines += ["### Metrics", "", *_metrics_table(result), ""]
     lines += _confusion(result)
     lines += _groups(result)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.errors import UserError
-from mlops_actions.gate import loader, predictions
+from mlops_actions.gate import loader, paired, predictions
 from mlops_actions.gate.config import GateConfig, parse_inline_thresholds, with_overrides
-from mlops_actions.gate.decide import GroupResult, Groups, decide
-from mlops_actions.gate.metrics import Estimate, evaluate
+from mlops_actions.gate.decide import GroupResult, Groups, PairedComparison, decide
+from mlops_actions.gate.metrics import BoolArray, Estimate, FloatArray, evaluate
 from mlops_actions.gate.report import render
 from mlops_actions.gate.verdict import GateResult, build_verdict
 
@@ -29,6 +29,8 @@ class GateRequest:
     config: str | None = None
     thresholds: str | None = None
     baseline: str | None = None
+    champion_predictions: str | None = None  # the champion scored on this holdout, by id
+    id_column: str | None = None
     label_column: str | None = None
     score_column: str | None = None
     prediction_column: str | None = None
@@ -80,6 +82,37 @@ def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
     return out
 
 
+def _calls(y_pred: BoolArray | None, score: FloatArray | None, threshold: float) -> BoolArray:
+    """Predicted positive: the prediction column, else score >= threshold (as evaluate())."""
+    if y_pred is not None:
+        return y_pred
+    assert score is not None
+    calls: BoolArray = score >= threshold
+    return calls
+
+
+def _paired(
+    data: predictions.Predictions, champion: predictions.Champion, config: GateConfig
+) -> PairedComparison:
+    """The champion on the challenger's rows: its metrics there, and each difference."""
+    threshold, level = config.decision_threshold, config.confidence_level
+    evaluation = evaluate(data.y_true, score=champion.score, y_pred=champion.y_pred,
+                          threshold=threshold, level=level)  # fmt: skip
+    pair = paired.Pair(
+        data.y_true, _calls(data.y_pred, data.score, threshold),
+        _calls(champion.y_pred, champion.score, threshold),
+        data.score if champion.score is not None else None,
+        champion.score if data.score is not None else None,
+    )  # fmt: skip
+    wanted = tuple(dict.fromkeys(r.metric for r in config.rules_of("baseline")))
+    return PairedComparison(
+        rows=data.rows,
+        positives=int(data.y_true.sum()),
+        differences=paired.differences(pair, wanted, level),
+        champion=evaluation.metrics,
+    )
+
+
 def compute(request: GateRequest) -> GateResult:
     if bool(request.predictions) == bool(request.metrics):
         raise UserError(
@@ -87,12 +120,26 @@ def compute(request: GateRequest) -> GateResult:
             "metrics (a JSON of pre-computed metrics)"
         )
     config = resolve_config(request)
+    if request.champion_predictions and not request.predictions:
+        raise UserError(
+            "champion-predictions needs predictions (the challenger's, with the same id "
+            "column), not pre-computed metrics"
+        )
     inputs: dict[str, dict[str, str]] = {}
     confusion = None
     groups: Groups | None = None
+    comparison: PairedComparison | None = None
     metrics: dict[str, Estimate]
     if request.predictions:
-        data = predictions.load_predictions(request.predictions, config)
+        id_column = request.id_column or config.columns.id
+        if request.champion_predictions and not id_column:
+            raise UserError(
+                "champion-predictions: name the id column both files share (id-column, or "
+                "columns.id in the config), so the rows are matched by id"
+            )
+        data = predictions.load_predictions(
+            request.predictions, config, id_column if request.champion_predictions else None
+        )
         evaluation = evaluate(
             data.y_true,
             score=data.score,
@@ -103,6 +150,10 @@ def compute(request: GateRequest) -> GateResult:
         metrics, confusion = evaluation.metrics, evaluation.confusion
         groups = _group_results(data, config) if data.groups else None
         inputs["predictions"] = _fingerprint(request.predictions)
+        if request.champion_predictions:
+            champion = predictions.align_champion(request.champion_predictions, config, data)
+            comparison = _paired(data, champion, config)
+            inputs["champion_predictions"] = _fingerprint(request.champion_predictions)
     else:
         assert request.metrics is not None
         metrics = loader.load_metrics_file(request.metrics)
@@ -112,7 +163,7 @@ def compute(request: GateRequest) -> GateResult:
         inputs["config"] = _fingerprint(request.config)
     if request.baseline:
         inputs["baseline"] = _fingerprint(request.baseline)
-    decision = decide(metrics, config, baseline, groups)
+    decision = decide(metrics, config, baseline, groups, comparison)
     return GateResult(
         config=config,
         metrics=metrics,
@@ -121,6 +172,7 @@ def compute(request: GateRequest) -> GateResult:
         groups=groups,
         baseline=baseline,
         inputs=inputs,
+        paired=comparison,
     )
 
 

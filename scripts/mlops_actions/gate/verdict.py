@@ -8,7 +8,7 @@ from typing import Any
 
 from mlops_actions import __version__
 from mlops_actions.gate.config import GateConfig
-from mlops_actions.gate.decide import Decision, Groups
+from mlops_actions.gate.decide import Decision, Groups, PairedComparison
 from mlops_actions.gate.metrics import Confusion, Estimate
 
 SCHEMA_VERSION = 1
@@ -21,9 +21,10 @@ class GateResult:
     decision: Decision
     confusion: Confusion | None = None
     groups: Groups | None = None
-    baseline: Mapping[str, float] | None = None
+    baseline: Mapping[str, Estimate] | None = None  # the champion's stored metrics (unpaired)
     inputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     rows: int | None = None
+    paired: PairedComparison | None = None  # the champion on these rows
 
 
 def _number(x: float | None) -> float | None:
@@ -75,6 +76,10 @@ def build_verdict(result: GateResult) -> dict[str, Any]:
                 "ci": list(c.ci) if c.ci else None,
                 "baseline": _number(c.baseline),
                 "group_column": c.group_column,
+                "comparison": c.comparison,
+                "difference": _number(c.difference),
+                "difference_ci": list(c.difference_ci) if c.difference_ci else None,
+                "detectable": _number(c.detectable),
                 "status": c.status,
                 "passed": c.passed,
                 "message": c.message,
@@ -82,9 +87,20 @@ def build_verdict(result: GateResult) -> dict[str, Any]:
             for c in decision.checks
         ],
         "notes": list(decision.notes),
-        "baseline": None if result.baseline is None else dict(result.baseline),
+        "baseline": None
+        if result.baseline is None
+        else {k: _number(e.value) for k, e in result.baseline.items()},
         "inputs": {k: dict(v) for k, v in result.inputs.items()},
     }
+    if result.paired is not None:
+        p = result.paired
+        verdict["champion"] = {
+            "comparison": "paired",
+            "rows": p.rows,
+            "positives": p.positives,
+            "metrics": {k: _estimate(e) for k, e in p.champion.items()},
+            "differences": {k: _estimate(e) for k, e in p.differences.items()},
+        }
     if result.confusion is not None:
         c = result.confusion
         verdict["confusion_matrix"] = {"tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn}

@@ -3,10 +3,13 @@ and whether the inputs the later jobs need are there. Pure: the event and inputs
 
 - tests run on push, pull_request and merge_group (the code is the change);
 - the PR gate runs on pull_request only (it never needs AWS: fork PRs get no credentials);
-- CT (build, train, gate, package) runs on push, repository_dispatch of the documented types
-  (data-changed, model-degraded), schedule and workflow_dispatch, on any branch;
-- CD (deploy, promote) runs on those events from the default branch only, and (the workflow
-  says so in each job's `if:`) only after the tests passed, where tests ran.
+- the image is built on push, repository_dispatch of the documented types (data-changed,
+  model-degraded), schedule and workflow_dispatch, on any branch or tag (its tags say which);
+- CT (train, gate, package) and CD (deploy, promote) run on those events from the default
+  branch only: a version in the model store is always one that could become the champion, and
+  the store's role need trust the default branch alone. CD also waits for the tests (each
+  job's `if:` says so), where tests ran. A schedule always runs on the default branch (its
+  event names no repository, so none is looked up).
 
 Everything else (merge_group, pull_request_target, issue_comment, a dispatch of another type,
 a push of a tag, ...) deploys nothing, and the plan says why in one line.
@@ -28,6 +31,7 @@ DEPLOY_TARGETS = ("ecs", "sagemaker", "none")
 class Plan:
     tests: bool
     pr_gate: bool
+    build: bool
     ct: bool
     cd: bool
     note: str  # why CT or CD does not run ("" when everything runs)
@@ -45,32 +49,33 @@ def decide(
     repository = payload.get("repository") if isinstance(payload.get("repository"), Mapping) else {}
     assert isinstance(repository, Mapping)
     default = str(repository.get("default_branch") or "")
-    on_default = bool(default) and ref == f"refs/heads/{default}"
+    # GitHub runs a schedule on the default branch only, and its payload has no repository.
+    on_default = event_name == "schedule" or (bool(default) and ref == f"refs/heads/{default}")
     tests = event_name in TEST_EVENTS
-    ct = event_name in CT_EVENTS
+    build = event_name in CT_EVENTS
     note = ""
     if event_name == "repository_dispatch" and payload.get("action") not in DISPATCH_TYPES:
-        ct = False
+        build = False
         note = (
             f"repository_dispatch of type '{_safe(str(payload.get('action') or ''))}': only "
             f"{' and '.join(DISPATCH_TYPES)} retrain and deploy"
         )
     elif event_name == "pull_request":
         note = "a pull request: tests and the gate only; nothing is pushed, trained or deployed"
-    elif not ct:
+    elif not build:
         note = (
             f"{_safe(event_name)} is not an event that trains or deploys (only "
             f"{', '.join(CT_EVENTS)})"
         )
-    cd = ct and on_default
-    if ct and not on_default:
+    ct = cd = build and on_default
+    if build and not on_default:
         where = _safe(ref) or "no ref"
         note = (
-            f"{where} is not the default branch ({_safe(default) or 'unknown'}): built and "
-            "trained, not deployed or promoted"
+            f"{where} is not the default branch ({_safe(default) or 'unknown'}): the image is "
+            "built; nothing is trained, deployed or promoted"
         )
     problems = check_inputs(inputs) if ct else []
-    return Plan(tests, event_name == "pull_request", ct, cd, note, problems)
+    return Plan(tests, event_name == "pull_request", build, ct, cd, note, problems)
 
 
 def check_inputs(inputs: Mapping[str, str]) -> list[str]:

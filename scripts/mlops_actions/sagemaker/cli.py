@@ -47,6 +47,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "rollback", "when SageMaker did not roll a failed update back, do it", "true")
     add(p, "aws-region", "AWS region (default: AWS_REGION)")
     add(p, "verdict", "deploy only if this gate verdict passed (verdict.json, or its JSON)")
+    add(p, "require-verdict", "refuse to deploy without a verdict", "false")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.sagemaker import plan
     from mlops_actions.sagemaker.run import SageMaker, deploy, summary
 
-    if args.verdict:  # before anything else: a model the gate did not pass never deploys
+    # Before anything else: a model the gate did not pass never deploys.
+    if args.verdict or flag(args.require_verdict, "require-verdict", False):
         verdicts.read(args.verdict)
     access = (args.image_repository_access or "platform").strip().lower()
     if access not in ("platform", "vpc"):

@@ -185,34 +185,63 @@ def deployment_config(request: SageMakerRequest) -> dict[str, Any]:
     return config
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == {} or value == [] or value == ""
+def _get(doc: Any, *path: str) -> Any:
+    for key in path:
+        doc = doc.get(key) if isinstance(doc, Mapping) else None
+    return None if doc in ({}, [], "") else doc
 
 
-def spec_difference(wanted: Any, existing: Any, path: str = "") -> str | None:
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def comparable(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a model or endpoint config that a version's spec fixes, from our request
+    or from a Describe answer alike, so both are compared in both directions: a field the
+    existing one has and the new spec drops (a VPC, data capture, an environment variable) is a
+    difference too."""
+    if kind == "model":
+        container = _get(doc, "PrimaryContainer") or {}
+        return {
+            "ExecutionRoleArn": _get(doc, "ExecutionRoleArn"),
+            "PrimaryContainer.Image": _get(container, "Image"),
+            "PrimaryContainer.Environment": dict(_get(container, "Environment") or {}),
+            "PrimaryContainer.ModelDataUrl": _get(container, "ModelDataUrl"),
+            "PrimaryContainer.ImageConfig": _get(container, "ImageConfig", "RepositoryAccessMode"),
+            "VpcConfig.Subnets": sorted(_get(doc, "VpcConfig", "Subnets") or []),
+            "VpcConfig.SecurityGroupIds": sorted(_get(doc, "VpcConfig", "SecurityGroupIds") or []),
+        }
+    out: dict[str, Any] = {}
+    variants = _get(doc, "ProductionVariants") or []
+    out["ProductionVariants"] = len(variants)
+    for index, variant in enumerate(variants):
+        at = f"ProductionVariants[{index}]"
+        for key in ("VariantName", "ModelName", "InstanceType"):
+            out[f"{at}.{key}"] = _get(variant, key)
+        for key in ("InitialInstanceCount", "InitialVariantWeight"):
+            out[f"{at}.{key}"] = _number(_get(variant, key))
+        for key in ("MemorySizeInMB", "MaxConcurrency"):
+            out[f"{at}.ServerlessConfig.{key}"] = _number(_get(variant, "ServerlessConfig", key))
+    capture = _get(doc, "DataCaptureConfig") or {}
+    out["DataCaptureConfig.EnableCapture"] = bool(_get(capture, "EnableCapture"))
+    out["DataCaptureConfig.DestinationS3Uri"] = _get(capture, "DestinationS3Uri")
+    out["DataCaptureConfig.InitialSamplingPercentage"] = _number(
+        _get(capture, "InitialSamplingPercentage")
+    )
+    out["DataCaptureConfig.CaptureOptions"] = sorted(
+        str(o.get("CaptureMode")) for o in _get(capture, "CaptureOptions") or []
+        if isinstance(o, Mapping)
+    )  # fmt: skip
+    return out
+
+
+def spec_difference(
+    kind: str, wanted: Mapping[str, Any], existing: Mapping[str, Any]
+) -> str | None:
     """The first field where an existing model or endpoint config differs from the spec we
-    would create (`path: existing vs wanted`), or None. Only the fields we set are compared:
-    SageMaker adds its own (ARNs, times, defaults); an absent field equals an empty one."""
-    if isinstance(wanted, Mapping):
-        existing = existing if isinstance(existing, Mapping) else {}
-        for key, value in wanted.items():
-            found = spec_difference(value, existing.get(key), f"{path}.{key}" if path else key)
-            if found:
-                return found
-        return None
-    if isinstance(wanted, list):
-        existing = existing if isinstance(existing, list) else []
-        if len(wanted) != len(existing):
-            return f"{path}: {len(existing)} entries vs {len(wanted)}"
-        for index, (mine, theirs) in enumerate(zip(wanted, existing, strict=True)):
-            found = spec_difference(mine, theirs, f"{path}[{index}]")
-            if found:
-                return found
-        return None
-    if _empty(wanted) and _empty(existing):
-        return None
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        same = isinstance(existing, int | float) and float(existing) == float(wanted)
-    else:
-        same = existing == wanted
-    return None if same else f"{path}: {shown(existing, 60)} there, {shown(wanted, 60)} here"
+    would create (`field: existing there, wanted here`), or None."""
+    ours, theirs = comparable(kind, wanted), comparable(kind, existing)
+    for key in ours:
+        if ours[key] != theirs.get(key):
+            return f"{key}: {shown(theirs.get(key), 60)} there, {shown(ours[key], 60)} here"
+    return None

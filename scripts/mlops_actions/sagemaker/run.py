@@ -82,7 +82,7 @@ def _ensure(
         return
     # A version names one spec: the image, role, VPC and environment of the model; the
     # instances, serverless settings and data capture of the config.
-    difference = plan.spec_difference(spec, existing)
+    difference = plan.spec_difference(kind, spec, existing)
     if difference:
         raise UserError(
             f"version: {kind} {name} already names another spec ({difference}); give this "

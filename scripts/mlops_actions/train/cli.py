@@ -234,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("model-card", str(result.card_path))
     runner.set_output("metrics-path", str(result.metrics_path or ""))
     runner.set_output("predictions-path", str(result.predictions_path or ""))
+    runner.set_output("holdout-features-path", str(result.features_path or ""))
     runner.set_output("image-ref", result.image_ref)
     runner.set_output("s3-uri", uploaded["uri"] if uploaded else "")
     runner.set_output("version", label if uploaded else "")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.docker import Docker, login, registry_error
+from mlops_actions.docker import Docker
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 
@@ -58,45 +58,6 @@ class RunOutcome:
     tail: list[str]
     started_at: float
     finished_at: float
-
-
-def resolve_image(
-    docker: Docker, image: str, registry: str | None, username: str, password: str
-) -> dict[str, Any]:
-    """Pull the image and return its digest reference and configured user."""
-    if registry and username and password:
-        login(docker, registry, username, password)
-    pulled = docker.run("pull", image)
-    if pulled.returncode != 0:
-        error = registry_error(
-            registry or image.split("/", 1)[0], username or "anonymous", pulled.stderr
-        )
-        local = docker.run("image", "inspect", image).returncode == 0
-        if not local:
-            if error:
-                raise error
-            reason = (pulled.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise UserError(
-                f"image: cannot pull {shown(image)}: {reason}; check the image name and the "
-                "registry credentials"
-            )
-    inspect = docker.run("image", "inspect", "--format", "{{json .}}", image)
-    if inspect.returncode != 0:
-        raise UserError(f"image: {shown(image)} does not exist locally or in the registry")
-    info = json.loads(inspect.stdout)
-    repository = (
-        image.split("@", 1)[0].rsplit(":", 1)[0] if "@" not in image else image.split("@", 1)[0]
-    )
-    digests = [d for d in info.get("RepoDigests") or [] if d.split("@", 1)[0] == repository]
-    ref = digests[0] if digests else (image if "@" in image else "")
-    return {
-        "requested": image,
-        "ref": ref or info["Id"],
-        "digest": ref.split("@", 1)[1] if ref else None,
-        "image_id": info["Id"],
-        "pinned_by_digest": "@sha256:" in image,
-        "user": (info.get("Config") or {}).get("User") or "",
-    }
 
 
 def run_user(spec_user: str | None, image_user: str) -> str:

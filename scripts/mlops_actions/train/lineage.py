@@ -109,6 +109,8 @@ def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str,
             "run_id": run_id,
             # With the attempt, what orders versions: an older run never replaces the champion.
             "run_number": env.get("GITHUB_RUN_NUMBER"),
+            # Run numbers count per workflow file: the file (without its @ref) says whose.
+            "workflow": (env.get("GITHUB_WORKFLOW_REF") or "").split("@", 1)[0] or None,
             "run_attempt": env.get("GITHUB_RUN_ATTEMPT"),
             "run_url": f"{server}/{repository}/actions/runs/{run_id}"
             if repository and run_id

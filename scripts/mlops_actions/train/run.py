@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions import safe_yaml
-from mlops_actions.docker import job_docker_config
+from mlops_actions.docker import job_docker_config, resolve_image
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.model_store import CARD_FILE, sha256
@@ -46,6 +46,8 @@ class TrainRequest:
     model_path: str = "model.skops"
     metrics_file: str = "metrics.json"
     predictions_file: str = "holdout-predictions.csv"
+    # the holdout's feature rows with their ids: what the champion is scored on (score-champion)
+    features_file: str = "holdout-features.csv"
     backend: str = "docker"  # docker | ecs
     ecs: ecs_backend.EcsSettings | None = None
 
@@ -59,6 +61,7 @@ class TrainResult:
     image_ref: str
     metrics_path: Path | None = None
     predictions_path: Path | None = None
+    features_path: Path | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -121,6 +124,7 @@ class _Checked:
     model: Path
     metrics: Path
     predictions: Path
+    features: Path
 
 
 def _split_command(text: str) -> list[str]:
@@ -160,6 +164,7 @@ def check_request(request: TrainRequest) -> _Checked:
     model = outputs.inside(artifacts, request.model_path, "model-path")
     metrics = outputs.inside(artifacts, request.metrics_file, "metrics-file")
     predictions = outputs.inside(artifacts, request.predictions_file, "predictions-file")
+    features = outputs.inside(artifacts, request.features_file, "features-file")
     card = artifacts / CARD_FILE
     if model == card:
         raise UserError(f"model-path: {CARD_FILE} is the model card's name; choose another")
@@ -175,7 +180,7 @@ def check_request(request: TrainRequest) -> _Checked:
         )
     if request.backend == "ecs" and request.ecs is None:
         raise UserError("backend ecs needs ecs-cluster, ecs-task-definition and s3-uri")
-    return _Checked(command, mounts, artifacts, model, metrics, predictions)
+    return _Checked(command, mounts, artifacts, model, metrics, predictions, features)
 
 
 def _clear_previous(checked: _Checked) -> None:
@@ -223,6 +228,7 @@ def train(
     model_rel = checked.model.relative_to(artifacts).as_posix()
     metrics_rel = checked.metrics.relative_to(artifacts).as_posix()
     predictions_rel = checked.predictions.relative_to(artifacts).as_posix()
+    features_rel = checked.features.relative_to(artifacts).as_posix()
     try:
         if request.backend == "ecs":
             outcome, image, software, run_details = _run_on_ecs(request, command, staging)
@@ -331,6 +337,7 @@ def train(
         image_ref=str(image["ref"]),
         metrics_path=checked.metrics if metrics_rel in files else None,
         predictions_path=checked.predictions if predictions_rel in files else None,
+        features_path=checked.features if features_rel in files else None,
         warnings=warnings,
     )
 
@@ -343,7 +350,7 @@ def _run_in_docker(
     github: bool,
 ) -> tuple[container.RunOutcome, dict[str, Any], dict[str, Any]]:
     with job_docker_config() as docker:
-        image = container.resolve_image(
+        image = resolve_image(
             docker, request.image, request.registry, request.username, request.password
         )
         software = container.versions(docker, str(image["ref"]))

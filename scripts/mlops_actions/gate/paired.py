@@ -1,0 +1,351 @@
+"""The challenger against the champion on the same rows: each metric's difference
+(challenger − champion) with a paired confidence interval. Pure NumPy, no I/O.
+
+Scored on the same holdout, the two models' errors are correlated, and a paired interval uses
+that: it is much narrower than two independent intervals, so a real regression is seen and an
+equal model is not failed on the noise of two different samples.
+
+- proportions over the same rows (recall, specificity, false_positive_rate, accuracy,
+  selection_rate): Newcombe's hybrid score interval for paired proportions (1998, method 10),
+  from the 2x2 table of the rows each model gets right;
+- precision and f1 (each model's own denominator): MOVER (Zou & Donner, 2008), the same
+  recovery of the difference's interval from each model's own Wilson interval that Newcombe's
+  method is for the same rows, with the correlation of the two estimates taken from their
+  influence functions over the eight cells of (label, challenger's call, champion's call).
+  Where that correlation cannot be estimated (a model with no errors, say) it is taken as 0,
+  which can only widen the interval;
+- roc_auc: DeLong's paired variance (structural components, 1988), Wald on the difference;
+- log_loss, brier: the normal interval of the mean per-row difference (the paired t);
+- average_precision: a grouped jackknife (20 interleaved blocks of rows).
+
+Every interval is at the gate's confidence level. A difference that cannot be computed (no
+positives, say) has no value and a reason; one that has a value but too few rows for an interval
+has no interval, and a bound rule then fails closed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlops_actions.gate.metrics import (
+    MIN_ROWS_FOR_NORMAL,
+    BoolArray,
+    Estimate,
+    FloatArray,
+    _wilson_fraction,
+    average_precision_estimate,
+    z_value,
+)
+
+Counts = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+_CHUNK = 1 << 18
+JACKKNIFE_BLOCKS = 20
+SAME_ROWS = ("recall", "specificity", "false_positive_rate", "accuracy", "selection_rate")
+PAIRED_METRICS = (*SAME_ROWS, "precision", "f1", "roc_auc", "log_loss", "brier",
+                  "average_precision")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One holdout, two models: the labels and each model's calls (and scores, when given),
+    aligned row by row."""
+
+    y_true: BoolArray
+    challenger: BoolArray  # predicted positive
+    champion: BoolArray
+    challenger_score: FloatArray | None = None
+    champion_score: FloatArray | None = None
+
+
+def _chunks(n: int) -> Iterator[slice]:
+    for start in range(0, n, _CHUNK):
+        yield slice(start, min(start + _CHUNK, n))
+
+
+def newcombe_paired(
+    both: int, only_challenger: int, only_champion: int, neither: int, level: float
+) -> Estimate:
+    """Challenger's minus champion's share of successes over the same trials (method 10)."""
+    n = both + only_challenger + only_champion + neither
+    if n == 0:
+        return Estimate.undefined("denominator is zero")
+    p1, p2 = (both + only_challenger) / n, (both + only_champion) / n
+    l1, u1 = _wilson_fraction(p1, n, level)
+    l2, u2 = _wilson_fraction(p2, n, level)
+    margins = (
+        (both + only_challenger)
+        * (only_champion + neither)
+        * (both + only_champion)
+        * (only_challenger + neither)
+    )
+    phi = (
+        (both * neither - only_challenger * only_champion) / math.sqrt(margins) if margins else 0.0
+    )
+    theta = p1 - p2
+    below = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
+    above = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2
+    low = max(-1.0, theta - math.sqrt(max(0.0, below)))
+    high = min(1.0, theta + math.sqrt(max(0.0, above)))
+    return Estimate(theta, min(low, theta), max(high, theta), "newcombe paired score")
+
+
+def _cells(pair: Pair) -> Counts:
+    """Counts of the 8 cells (label, challenger's call, champion's call), index 4y + 2a + b."""
+    counts = np.zeros(8, dtype=np.int64)
+    for part in _chunks(pair.y_true.size):
+        code = (
+            pair.y_true[part].view(np.uint8) * np.uint8(4)
+            + pair.challenger[part].view(np.uint8) * np.uint8(2)
+            + pair.champion[part].view(np.uint8)
+        )
+        counts += np.bincount(code, minlength=8)[:8]
+    return counts
+
+
+def _share(cells: Counts, rows: Mask) -> tuple[int, int, int, int]:
+    """The 2x2 table of 'predicted positive' (both, only the challenger, only the champion,
+    neither) over the rows that `rows` (a mask over the 8 cells) selects."""
+    both = int(cells[rows & _A & _B].sum())
+    only_a = int(cells[rows & _A & ~_B].sum())
+    only_b = int(cells[rows & ~_A & _B].sum())
+    neither = int(cells[rows & ~_A & ~_B].sum())
+    return both, only_a, only_b, neither
+
+
+_INDEX = np.arange(8)
+_Y, _A, _B = (_INDEX & 4) > 0, (_INDEX & 2) > 0, (_INDEX & 1) > 0
+
+
+def _same_rows_difference(metric: str, cells: Counts, level: float) -> Estimate:
+    """Metrics that count one kind of outcome over rows both models share."""
+    if metric == "recall":  # over positives: predicted positive
+        table = _share(cells, _Y)
+        reason = "no positive labels"
+    elif metric == "false_positive_rate":  # over negatives: predicted positive
+        table = _share(cells, ~_Y)
+        reason = "no negative labels"
+    elif metric == "specificity":  # over negatives: predicted negative (swap the roles)
+        both, only_a, only_b, neither = _share(cells, ~_Y)
+        table, reason = (neither, only_b, only_a, both), "no negative labels"
+    elif metric == "selection_rate":
+        table, reason = _share(cells, np.ones(8, dtype=bool)), "no rows"
+    else:  # accuracy: correct = predicted positive on positives, negative on negatives
+        p = _share(cells, _Y)
+        n = _share(cells, ~_Y)
+        table = (p[0] + n[3], p[1] + n[2], p[2] + n[1], p[3] + n[0])
+        reason = "no rows"
+    estimate = newcombe_paired(*table, level)
+    return Estimate.undefined(reason) if estimate.value is None else estimate
+
+
+def mover(
+    p1: float, interval1: tuple[float, float], p2: float, interval2: tuple[float, float], r: float
+) -> tuple[float, float]:
+    """The interval of p1 − p2 from each one's interval and their correlation r."""
+    (l1, u1), (l2, u2) = interval1, interval2
+    theta = p1 - p2
+    below = (p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2)
+    above = (u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2)
+    return theta - math.sqrt(max(0.0, below)), theta + math.sqrt(max(0.0, above))
+
+
+def _ratio(cells: Counts, numerator: Mask, denominator: Mask) -> tuple[int, int]:
+    return int(cells[numerator].sum()), int(cells[denominator].sum())
+
+
+def _correlation(cells: Counts, a: tuple[Mask, Mask, float], b: tuple[Mask, Mask, float]) -> float:
+    """corr of two ratio estimates M = Σnum/Σden over the same rows, from their influence
+    functions num_i − M·den_i (per cell); 0 when either has no variance."""
+
+    def influence(numerator: Mask, denominator: Mask, value: float) -> npt.NDArray[Any]:
+        return numerator.astype(np.float64) - value * denominator.astype(np.float64)
+
+    ia, ib = influence(*a), influence(*b)
+    weights = cells.astype(np.float64)
+    var_a, var_b = float(weights @ (ia * ia)), float(weights @ (ib * ib))
+    if var_a <= 0 or var_b <= 0:
+        return 0.0
+    return max(-1.0, min(1.0, float(weights @ (ia * ib)) / math.sqrt(var_a * var_b)))
+
+
+def _ratio_difference(metric: str, cells: Counts, level: float) -> Estimate:
+    """precision or f1: MOVER from each model's Wilson interval (f1 through the Jaccard index,
+    as the single-model interval) and the influence-function correlation."""
+    sides = []
+    for calls in (_A, _B):
+        if metric == "precision":
+            numerator, denominator = _Y & calls, calls
+        else:  # f1 = 2J / (1 + J), J = TP / (TP + FP + FN): the rows that are not TN
+            numerator, denominator = _Y & calls, _Y | calls
+        hits, trials = _ratio(cells, numerator, denominator)
+        if trials == 0:
+            reason = "no positive predictions" if metric == "precision" else "no positives at all"
+            return Estimate.undefined(reason)
+        share = hits / trials
+        sides.append((numerator, denominator, share, _wilson_fraction(share, trials, level)))
+    r = _correlation(cells, sides[0][:3], sides[1][:3])
+
+    def shown(share: float) -> float:  # Jaccard to F1 (monotone: its interval maps over)
+        return share if metric == "precision" else 2 * share / (1 + share)
+
+    (_, _, pa, (la, ua)), (_, _, pb, (lb, ub)) = sides
+    va, vb = shown(pa), shown(pb)
+    low, high = mover(va, (shown(la), shown(ua)), vb, (shown(lb), shown(ub)), r)
+    value = va - vb
+    return Estimate(value, max(-1.0, min(low, value)), min(1.0, max(high, value)), "mover wilson")
+
+
+def _placements(reference: FloatArray, queries: FloatArray) -> FloatArray:
+    """For each query: (#reference below + half the ties) / len(reference)."""
+    below = np.searchsorted(reference, queries, side="left").astype(np.float64)
+    below += np.searchsorted(reference, queries, side="right")
+    below *= 0.5 / reference.size
+    return below
+
+
+class _PairMoments:
+    """Sums for the means, variances and covariance of two aligned series."""
+
+    def __init__(self) -> None:
+        self.n, self.a, self.b, self.aa, self.bb, self.ab = 0, 0.0, 0.0, 0.0, 0.0, 0.0
+
+    def add(self, a: FloatArray, b: FloatArray) -> None:
+        self.n += a.size
+        self.a += float(a.sum())
+        self.b += float(b.sum())
+        self.aa += float(a @ a)
+        self.bb += float(b @ b)
+        self.ab += float(a @ b)
+
+    def variance_of_difference(self) -> float:
+        """Var(a - b) of one row (n - 1 denominator)."""
+        if self.n < 2:
+            return 0.0
+        d_mean = (self.a - self.b) / self.n
+        d_square = (self.aa - 2 * self.ab + self.bb) / self.n
+        return max(0.0, (d_square - d_mean * d_mean) * self.n / (self.n - 1))
+
+
+def delong_difference(pair: Pair, level: float) -> Estimate:
+    assert pair.challenger_score is not None and pair.champion_score is not None
+    y = pair.y_true
+    positives = int(y.sum())
+    negatives = y.size - positives
+    if positives == 0 or negatives == 0:
+        return Estimate.undefined("needs both positive and negative labels")
+    sorted_neg = [np.sort(s[~y]) for s in (pair.challenger_score, pair.champion_score)]
+    sorted_pos = [np.sort(s[y]) for s in (pair.challenger_score, pair.champion_score)]
+    over_pos, over_neg = _PairMoments(), _PairMoments()
+    for part in _chunks(y.size):
+        yp = y[part]
+        a, b = pair.challenger_score[part], pair.champion_score[part]
+        over_pos.add(_placements(sorted_neg[0], a[yp]), _placements(sorted_neg[1], b[yp]))
+        # a negative's component: the share of positives scored above it
+        over_neg.add(1 - _placements(sorted_pos[0], a[~yp]), 1 - _placements(sorted_pos[1], b[~yp]))
+    auc_a, auc_b = over_pos.a / positives, over_pos.b / positives
+    value = auc_a - auc_b
+    if positives < 2 or negatives < 2:
+        return Estimate(value, method="delong paired", reason="too few rows of a class")
+    variance = (over_pos.variance_of_difference() / positives
+                + over_neg.variance_of_difference() / negatives)  # fmt: skip
+    half = z_value(level) * math.sqrt(variance)
+    return Estimate(value, max(-1.0, value - half), min(1.0, value + half), "delong paired")
+
+
+def _losses(y: BoolArray, score: FloatArray, metric: str) -> FloatArray:
+    if metric == "brier":
+        miss = score - y
+        out: FloatArray = miss * miss
+        return out
+    eps = float(np.finfo(np.float64).eps)
+    p_true = np.clip(np.where(y, score, 1.0 - score), eps, 1 - eps)
+    out = -np.log(p_true)
+    return out
+
+
+def loss_difference(pair: Pair, metric: str, level: float) -> Estimate:
+    assert pair.challenger_score is not None and pair.champion_score is not None
+    moments = _PairMoments()
+    for part in _chunks(pair.y_true.size):
+        y = pair.y_true[part]
+        moments.add(_losses(y, pair.challenger_score[part], metric),
+                    _losses(y, pair.champion_score[part], metric))  # fmt: skip
+    if moments.n == 0:
+        return Estimate.undefined("no rows")
+    value = (moments.a - moments.b) / moments.n
+    if moments.n < MIN_ROWS_FOR_NORMAL:
+        reason = f"{moments.n} rows: an interval needs at least {MIN_ROWS_FOR_NORMAL}"
+        return Estimate(value, method="paired mean", reason=reason)
+    half = z_value(level) * math.sqrt(moments.variance_of_difference() / moments.n)
+    return Estimate(value, value - half, value + half, "paired mean")
+
+
+def _ap_of(y: BoolArray, score: FloatArray, keep: BoolArray | None) -> float | None:
+    s, labels = (score, y) if keep is None else (score[keep], y[keep])
+    pos, neg = np.sort(s[labels]), np.sort(s[~labels])
+    return average_precision_estimate(pos, neg, 0.95).value
+
+
+def ap_difference(pair: Pair, level: float) -> Estimate:
+    assert pair.challenger_score is not None and pair.champion_score is not None
+    y = pair.y_true
+    full_a = _ap_of(y, pair.challenger_score, None)
+    full_b = _ap_of(y, pair.champion_score, None)
+    if full_a is None or full_b is None:
+        return Estimate.undefined("needs positive labels")
+    value = full_a - full_b
+    blocks = JACKKNIFE_BLOCKS
+    if int(y.sum()) < 2 * blocks:
+        reason = f"fewer than {2 * blocks} positives for a jackknife interval"
+        return Estimate(value, method="grouped jackknife", reason=reason)
+    block = np.arange(y.size) % blocks
+    leave_out = []
+    for k in range(blocks):
+        keep = block != k
+        a = _ap_of(y, pair.challenger_score, keep)
+        b = _ap_of(y, pair.champion_score, keep)
+        assert a is not None and b is not None
+        leave_out.append(a - b)
+    values = np.asarray(leave_out)
+    se = math.sqrt((blocks - 1) / blocks * float(((values - values.mean()) ** 2).sum()))
+    half = _t_quantile(level, blocks - 1) * se
+    return Estimate(value, max(-1.0, value - half), min(1.0, value + half), "grouped jackknife")
+
+
+def _t_quantile(level: float, freedom: int) -> float:
+    """Student's t quantile (Cornish-Fisher from the normal; exact enough from 10 dof)."""
+    z = z_value(level)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / freedom + g2 / freedom**2 + g3 / freedom**3
+
+
+def differences(pair: Pair, metrics: tuple[str, ...], level: float) -> dict[str, Estimate]:
+    """challenger − champion for each of `metrics`, with its paired interval."""
+    cells = _cells(pair)
+    scored = pair.challenger_score is not None and pair.champion_score is not None
+    out: dict[str, Estimate] = {}
+    for metric in metrics:
+        if metric in SAME_ROWS:
+            out[metric] = _same_rows_difference(metric, cells, level)
+        elif metric in ("precision", "f1"):
+            out[metric] = _ratio_difference(metric, cells, level)
+        elif not scored:
+            out[metric] = Estimate.undefined("needs both models' scores")
+        elif metric == "roc_auc":
+            out[metric] = delong_difference(pair, level)
+        elif metric in ("log_loss", "brier"):
+            out[metric] = loss_difference(pair, metric, level)
+        elif metric == "average_precision":
+            out[metric] = ap_difference(pair, level)
+        else:
+            out[metric] = Estimate.undefined(f"no paired method for {metric}")
+    return out
