@@ -38,7 +38,7 @@ def test_lower_bound_uses_the_upper_end_for_losses():
 def test_baseline_absolute_and_relative_drops():
     config = cfg(baseline={"recall": {"max_drop": 0.01}, "precision": {"max_drop_relative": 0.02}})
     metrics = {"recall": est(0.80), "precision": est(0.88)}
-    decision = decide(metrics, config, baseline={"recall": 0.805, "precision": 0.90})
+    decision = decide(metrics, config, baseline={"recall": est(0.805), "precision": est(0.90)})
     recall, precision = decision.checks
     assert recall.status == "pass" and "worsened by 0.005" in recall.message
     assert precision.status == "fail" and "worsened by 2.2%" in precision.message
@@ -47,7 +47,9 @@ def test_baseline_absolute_and_relative_drops():
 def test_baseline_improvement_passes_and_loss_increase_is_a_drop():
     config = cfg(baseline={"recall": {"max_drop": 0.0}, "brier": {"max_drop": 0.01}})
     decision = decide(
-        {"recall": est(0.9), "brier": est(0.08)}, config, baseline={"recall": 0.85, "brier": 0.05}
+        {"recall": est(0.9), "brier": est(0.08)},
+        config,
+        baseline={"recall": est(0.85), "brier": est(0.05)},
     )
     assert decision.checks[0].status == "pass" and "no worsening" in decision.checks[0].message
     assert decision.checks[1].status == "fail"

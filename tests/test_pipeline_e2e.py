@@ -59,6 +59,7 @@ FILES = [
     "requirements.txt",
     "src/train.py",
     "src/serve.py",
+    "src/predict.py",
     "data/transactions.csv",
     "data/transactions.schema.yml",
     "data/generate.py",

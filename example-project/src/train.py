@@ -4,7 +4,10 @@
 
 Writes, in the model's directory:
 - the model, saved with skops (never pickle);
-- holdout-predictions.csv: is_fraud, fraud_probability, region (the model gate's input);
+- holdout-predictions.csv: transaction_id, is_fraud, fraud_probability, region (the model
+  gate's input);
+- holdout-features.csv: transaction_id and the features of the same rows, which the champion's
+  serving image scores (`predict`), so the gate compares both models on the same rows;
 - metrics.json: holdout metrics;
 - params.json: the parameters used.
 Exits 1 with a one-line message on bad data; nothing that looks like a model is left behind.
@@ -13,6 +16,7 @@ Exits 1 with a one-line message on bad data; nothing that looks like a model is 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -38,6 +42,7 @@ from sklearn.preprocessing import (
 NUMERIC = ["amount", "hour", "is_international", "account_age_days", "distance_from_home_km"]
 CATEGORICAL = ["merchant_category", "region"]
 LABEL = "is_fraud"
+ID = "transaction_id"
 DEFAULT_PARAMS = {
     "C": 10.0,
     "max_iter": 2000,
@@ -120,14 +125,33 @@ def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
         raise
 
 
-def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[str, float]:
-    frame = load(data_path)
+def in_holdout(ids: pd.Series, share: float) -> np.ndarray:
+    """A row's side of the split depends on its own id only: a transaction in this holdout was
+    in the holdout of every earlier version that had it, never in its training rows, so the
+    champion scored on this holdout has not seen these rows either."""
+    cut = int(share * 10_000)
+    return np.array(
+        [int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) % 10_000 < cut for i in ids]
+    )
+
+
+def split(frame: pd.DataFrame, params: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if ID in frame.columns:
+        holdout = in_holdout(frame[ID], params["test_size"])
+        return frame[~holdout], frame[holdout]
+    # No id to split by: a seeded, stratified split (the paired comparison then needs ids).
     train_part, holdout = train_test_split(
         frame,
         test_size=params["test_size"],
         random_state=int(params["random_state"]),
         stratify=frame[LABEL],
     )
+    return train_part, holdout
+
+
+def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[str, float]:
+    frame = load(data_path)
+    train_part, holdout = split(frame, params)
     model = build_model(params)
     model.fit(train_part[NUMERIC + CATEGORICAL], train_part[LABEL])
     proba = model.predict_proba(holdout[NUMERIC + CATEGORICAL])[:, 1]
@@ -143,13 +167,18 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     }
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    ids = holdout[ID].to_numpy() if ID in holdout.columns else np.arange(len(holdout))
     predictions = pd.DataFrame(
-        {LABEL: y, "fraud_probability": np.round(proba, 6), "region": holdout["region"].to_numpy()}
-    )
+        {ID: ids, LABEL: y, "fraud_probability": np.round(proba, 6),
+         "region": holdout["region"].to_numpy()}
+    )  # fmt: skip
+    features = holdout[NUMERIC + CATEGORICAL].copy()
+    features.insert(0, ID, ids)
     directory = out.parent
     _write_atomic(
         directory / "holdout-predictions.csv", lambda p: predictions.to_csv(p, index=False)
     )
+    _write_atomic(directory / "holdout-features.csv", lambda p: features.to_csv(p, index=False))
     _write_atomic(
         directory / "metrics.json",
         lambda p: Path(p).write_text(json.dumps(metrics, indent=2) + "\n"),
@@ -161,7 +190,8 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     _write_atomic(out, lambda p: sio.dump(model, p))
     upload_outputs(
         directory,
-        [directory / n for n in ("holdout-predictions.csv", "metrics.json", "params.json")] + [out],
+        [directory / n for n in ("holdout-predictions.csv", "holdout-features.csv",
+                                 "metrics.json", "params.json")] + [out],  # fmt: skip
     )
     return metrics
 

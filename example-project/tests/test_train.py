@@ -17,13 +17,58 @@ def test_training_writes_model_predictions_metrics_and_params(trained):
     assert {p.name for p in trained.iterdir()} >= {
         "model.skops",
         "holdout-predictions.csv",
+        "holdout-features.csv",
         "metrics.json",
         "params.json",
     }
-    header = (trained / "holdout-predictions.csv").read_text().splitlines()[0]
-    assert header == "is_fraud,fraud_probability,region"
+    predictions = (trained / "holdout-predictions.csv").read_text().splitlines()
+    assert predictions[0] == "transaction_id,is_fraud,fraud_probability,region"
+    features = (trained / "holdout-features.csv").read_text().splitlines()
+    assert features[0].startswith("transaction_id,amount,")
+    # The same rows, in the same order: what the champion scores is what the gate judges.
+    assert [r.split(",")[0] for r in features] == [r.split(",")[0] for r in predictions]
     metrics = json.loads((trained / "metrics.json").read_text())
-    assert metrics["rows_holdout"] == 12000
+    assert 11_400 <= metrics["rows_holdout"] <= 12_600  # 30% of 40,000, by each row's id
+
+
+def test_a_row_stays_on_its_side_of_the_split_when_data_is_added():
+    """The holdout is decided by each row's id alone: rows added later never move an existing
+    row into training, so a champion never trained on rows of a later holdout."""
+    import pandas as pd
+
+    sys.path.insert(0, str(PROJECT / "src"))
+    from train import in_holdout
+
+    ids = pd.Series([f"t{i:06d}" for i in range(5000)])
+    first = in_holdout(ids[:3000], 0.3)
+    assert (in_holdout(ids, 0.3)[:3000] == first).all()
+    assert 0.27 < first.mean() < 0.33
+
+
+def test_predict_is_the_batch_contract(trained, tmp_path):
+    """`predict` (the serving image's batch command): features CSV on stdin, the id and the
+    score on stdout, nothing else there; the same scores the training wrote."""
+    import csv
+    import os
+
+    features = (trained / "holdout-features.csv").read_text()
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT / "src" / "predict.py")], input=features,
+        capture_output=True, text=True, env={**os.environ, "MODEL_PATH": str(trained / "model.skops")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    expected = {r["transaction_id"]: float(r["fraud_probability"])
+                for r in csv.DictReader((trained / "holdout-predictions.csv").open())}  # fmt: skip
+    assert list(rows[0]) == ["transaction_id", "score"] and len(rows) == len(expected)
+    assert all(abs(float(r["score"]) - expected[r["transaction_id"]]) < 2e-6 for r in rows)
+    assert "scored" in proc.stderr
+    broken = subprocess.run(
+        [sys.executable, str(PROJECT / "src" / "predict.py")], input="a,b\n1,2\n",
+        capture_output=True, text=True, env={**os.environ, "MODEL_PATH": str(trained / "model.skops")},
+    )  # fmt: skip
+    assert broken.returncode == 2 and "no column(s) transaction_id" in broken.stderr
+    assert broken.stdout == ""
 
 
 def test_model_loads_with_the_serving_allow_list(trained):

@@ -7,7 +7,8 @@ The serving image's batch contract, `predict` (a command on the image's PATH, as
 
     docker run -i <serving image> predict  < features.csv  > predictions.csv
 
-- stdin: CSV with a header, the id column and the feature columns (no label);
+- stdin: CSV with a header, the id column (named in the environment variable MLOPS_ID_COLUMN;
+  the training writes it first) and the feature columns (no label);
 - stdout: CSV with a header, the id column and `score` (the probability of the positive class),
   one row per input row; nothing else goes to stdout (logs go to stderr);
 - exit 0 on success.
@@ -36,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from mlops_actions.docker import Docker, resolve_image
+from mlops_actions.aws import ecr
+from mlops_actions.docker import Docker, login_to_registry, resolve_image
 from mlops_actions.errors import UserError, shown
 from mlops_actions.inputs import IMAGE_BY_DIGEST
 
@@ -73,6 +75,16 @@ def _header(path: Path, what: str) -> list[str]:
             return next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{what}: cannot read {path}: {type(exc).__name__}") from None
+
+
+def id_column(features: str, given: str) -> str:
+    """The id column: the one given, else the features file's first column (training writes
+    the id first)."""
+    if given:
+        return given
+    path = Path(features)
+    header = _header(path, "features") if path.is_file() else []
+    return header[0] if header else "id"
 
 
 def check(request: ScoreRequest) -> None:
@@ -114,9 +126,10 @@ def run_user(image_user: str) -> str:
 def score(docker: Docker, request: ScoreRequest, log: list[str]) -> ScoreResult:
     """Run the contract; `log` receives the container's stderr (untrusted: print it defused)."""
     started = time.monotonic()
-    image = resolve_image(
-        docker, request.image, request.registry, request.username, request.password
-    )
+    host = request.registry or request.image.split("/", 1)[0]
+    if (request.username and request.password) or ecr.is_ecr_host(host):
+        login_to_registry(docker, host, request.username, request.password)
+    image = resolve_image(docker, request.image, None, "", "")
     output = Path(request.output)
     fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
     tail: deque[str] = deque(maxlen=40)
@@ -126,6 +139,7 @@ def score(docker: Docker, request: ScoreRequest, log: list[str]) -> ScoreResult:
                 [docker.binary, "--config", docker.config_dir, "run", "--rm", "-i",
                  "--network", "none", "--read-only", "--tmpfs", "/tmp:rw,size=512m",
                  "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+                 "--env", f"MLOPS_ID_COLUMN={request.id_column}",
                  "--user", run_user(str(image["user"])), str(image["ref"]), *request.command],
                 stdin=feature_rows, stdout=out, stderr=subprocess.PIPE,
             )  # fmt: skip

@@ -15,7 +15,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("score-champion", help="score the champion's serving image on a holdout")
     add(p, "image", "the champion's serving image, by digest (fetch-champion's serving-image-ref)")
     add(p, "features", "the holdout's feature rows with their id column (CSV)")
-    add(p, "id-column", "the column that names each row", "id")
+    add(p, "id-column", "the column that names each row (default: the features' first column)")
     add(p, "output", "where the champion's predictions go (CSV)", "champion-predictions.csv")
     add(p, "command", "the serving image's batch command (reads CSV on stdin)", "predict")
     add(p, "timeout-minutes", "how long the scoring may take", "30")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         image=(args.image or "").strip(),
         features=(args.features or "").strip(),
         output=(args.output or "champion-predictions.csv").strip(),
-        id_column=(args.id_column or "id").strip(),
+        id_column=score.id_column((args.features or "").strip(), (args.id_column or "").strip()),
         command=command,
         timeout_seconds=(minutes or 30) * 60,
         registry=args.registry or None,
@@ -67,4 +67,5 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("rows", str(result.rows))
     runner.set_output("seconds", f"{result.seconds:.1f}")
     runner.set_output("reason", result.reason)
+    runner.set_output("id-column", request.id_column)
     return EXIT_PASS

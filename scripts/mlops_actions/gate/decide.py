@@ -367,8 +367,8 @@ def decide(
                     notes.append(note)
     if baseline is None and paired is None and baseline_rules:
         notes.append(
-            "No champion to compare with (no baseline given): baseline checks were skipped; "
-            "value checks alone apply."
+            "No baseline (no champion to compare with): baseline checks were skipped; value "
+            "checks alone apply."
         )
     elif baseline is None and paired is None:
         notes.append("No baseline was given: value checks alone apply.")

@@ -99,6 +99,8 @@ class Evaluation:
     confusion: Confusion
     metrics: dict[str, Estimate]
     level: float
+    # each class's scores, sorted (kept on request: the paired comparison reuses them)
+    sorted_scores: tuple[FloatArray, FloatArray] | None = None
 
 
 def z_value(level: float) -> float:
@@ -315,6 +317,7 @@ def evaluate(
     y_pred: BoolArray | None = None,
     threshold: float = 0.5,
     level: float = 0.95,
+    keep_sorted: bool = False,
 ) -> Evaluation:
     """All metrics for one set of labels. y_pred wins over score >= threshold when both exist."""
     if score is None and y_pred is None:
@@ -324,6 +327,7 @@ def evaluate(
         y_pred = score >= threshold
     confusion = confusion_from_predictions(y_true, y_pred)
     metrics = confusion_metrics(confusion, level)
+    kept = None
     if score is None:
         for name, info in METRICS.items():
             if info.needs_score:
@@ -340,6 +344,7 @@ def evaluate(
         neg.sort()
         metrics["roc_auc"] = roc_auc_estimate(pos, neg, level)
         metrics["average_precision"] = average_precision_estimate(pos, neg, level)
+        kept = (pos, neg) if keep_sorted else None
         del pos, neg
         metrics.update(loss_estimates(y_true, score, level))
-    return Evaluation(confusion=confusion, metrics=metrics, level=level)
+    return Evaluation(confusion=confusion, metrics=metrics, level=level, sorted_scores=kept)

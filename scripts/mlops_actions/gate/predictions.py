@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,7 +163,15 @@ def _first_bad_number(source: _Source, column: str) -> UserError:
     return UserError(f"{source.path}: score column '{column}' must hold numbers", file=source.path)
 
 
-def _batches(source: _Source, names: list[str], score: str | None) -> Iterator[Any]:
+class _IdsNotIntegers(Exception):
+    """The id column is not all whole numbers: read it again as text."""
+
+
+def _batches(
+    source: _Source, names: list[str], score: str | None, integer_id: str | None = None
+) -> Iterator[Any]:
+    """Record batches of the used columns: labels, groups and ids as text (an id column is
+    tried as whole numbers first: they join much faster), the score as float64."""
     import pyarrow as pa
 
     try:
@@ -179,6 +187,8 @@ def _batches(source: _Source, names: list[str], score: str | None) -> Iterator[A
         types = {name: pa.string() for name in names}
         if score:
             types[score] = pa.float64()
+        if integer_id:
+            types[integer_id] = pa.int64()
         reader = pacsv.open_csv(
             source.path,
             read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
@@ -191,6 +201,8 @@ def _batches(source: _Source, names: list[str], score: str | None) -> Iterator[A
         yield from reader
     except (pa.ArrowInvalid, OSError) as exc:
         message = str(exc).splitlines()[0]
+        if integer_id and "conversion error to int64" in message:
+            raise _IdsNotIntegers from None
         if score and "conversion error to double" in message:
             raise _first_bad_number(source, score) from None
         raise UserError(
@@ -383,6 +395,27 @@ def _open(path: str, what: str) -> _Source:
     return _Source(path, _format(path))
 
 
+def _stream(
+    source: _Source, score: str | None, id_column: str | None, make: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], int]:
+    """Feed every batch to the collectors `make()` returns (column -> collector); when the id
+    column turns out not to be whole numbers, start again with it as text."""
+    for integer_id in (id_column, None):
+        collectors = make()
+        names = list(collectors)
+        rows = 0
+        try:
+            for batch in _batches(source, names, score, integer_id):
+                for name, collector in collectors.items():
+                    for each in collector if isinstance(collector, list) else [collector]:
+                        each.add(batch.column(name), rows)
+                rows += batch.num_rows
+        except _IdsNotIntegers:
+            continue
+        return collectors, rows
+    raise AssertionError("unreachable: the text pass cannot fail on ids")
+
+
 def load_predictions(path: str, config: GateConfig, id_column: str | None = None) -> Predictions:
     source = _open(path, "predictions")
     header = _header(source)
@@ -396,30 +429,34 @@ def load_predictions(path: str, config: GateConfig, id_column: str | None = None
             )
 
     positive = config.positive_label
-    label = _BinaryColumn(source, columns.label, "label", positive)
-    score = _ScoreColumn(source, columns.score) if columns.score else None
-    prediction = (
-        _BinaryColumn(source, columns.prediction, "prediction", positive)
-        if columns.prediction
-        else None
-    )
-    groups = {g: _GroupColumn(source, g) for g in config.fairness.group_columns}
-    ids = _IdColumn(source, id_column) if id_column else None
-    used = [c for c in (columns.label, columns.score, columns.prediction, *groups, id_column) if c]
-    names = list(dict.fromkeys(used))
 
-    rows = 0
-    for batch in _batches(source, names, columns.score):
-        if ids is not None:
-            ids.add(batch.column(ids.name), rows)
-        label.add(batch.column(columns.label), rows)
-        if score is not None:
-            score.add(batch.column(columns.score), rows)
-        if prediction is not None:
-            prediction.add(batch.column(columns.prediction), rows)
-        for name, group in groups.items():
-            group.add(batch.column(name), rows)
-        rows += batch.num_rows
+    def make() -> dict[str, Any]:
+        collectors: dict[str, Any] = {}
+        if id_column:
+            collectors[id_column] = [_IdColumn(source, id_column)]
+        collectors.setdefault(columns.label, []).append(
+            _BinaryColumn(source, columns.label, "label", positive)
+        )
+        if columns.score:
+            collectors.setdefault(columns.score, []).append(_ScoreColumn(source, columns.score))
+        if columns.prediction:
+            collectors.setdefault(columns.prediction, []).append(
+                _BinaryColumn(source, columns.prediction, "prediction", positive)
+            )
+        for g in config.fairness.group_columns:
+            collectors.setdefault(g, []).append(_GroupColumn(source, g))
+        return collectors
+
+    collectors, rows = _stream(source, columns.score, id_column, make)
+
+    found = [c for group in collectors.values() for c in group]
+    label = next(c for c in found if isinstance(c, _BinaryColumn) and c.role == "label")
+    score = next((c for c in found if isinstance(c, _ScoreColumn)), None)
+    prediction = next(
+        (c for c in found if isinstance(c, _BinaryColumn) and c.role == "prediction"), None
+    )
+    groups = {c.name: c for c in found if isinstance(c, _GroupColumn)}
+    ids = next((c for c in found if isinstance(c, _IdColumn)), None)
     if rows == 0:
         raise UserError(f"{path}: has a header but no rows; the gate needs predictions", file=path)
     return Predictions(
@@ -502,29 +539,30 @@ def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Ch
         raise _missing_column(path, "prediction", config.columns.prediction or "prediction",
                               header, "columns.prediction")  # fmt: skip
     label_name = config.columns.label if config.columns.label in header else None
-    ids = _IdColumn(source, id_column)
-    score = _ScoreColumn(source, score_name) if score_name else None
-    prediction = (
-        _BinaryColumn(source, prediction_name, "prediction", config.positive_label)
-        if prediction_name and not score_name
-        else None
+    positive = config.positive_label
+
+    def make() -> dict[str, Any]:
+        collectors: dict[str, Any] = {id_column: [_IdColumn(source, id_column)]}
+        if score_name:
+            collectors.setdefault(score_name, []).append(_ScoreColumn(source, score_name))
+        elif prediction_name:
+            collectors.setdefault(prediction_name, []).append(
+                _BinaryColumn(source, prediction_name, "prediction", positive)
+            )
+        if label_name:
+            collectors.setdefault(label_name, []).append(
+                _BinaryColumn(source, label_name, "label", positive)
+            )
+        return collectors
+
+    collectors, _ = _stream(source, score_name, id_column, make)
+    found = [c for group in collectors.values() for c in group]
+    ids = next(c for c in found if isinstance(c, _IdColumn))
+    score = next((c for c in found if isinstance(c, _ScoreColumn)), None)
+    prediction = next(
+        (c for c in found if isinstance(c, _BinaryColumn) and c.role == "prediction"), None
     )
-    label = (
-        _BinaryColumn(source, label_name, "label", config.positive_label) if label_name else None
-    )
-    names = list(
-        dict.fromkeys(c for c in (id_column, score_name, prediction_name, label_name) if c)
-    )
-    rows = 0
-    for batch in _batches(source, names, score_name):
-        ids.add(batch.column(id_column), rows)
-        if score is not None:
-            score.add(batch.column(score_name), rows)
-        if prediction is not None:
-            prediction.add(batch.column(prediction_name), rows)
-        if label is not None:
-            label.add(batch.column(label_name), rows)
-        rows += batch.num_rows
+    label = next((c for c in found if isinstance(c, _BinaryColumn) and c.role == "label"), None)
     ours, theirs, dictionary = _id_codes(challenger.ids, ids.finish())
     our_order = _unique_or_refuse(challenger.path, id_column, ours, dictionary)
     their_order = _unique_or_refuse(path, id_column, theirs, dictionary)

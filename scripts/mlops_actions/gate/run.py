@@ -92,24 +92,27 @@ def _calls(y_pred: BoolArray | None, score: FloatArray | None, threshold: float)
 
 
 def _paired(
-    data: predictions.Predictions, champion: predictions.Champion, config: GateConfig
+    data: predictions.Predictions,
+    champion: predictions.Champion,
+    config: GateConfig,
+    challenger_sorted: tuple[FloatArray, FloatArray] | None,
 ) -> PairedComparison:
     """The champion on the challenger's rows: its metrics there, and each difference."""
     threshold, level = config.decision_threshold, config.confidence_level
-    evaluation = evaluate(data.y_true, score=champion.score, y_pred=champion.y_pred,
-                          threshold=threshold, level=level)  # fmt: skip
     pair = paired.Pair(
         data.y_true, _calls(data.y_pred, data.score, threshold),
         _calls(champion.y_pred, champion.score, threshold),
         data.score if champion.score is not None else None,
         champion.score if data.score is not None else None,
+        challenger_sorted if data.y_pred is None else None,
     )  # fmt: skip
     wanted = tuple(dict.fromkeys(r.metric for r in config.rules_of("baseline")))
+    comparison = paired.compare(pair, wanted, level)
     return PairedComparison(
         rows=data.rows,
         positives=int(data.y_true.sum()),
-        differences=paired.differences(pair, wanted, level),
-        champion=evaluation.metrics,
+        differences=comparison.differences,
+        champion=comparison.champion,
     )
 
 
@@ -146,13 +149,14 @@ def compute(request: GateRequest) -> GateResult:
             y_pred=data.y_pred,
             threshold=config.decision_threshold,
             level=config.confidence_level,
+            keep_sorted=bool(request.champion_predictions),
         )
         metrics, confusion = evaluation.metrics, evaluation.confusion
         groups = _group_results(data, config) if data.groups else None
         inputs["predictions"] = _fingerprint(request.predictions)
         if request.champion_predictions:
             champion = predictions.align_champion(request.champion_predictions, config, data)
-            comparison = _paired(data, champion, config)
+            comparison = _paired(data, champion, config, evaluation.sorted_scores)
             inputs["champion_predictions"] = _fingerprint(request.champion_predictions)
     else:
         assert request.metrics is not None

@@ -1,0 +1,100 @@
+"""Coverage of every metric's 95% interval, at the extremes: n from 20 to 20,000, 1% and 50%
+positives, ROC AUC 0.6, 0.8 and 0.99, scores continuous or rounded to one decimal.
+
+    bash scripts/benchmark.sh intervals [--reps N] [--rows 20 50 200 1000 5000 20000]
+
+Binormal scores (negatives N(0, 1), positives N(d, 1), d = √2·Φ⁻¹(AUC)), mapped to
+probabilities by a logistic, with the threshold at 0.5. The truth of each metric comes from a
+2M-row sample of the same population. For each regime and metric it prints the share of
+intervals that cover the truth and the share of optimistic misses (the whole interval on the
+flattering side of the truth: the misses that let a model pass a bound gate), and "—" where
+the gate gives no interval (it then fails a bound gate closed). Target: coverage ≥ 0.93 and
+optimistic misses ≤ 3.5% wherever an interval is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from mlops_actions.gate.metrics import METRICS, evaluate
+
+PHI_INV = NormalDist().inv_cdf
+
+
+def sample(rng, n, prevalence, auc, rounded):
+    y = rng.random(n) < prevalence
+    d = math.sqrt(2) * PHI_INV(auc)
+    latent = rng.standard_normal(n) + d * y
+    score = 1 / (1 + np.exp(-(1.5 * latent - 1.5 * d / 2)))
+    if rounded:
+        score = np.round(score, 1)
+    return y, score
+
+
+def regime(rng, n, prevalence, auc, rounded, reps):
+    big_y, big_s = sample(np.random.default_rng(7), 2_000_000, prevalence, auc, rounded)
+    truth = {k: e.value for k, e in evaluate(big_y, score=big_s).metrics.items()}
+    counts = {m: [0, 0, 0] for m in METRICS}  # covered, optimistic, with an interval
+    for _ in range(reps):
+        y, s = sample(rng, n, prevalence, auc, rounded)
+        for name, e in evaluate(y, score=s).metrics.items():
+            t = truth[name]
+            if e.low is None or e.high is None or t is None:
+                continue
+            counts[name][2] += 1
+            if e.low <= t <= e.high:
+                counts[name][0] += 1
+            elif (e.low > t) == METRICS[name].higher_is_better:
+                counts[name][1] += 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=400)
+    parser.add_argument("--rows", type=int, nargs="*", default=[20, 50, 200, 1000, 5000, 20000])
+    args = parser.parse_args()
+    rng = np.random.default_rng(20261201)
+    started = time.time()
+    names = list(METRICS)
+    print(f"{args.reps} samples per regime; cells: coverage/optimistic misses ('—': no interval)")
+    print("| rows | positives | AUC | scores | " + " | ".join(names) + " |")
+    print("|---|---|---|---|" + "---|" * len(names))
+    worst: dict[str, tuple[float, float]] = {m: (1.0, 0.0) for m in names}
+    for rounded in (False, True):
+        for prevalence in (0.01, 0.5):
+            for auc in (0.6, 0.8, 0.99):
+                for n in args.rows:
+                    counts = regime(rng, n, prevalence, auc, rounded, args.reps)
+                    cells = []
+                    for m in names:
+                        covered, optimistic, given = counts[m]
+                        if given < args.reps * 0.5:  # mostly no interval (too few rows)
+                            cells.append("—")
+                            continue
+                        c, o = covered / given, optimistic / given
+                        worst[m] = (min(worst[m][0], c), max(worst[m][1], o))
+                        flag = "" if c >= 0.93 and o <= 0.035 else " ✗"
+                        cells.append(f"{c:.2f}/{o:.3f}{flag}")
+                    print(
+                        f"| {n} | {prevalence:.0%} | {auc} | {'rounded' if rounded else 'continuous'} | "
+                        + " | ".join(cells)
+                        + " |",
+                        flush=True,
+                    )
+    print("\nworst over the regimes where an interval is given (coverage / optimistic misses):")
+    for m in names:
+        print(f"  {m:>20}: {worst[m][0]:.3f} / {worst[m][1]:.3f}")
+    print(f"({time.time() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
