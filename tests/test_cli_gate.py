@@ -227,3 +227,27 @@ def test_github_outputs_summary_and_annotations(tmp_path, predictions_csv):
     assert "passed=false" in text and "failed-checks=1" in text
     assert f"verdict-path={tmp_path / 'model-gate' / 'model-gate' / 'verdict.json'}" in text
     assert "Model gate failed" in summary.read_text()
+
+
+def test_crossed_slices_are_judged_as_groups_of_their_own(tmp_path):
+    """TFMA's crossed slices: [region, segment] makes groups like 'north × new'."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    y = (rng.random(n) < 0.3).astype(int)
+    region = rng.choice(["north", "south"], n)
+    segment = rng.choice(["new", "old"], n)
+    # Recall collapses only for new accounts in the south: invisible by region or by segment
+    # alone (diluted), plain in the crossing.
+    weak = (region == "south") & (segment == "new")
+    score = np.where(y == 1, np.where(weak, 0.3, 0.8), 0.2) + rng.normal(0, 0.05, n)
+    data = write_csv(tmp_path / "p.csv", {"label": y, "score": np.clip(score, 0, 1).round(4),
+                                          "region": region, "segment": segment})  # fmt: skip
+    config = tmp_path / "gate.yml"
+    config.write_text("fairness:\n  group_columns: [region, [region, segment]]\n"
+                      "  metrics: {recall: {max_difference: 0.6}}\n")  # fmt: skip
+    proc = run_cli("gate", "--quiet", "--predictions", str(data), "--config", str(config),
+                   "--output-dir", str(tmp_path / "out"))  # fmt: skip
+    verdict = json.loads((tmp_path / "out" / "verdict.json").read_text())
+    by_slice = {c["group_column"]: c["status"] for c in verdict["checks"]}
+    assert by_slice == {"region": "pass", "region × segment": "fail"}, verdict["checks"]
+    assert proc.returncode == 1 and "south × new" in verdict["groups"]["region × segment"]

@@ -73,9 +73,11 @@ def test_fail_closed_when_metric_or_baseline_value_is_missing():
     assert "the baseline has no recall" in decision.checks[1].message
 
 
-def _groups(values, rows=100):
+def _groups(values, rows=100, positives=40):
     return {
-        "region": {name: GroupResult(rows, 10, {"recall": est(v)}) for name, v in values.items()}
+        "region": {
+            name: GroupResult(rows, positives, {"recall": est(v)}) for name, v in values.items()
+        }
     }
 
 
@@ -103,7 +105,7 @@ def test_fairness_ignores_small_groups_and_fails_closed_without_two_groups():
     )
     groups = {
         "region": {
-            "a": GroupResult(100, 10, {"recall": est(0.9)}),
+            "a": GroupResult(100, 40, {"recall": est(0.9)}),
             "tiny": GroupResult(5, 1, {"recall": est(0.0)}),
         }
     }
@@ -171,3 +173,17 @@ def test_fairness_fails_on_a_group_where_the_metric_is_undefined():
     (check,) = decide({}, config, groups=groups).checks
     assert check.status == "fail"
     assert "group C (no positive predictions)" in check.message and "tiny" not in check.message
+
+
+def test_a_recall_spread_is_judged_only_on_groups_with_enough_positives():
+    """One recall spread was judged on 19 positives: a group needs min_group_positives as well
+    as min_group_size for a metric that rests on the positives."""
+    config = cfg(fairness={"group_columns": ["region"], "min_group_positives": 20,
+                           "metrics": {"recall": {"max_difference": 0.1}}})  # fmt: skip
+    groups = {"region": {"a": GroupResult(500, 19, {"recall": est(0.5)}),
+                         "b": GroupResult(500, 60, {"recall": est(0.9)}),
+                         "c": GroupResult(500, 80, {"recall": est(0.85)})}}  # fmt: skip
+    decision = decide({}, config, groups=groups)
+    assert decision.passed, decision.checks  # a (19 positives) is not judged
+    assert any("fewer than 20 positives (min_group_positives)" in n and ": a." in n
+               for n in decision.notes), decision.notes  # fmt: skip

@@ -49,7 +49,8 @@ def test_agrees_with_sklearn(n, prevalence, rounding, seed):
         got = result.metrics[name].value
         assert got == pytest.approx(expected, abs=1e-9), name
         e = result.metrics[name]
-        assert e.low <= got <= e.high, name
+        # an interval, around the value; or none, with the reason (a bound gate then fails)
+        assert (e.low is None and e.reason) or e.low <= got <= e.high, name
 
 
 def test_prediction_column_wins_over_score_threshold():
@@ -79,10 +80,13 @@ def test_undefined_metrics_carry_reasons():
 
 
 def test_wilson_matches_textbook_value():
-    # 81 of 263: Wilson 95% interval (0.2553, 0.3662), as in Newcombe (1998) style tables.
+    # 81 of 263, Newcombe (1998) table I: Wilson 0.2553-0.3662 (method 3), and with the
+    # continuity correction, what the gate uses, 0.2535-0.3682 (method 4).
+    from mlops_actions.gate.metrics import _wilson_fraction
+
+    assert _wilson_fraction(81 / 263, 263, 0.95) == pytest.approx((0.2553, 0.3662), abs=1e-4)
     e = wilson(81, 263, 0.95)
-    assert e.low == pytest.approx(0.2553, abs=1e-4)
-    assert e.high == pytest.approx(0.3662, abs=1e-4)
+    assert (e.low, e.high) == pytest.approx((0.2535, 0.3682), abs=1e-4)
 
 
 def test_f1_bootstrap_is_reproducible():
@@ -93,10 +97,10 @@ def test_f1_bootstrap_is_reproducible():
 
 
 def test_average_precision_next_to_one_does_not_overflow():
-    # 6 positives .90-.95, 40 negatives .10-.295: rounding puts AP at 0.9999999999999999.
-    pos = np.linspace(0.90, 0.95, 6)
+    # 12 positives .90-.95, 40 negatives .10-.295: rounding puts AP at 0.9999999999999999.
+    pos = np.linspace(0.90, 0.95, 12)
     neg = np.linspace(0.10, 0.295, 40)
-    y = np.concatenate([np.ones(6, bool), np.zeros(40, bool)])
+    y = np.concatenate([np.ones(12, bool), np.zeros(40, bool)])
     e = evaluate(y, score=np.concatenate([pos, neg])).metrics["average_precision"]
     assert e.value == pytest.approx(1.0)
     assert 0.5 < e.low < 0.95 and e.high == 1.0
@@ -106,7 +110,8 @@ def test_all_positive_labels_give_honest_intervals():
     y = np.ones(8, bool)
     e = evaluate(y, score=np.linspace(0.6, 0.9, 8)).metrics
     assert e["roc_auc"].value is None
-    assert e["average_precision"].value == 1.0 and e["average_precision"].low < 0.9
+    ap = e["average_precision"]  # 8 positives: too few for an honest interval
+    assert ap.value == 1.0 and ap.low is None and "positives" in ap.reason
 
 
 def test_perfect_separation_on_ten_rows_is_not_a_certainty():
@@ -115,7 +120,8 @@ def test_perfect_separation_on_ten_rows_is_not_a_certainty():
     m = evaluate(y, score=score).metrics
     for name in ("roc_auc", "average_precision", "f1", "precision", "recall"):
         assert m[name].value == 1.0, name
-        assert m[name].low < 0.95, (name, m[name])  # a lower-bound gate at 0.95 must not pass
+        # a lower-bound gate at 0.95 must not pass: a low end under it, or no interval at all
+        assert m[name].low is None or m[name].low < 0.95, (name, m[name])
 
 
 def test_normal_intervals_need_enough_rows():
@@ -141,3 +147,19 @@ def test_every_interval_is_total_on_small_samples(seed):
             assert e.low <= e.value <= e.high, (name, e)
             if name not in ("log_loss", "brier") and n > 0:
                 assert e.high > e.low, (name, e)  # never a zero-width claim
+
+
+def test_log_loss_from_exact_zero_or_one_scores_has_no_interval():
+    """A score of exactly 0 for a positive is a clipped loss of 36: the mean of such losses is
+    far too skewed for a normal interval (Cochran's rule), so none is given."""
+    y = np.zeros(400, bool)
+    y[:8] = True
+    score = np.where(y, 0.9, 0.05)
+    score[0] = 0.0  # one positive scored exactly 0
+    m = evaluate(y, score=score).metrics
+    assert m["log_loss"].low is None and "too skewed" in m["log_loss"].reason
+    # Scores with no such extremes, in a balanced holdout: the interval is given.
+    rng = np.random.default_rng(3)
+    y = rng.random(400) < 0.3
+    tame = evaluate(y, score=np.clip(0.3 + 0.4 * y + rng.normal(0, 0.1, 400), 0.01, 0.99)).metrics
+    assert tame["log_loss"].low is not None and tame["brier"].low is not None

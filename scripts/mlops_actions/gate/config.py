@@ -54,10 +54,28 @@ class Rule:
     bound: float
 
 
+CROSS = " × "  # a crossed slice's name: region × segment
+
+
 @dataclass(frozen=True)
 class Fairness:
-    group_columns: tuple[str, ...] = ()
+    """Groups the fairness checks compare: each slice is a column, or a crossing of columns
+    (TFMA's crossed slices), named by its columns joined with ' × '."""
+
+    slices: tuple[tuple[str, ...], ...] = ()
     min_group_size: int = 30
+    # a group counts for a metric that depends on positives (recall, precision, f1, roc_auc,
+    # average_precision) only with this many positive labels as well
+    min_group_positives: int = 30
+
+    @property
+    def group_columns(self) -> tuple[str, ...]:
+        """Every column a slice uses, once."""
+        return tuple(dict.fromkeys(c for s in self.slices for c in s))
+
+    @staticmethod
+    def name(slice_: tuple[str, ...]) -> str:
+        return CROSS.join(slice_)
 
 
 @dataclass(frozen=True)
@@ -185,23 +203,36 @@ def parse_config(data: Any, source: str) -> GateConfig:
     rules += _rules(source, "baseline", baseline)
 
     fair = _mapping(source, "fairness", doc.get("fairness"))
-    _check_keys(source, "fairness", fair, ("group_columns", "min_group_size", "metrics"))
+    _check_keys(source, "fairness", fair,
+                ("group_columns", "min_group_size", "min_group_positives", "metrics"))  # fmt: skip
     groups_raw = fair.get("group_columns", [])
     if isinstance(groups_raw, str):
         groups_raw = [groups_raw]
     if not isinstance(groups_raw, list):
         raise _fail(source, "fairness.group_columns", f"expected a list, got {shown(groups_raw)}")
-    groups = tuple(
-        str(_column_name(source, f"fairness.group_columns[{i}]", g, False))
-        for i, g in enumerate(groups_raw)
-    )
-    min_size = fair.get("min_group_size", 30)
-    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
-        raise _fail(
-            source,
-            "fairness.min_group_size",
-            f"expected a whole number >= 1, got {shown(min_size)}",
-        )
+    slices = []
+    for i, entry in enumerate(groups_raw):
+        path = f"fairness.group_columns[{i}]"
+        if isinstance(entry, list):  # a crossed slice, e.g. [region, segment]
+            if not 2 <= len(entry) <= 3:
+                raise _fail(
+                    source, path, "a crossed slice names 2 or 3 columns, e.g. [region, segment]"
+                )
+            slices.append(tuple(str(_column_name(source, f"{path}[{j}]", c, False))
+                                for j, c in enumerate(entry)))  # fmt: skip
+        else:
+            slices.append((str(_column_name(source, path, entry, False)),))
+    groups = tuple(slices)
+
+    def whole(key: str) -> int:
+        value = fair.get(key, 30)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _fail(
+                source, f"fairness.{key}", f"expected a whole number >= 1, got {shown(value)}"
+            )
+        return value
+
+    min_size, min_positives = whole("min_group_size"), whole("min_group_positives")
     fair_rules = _rules(
         source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics"))
     )
@@ -222,7 +253,7 @@ def parse_config(data: Any, source: str) -> GateConfig:
         positive_label=positive,
         decision_threshold=threshold,
         rules=tuple(rules),
-        fairness=Fairness(groups, min_size),
+        fairness=Fairness(groups, min_size, min_positives),
         confidence_level=level,
         gate_on=str(gate_on),
         baseline_method=method,
@@ -289,8 +320,9 @@ def with_overrides(
     if prediction:
         columns = replace(columns, prediction=prediction)
     out = replace(config, columns=columns)
-    if group_columns:
-        out = replace(out, fairness=replace(out.fairness, group_columns=tuple(group_columns)))
+    if group_columns:  # "region" or a crossing, "region*segment"
+        slices = tuple(tuple(c.strip() for c in g.split("*") if c.strip()) for g in group_columns)
+        out = replace(out, fairness=replace(out.fairness, slices=slices))
     if positive_label not in (None, ""):
         out = replace(out, positive_label=_coerce_scalar(str(positive_label)))
     if decision_threshold not in (None, ""):

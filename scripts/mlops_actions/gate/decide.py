@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_actions.gate.config import GateConfig, Rule
+from mlops_actions.gate.config import Fairness, GateConfig, Rule
 from mlops_actions.gate.metrics import METRICS, Estimate
 
 
@@ -285,14 +285,26 @@ def _paired_check(rule: Rule, paired: PairedComparison, estimate: Estimate, how:
     return _result(rule, "pass" if ok else "fail", message, **details)
 
 
+# metrics whose value rests on the positive labels: a group counts for them only with enough
+POSITIVE_BASED = ("recall", "precision", "f1", "roc_auc", "average_precision")
+
+
+def _counts(group: GroupResult, metric: str, fairness: Fairness) -> bool:
+    """Is the group large enough to judge `metric` on?"""
+    if group.rows < fairness.min_group_size:
+        return False
+    return metric not in POSITIVE_BASED or group.positives >= fairness.min_group_positives
+
+
 def _fairness_check(
-    rule: Rule, column: str, groups: Mapping[str, GroupResult], min_size: int
+    rule: Rule, column: str, groups: Mapping[str, GroupResult], fairness: Fairness
 ) -> Check:
     column_detail = {"group_column": column}
     values: dict[str, float] = {}
     undefined: list[str] = []
+    min_size = fairness.min_group_size
     for name, g in groups.items():
-        if g.rows < min_size:
+        if not _counts(g, rule.metric, fairness):
             continue
         estimate = g.metrics[rule.metric]
         if estimate.value is None:
@@ -307,8 +319,13 @@ def _fairness_check(
         )
         return _result(rule, "fail", message, **column_detail)
     if len(values) < 2:
+        enough = f">= {min_size} rows" + (
+            f" and {fairness.min_group_positives} positives"
+            if rule.metric in POSITIVE_BASED
+            else ""
+        )
         message = (
-            f"{rule.metric} by {column}: fewer than 2 groups with >= {min_size} rows and a "
+            f"{rule.metric} by {column}: fewer than 2 groups with {enough} and a "
             f"defined {rule.metric}, so the spread cannot be judged"
         )
         return _result(rule, "fail", message, **column_detail)
@@ -378,7 +395,8 @@ def decide(
             "champion-predictions to compare on the same rows."
         )
     fairness_rules = config.rules_of("fairness")
-    for column in config.fairness.group_columns:
+    for slice_ in config.fairness.slices:
+        column = Fairness.name(slice_)
         column_groups = (groups or {}).get(column)
         for rule in fairness_rules:
             if column_groups is None:
@@ -386,26 +404,30 @@ def decide(
                     f"{rule.metric} by {column}: no per-group metrics (needs a predictions file)"
                 )
                 checks.append(
-                    Check(
-                        "fairness",
-                        rule.metric,
-                        rule.op,
-                        rule.bound,
-                        "fail",
-                        message,
-                        group_column=column,
-                    )
-                )
+                    Check("fairness", rule.metric, rule.op, rule.bound, "fail", message,
+                          group_column=column)
+                )  # fmt: skip
             else:
-                checks.append(
-                    _fairness_check(rule, column, column_groups, config.fairness.min_group_size)
-                )
+                checks.append(_fairness_check(rule, column, column_groups, config.fairness))
         if column_groups is not None:
-            small = [g for g, r in column_groups.items() if r.rows < config.fairness.min_group_size]
+            fair = config.fairness
+            small = sorted(g for g, r in column_groups.items() if r.rows < fair.min_group_size)
             if small:
                 notes.append(
-                    f"Groups of {column} below min_group_size {config.fairness.min_group_size} "
-                    f"were left out of fairness checks: {', '.join(sorted(small))}."
+                    f"Groups of {column} below min_group_size {fair.min_group_size} "
+                    f"were left out of fairness checks: {', '.join(small)}."
+                )
+            judged_on_positives = {r.metric for r in fairness_rules} & set(POSITIVE_BASED)
+            few = sorted(
+                g for g, r in column_groups.items()
+                if r.rows >= fair.min_group_size and r.positives < fair.min_group_positives
+            )  # fmt: skip
+            if few and judged_on_positives:
+                metrics_named = ", ".join(sorted(judged_on_positives))
+                notes.append(
+                    f"Groups of {column} with fewer than {fair.min_group_positives} positives "
+                    f"(min_group_positives) were left out of the {metrics_named} checks: "
+                    f"{', '.join(few)}."
                 )
     if not checks:
         notes.append("No checks are configured: the gate reports metrics only.")

@@ -4,17 +4,26 @@ Every metric agrees with scikit-learn's definition (tests check to 1e-9) and car
 that stays honest at the extremes (a perfect score on five rows is not a certainty):
 
 - proportions (accuracy, precision, recall, specificity, false_positive_rate, selection_rate):
-  Wilson score interval;
-- f1: Wilson interval of the Jaccard index J = TP / (TP + FP + FN), mapped through
+  Wilson's score interval with continuity correction (Newcombe 1998, method 4): the plain
+  Wilson interval misses on the optimistic side up to 17% of the time when five or fewer
+  outcomes of the rarer kind are expected; the corrected one stays near or under 2.5%;
+- f1: the same interval of the Jaccard index J = TP / (TP + FP + FN), mapped through
   F1 = 2J / (1 + J). Given the rows that are not true negatives, TP is binomial with
   probability J, so this is a proportion interval and never has zero width;
 - roc_auc: Newcombe's score-type interval (2006, method 5): the Hanley-McNeil variance, taken at
   each candidate AUC and inverted. DeLong's Wald interval undercovers badly with few positives
   and a high AUC (0.67 at 10 positives); this one keeps >= 0.95 there (tests/test_coverage_sim.py);
-- average_precision: the logit interval of Boyd et al. (2013) on the number of positives, or the
-  Wilson interval on the same count where the logit is degenerate (AP at or next to 0 or 1);
+- average_precision: the logit interval of Boyd et al. (2013) on the number of positives, its
+  spread widened by AP_SPREAD (the logit form understates AP's spread by about a tenth at
+  moderate AUCs: tests/benchmarks/bench_interval_coverage.py), or the Wilson interval on the
+  same count where the logit is degenerate (AP at or next to 0 or 1); from AP_MIN_POSITIVES
+  positives on;
 - log_loss, brier: the normal interval of a mean of per-row losses, given only from
-  MIN_ROWS_FOR_NORMAL rows on (fewer cannot support it: the interval is reported as undefined).
+  MIN_ROWS_FOR_NORMAL rows on, and only where the losses are not too skewed for it (Cochran's
+  rule: n > 25·skewness²; scores of exactly 0 or 1 on the wrong side give clipped losses of 36
+  that no normal interval can hold). Otherwise the interval is reported as unavailable.
+
+Where no interval is given, a bound gate fails closed (decide.py).
 
 Score-based metrics are computed from the two classes' sorted scores with `searchsorted`, in
 chunks, so memory stays a small multiple of the input even at 10M rows.
@@ -34,6 +43,8 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
 MIN_ROWS_FOR_NORMAL = 30
+AP_MIN_POSITIVES = 10
+AP_SPREAD = 1.2
 _CHUNK = 1 << 18  # rows per chunk: bounds the temporaries of the score metrics
 
 
@@ -108,10 +119,26 @@ def z_value(level: float) -> float:
 
 
 def wilson(successes: int, trials: int, level: float) -> Estimate:
+    """A proportion with Wilson's continuity-corrected score interval."""
     if trials == 0:
         return Estimate.undefined("denominator is zero")
-    low, high = _wilson_fraction(successes / trials, trials, level)
-    return Estimate(successes / trials, low, high, "wilson")
+    low, high = _wilson_cc(successes, trials, level)
+    return Estimate(successes / trials, low, high, "wilson cc")
+
+
+def _wilson_cc(successes: int, trials: int, level: float) -> tuple[float, float]:
+    """Newcombe (1998) method 4: Wilson's interval with the continuity correction."""
+    z, n, x = z_value(level), trials, successes
+    p = x / n
+    q = 1 - p
+    low, high = 0.0, 1.0
+    if x > 0:
+        root = z * z - 2 - 1 / n + 4 * p * (n * q + 1)
+        low = max(0.0, (2 * n * p + z * z - 1 - z * math.sqrt(max(0.0, root))) / (2 * (n + z * z)))
+    if x < n:
+        root = z * z + 2 - 1 / n + 4 * p * (n * q - 1)
+        high = min(1.0, (2 * n * p + z * z + 1 + z * math.sqrt(max(0.0, root))) / (2 * (n + z * z)))
+    return min(low, p), max(high, p)
 
 
 def f1_estimate(c: Confusion, level: float) -> Estimate:
@@ -128,7 +155,7 @@ def f1_estimate(c: Confusion, level: float) -> Estimate:
         2 * c.tp / (2 * c.tp + c.fp + c.fn),
         to_f1(jaccard.low),
         to_f1(jaccard.high),
-        "wilson on TP/(TP+FP+FN)",
+        "wilson cc on TP/(TP+FP+FN)",
     )
 
 
@@ -162,27 +189,39 @@ def _chunks(n: int) -> Iterator[slice]:
 
 
 class _RunningMoments:
-    """Mean and sum of squared deviations, merged chunk by chunk (Chan et al.)."""
+    """Mean and the second and third central moment sums, merged chunk by chunk (Chan et al.;
+    Pébay 2008 for the third)."""
 
     def __init__(self) -> None:
         self.n = 0
         self.mean = 0.0
         self.m2 = 0.0
+        self.m3 = 0.0
 
     def add(self, values: FloatArray) -> None:
         k = values.size
         if k == 0:
             return
         mean = float(values.mean())
-        m2 = float(((values - mean) ** 2).sum())
+        centred = values - mean
+        m2 = float((centred * centred).sum())
+        m3 = float((centred * centred * centred).sum())
         delta = mean - self.mean
-        total = self.n + k
+        n, total = self.n, self.n + k
+        self.m3 += (
+            m3 + delta**3 * n * k * (n - k) / total**2 + 3 * delta * (n * m2 - k * self.m2) / total
+        )
         self.mean += delta * k / total
-        self.m2 += m2 + delta * delta * self.n * k / total
+        self.m2 += m2 + delta * delta * n * k / total
         self.n = total
 
     def variance(self) -> float:
         return self.m2 / (self.n - 1) if self.n > 1 else 0.0
+
+    def skewness(self) -> float:
+        if self.n < 3 or self.m2 <= 0:
+            return 0.0
+        return float((self.m3 / self.n) / (self.m2 / self.n) ** 1.5)
 
 
 def _placements(reference: FloatArray, queries: FloatArray) -> _RunningMoments:
@@ -250,6 +289,9 @@ def average_precision_estimate(pos: FloatArray, neg: FloatArray, level: float) -
     tp = pos.size - starts  # positives scored >= threshold
     fp = neg.size - np.searchsorted(neg, thresholds, side="left")
     ap = min(1.0, max(0.0, float(np.sum(counts / pos.size * (tp / (tp + fp))))))
+    if pos.size < AP_MIN_POSITIVES:
+        reason = f"{pos.size} positives: an interval needs at least {AP_MIN_POSITIVES}"
+        return Estimate(ap, method="logit", reason=reason)
     if not _LOGIT_SAFE < ap < 1.0 - _LOGIT_SAFE:
         # The logit is infinite (or nearly): fall back to the proportion interval on the same
         # count, which stays honest at 0 and 1.
@@ -257,7 +299,7 @@ def average_precision_estimate(pos: FloatArray, neg: FloatArray, level: float) -
         return Estimate(ap, fallback[0], fallback[1], "wilson (AP at the boundary)")
     z = z_value(level)
     eta = math.log(ap / (1 - ap))
-    tau = 1 / math.sqrt(pos.size * ap * (1 - ap))
+    tau = AP_SPREAD / math.sqrt(pos.size * ap * (1 - ap))
     return Estimate(ap, _expit(eta - z * tau), _expit(eta + z * tau), "logit")
 
 
@@ -288,6 +330,16 @@ def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
             moments.mean,
             method="normal",
             reason=f"{moments.n} rows: an interval needs at least {MIN_ROWS_FOR_NORMAL}",
+        )
+    skew = moments.skewness()
+    if moments.n <= 25 * skew * skew:  # Cochran's rule for a normal interval of a mean
+        return Estimate(
+            moments.mean,
+            method="normal",
+            reason=(
+                f"the per-row losses are too skewed for an interval at {moments.n} rows "
+                f"(skewness {skew:.1f}: Cochran's rule asks for {math.ceil(25 * skew * skew):,})"
+            ),
         )
     se = math.sqrt(moments.variance() / moments.n)
     z = z_value(level)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops_actions.charts import bar, cell
-from mlops_actions.gate.decide import Check
+from mlops_actions.gate.decide import POSITIVE_BASED, Check
 from mlops_actions.gate.metrics import METRICS, Estimate
 from mlops_actions.gate.verdict import GateResult
 
@@ -157,9 +157,14 @@ def _groups(result: GateResult) -> list[str]:
                 f"| {cell(column)} | Rows | Positives | {metric} | CI | |",
                 "|---|---|---|---|---|---|",
             ]
+            fair = result.config.fairness
             for name, g in sorted(groups.items()):
                 e = g.metrics[metric]
-                note = "" if g.rows >= min_size else f" (below {min_size} rows: not judged)"
+                note = ""
+                if g.rows < min_size:
+                    note = f" (below {min_size} rows: not judged)"
+                elif metric in POSITIVE_BASED and g.positives < fair.min_group_positives:
+                    note = f" (below {fair.min_group_positives} positives: not judged)"
                 lines.append(
                     f"| {cell(name)}{note} | {g.rows:,} | {g.positives:,} | {_f(e.value)} "
                     f"| {_ci(e)} | `{bar(e.value)}` |"

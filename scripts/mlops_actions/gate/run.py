@@ -9,9 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mlops_actions.errors import UserError
 from mlops_actions.gate import loader, paired, predictions
-from mlops_actions.gate.config import GateConfig, parse_inline_thresholds, with_overrides
+from mlops_actions.gate.config import (
+    CROSS,
+    Fairness,
+    GateConfig,
+    parse_inline_thresholds,
+    with_overrides,
+)
 from mlops_actions.gate.decide import GroupResult, Groups, PairedComparison, decide
 from mlops_actions.gate.metrics import BoolArray, Estimate, FloatArray, evaluate
 from mlops_actions.gate.report import render
@@ -64,12 +72,33 @@ def resolve_config(request: GateRequest) -> GateConfig:
     )
 
 
+def _slice_codes(
+    data: predictions.Predictions, columns: tuple[str, ...]
+) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Each row's group in a slice: a column's groups, or the crossing of several columns'."""
+    first = data.groups[columns[0]]
+    codes, names = first.codes.astype(np.int64), list(first.names)
+    for column in columns[1:]:
+        other = data.groups[column]
+        codes = codes * len(other.names) + other.codes
+        names = [f"{a}{CROSS}{b}" for a in names for b in other.names]
+    present = np.unique(codes)
+    if present.size > predictions.MAX_GROUPS:
+        raise UserError(
+            f"fairness slice {CROSS.join(columns)}: {present.size} groups, more than "
+            f"{predictions.MAX_GROUPS}; cross fewer or coarser columns"
+        )
+    return codes, names
+
+
 def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
     out: dict[str, dict[str, GroupResult]] = {}
-    for column, group in data.groups.items():
-        out[column] = {}
-        for code, name in enumerate(group.names):
-            mask = group.codes == code
+    for slice_ in config.fairness.slices:
+        codes, names = _slice_codes(data, slice_)
+        name = Fairness.name(slice_)
+        out[name] = {}
+        for code in np.unique(codes):
+            mask = codes == code
             y = data.y_true[mask]
             evaluation = evaluate(
                 y,
@@ -78,7 +107,7 @@ def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
                 threshold=config.decision_threshold,
                 level=config.confidence_level,
             )
-            out[column][name] = GroupResult(int(y.size), int(y.sum()), evaluation.metrics)
+            out[name][names[int(code)]] = GroupResult(int(y.size), int(y.sum()), evaluation.metrics)
     return out
 
 
