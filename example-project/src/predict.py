@@ -43,7 +43,7 @@ def main() -> int:
     proba = serve.state["model"].predict_proba(frame[features])[:, 1]
     out = pd.DataFrame({id_column: frame[id_column], "score": proba.round(6)})
     out.to_csv(sys.stdout, index=False)
-    print(f"predict: scored {len(out):,} rows with model {serve.state['sha256'][:12]}", file=sys.stderr)
+    print(f"predict: {len(out):,} rows scored by {serve.state['sha256'][:12]}", file=sys.stderr)
     return 0
 
 

@@ -190,10 +190,12 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     _write_atomic(out, lambda p: sio.dump(model, p))
     upload_outputs(
         directory,
-        [directory / n for n in ("holdout-predictions.csv", "holdout-features.csv",
-                                 "metrics.json", "params.json")] + [out],  # fmt: skip
+        [directory / n for n in OUTPUTS] + [out],
     )
     return metrics
+
+
+OUTPUTS = ("holdout-predictions.csv", "holdout-features.csv", "metrics.json", "params.json")
 
 
 def upload_outputs(directory: Path, files: list[Path]) -> None:

@@ -52,10 +52,9 @@ def test_predict_is_the_batch_contract(trained, tmp_path):
     import os
 
     features = (trained / "holdout-features.csv").read_text()
-    proc = subprocess.run(
-        [sys.executable, str(PROJECT / "src" / "predict.py")], input=features,
-        capture_output=True, text=True, env={**os.environ, "MODEL_PATH": str(trained / "model.skops")},
-    )  # fmt: skip
+    env = {**os.environ, "MODEL_PATH": str(trained / "model.skops")}
+    predict = [sys.executable, str(PROJECT / "src" / "predict.py")]
+    proc = subprocess.run(predict, input=features, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(proc.stdout.splitlines()))
     expected = {r["transaction_id"]: float(r["fraud_probability"])
@@ -63,10 +62,7 @@ def test_predict_is_the_batch_contract(trained, tmp_path):
     assert list(rows[0]) == ["transaction_id", "score"] and len(rows) == len(expected)
     assert all(abs(float(r["score"]) - expected[r["transaction_id"]]) < 2e-6 for r in rows)
     assert "scored" in proc.stderr
-    broken = subprocess.run(
-        [sys.executable, str(PROJECT / "src" / "predict.py")], input="a,b\n1,2\n",
-        capture_output=True, text=True, env={**os.environ, "MODEL_PATH": str(trained / "model.skops")},
-    )  # fmt: skip
+    broken = subprocess.run(predict, input="a,b\n1,2\n", capture_output=True, text=True, env=env)
     assert broken.returncode == 2 and "no column(s) transaction_id" in broken.stderr
     assert broken.stdout == ""
 
