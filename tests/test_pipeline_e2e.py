@@ -292,6 +292,7 @@ def test_a_push_to_main_ends_with_the_gated_model_serving_and_promoted(world, fi
     assert "✅ Deployed and promoted version " + version in run.log  # the report job
     assert out["stopped-at"] == ""
     assert "Line coverage: **" in run.log  # the default test command, with pytest-cov added
+    assert "baseline checks were skipped" in run.log  # the first run has no champion
 
     # Same commit: every action ran from the checkout of the workflow's own commit, none via @v1.
     # (act masks the registry user, "mlops", as *** wherever it appears in the log.)
@@ -344,6 +345,14 @@ def test_a_push_whose_tests_fail_deploys_and_promotes_nothing(world, first_run):
     jobs = _jobs(run)
     assert jobs.get("tests (Python 3.11)") == "failure", jobs
     assert jobs.get("train, gate against the champion, package") == "success", run.log[-6000:]
+    # The second push's gate: the champion's serving image scored this holdout, and the
+    # verdict is paired, each difference with its interval.
+    assert "Champion scored on this holdout" in run.log
+    assert re.search(
+        r"recall [0-9.]+ vs the champion's [0-9.]+ on the same [0-9,]+ rows: "
+        r"[-+][0-9.]+ \[[-+][0-9.]+, [-+][0-9.]+\] \(paired",
+        run.log,
+    ), run.log[-6000:]
     assert not any(name.startswith(("deploy", "promote")) for name in jobs), jobs
     assert jobs.get("report") == "success", jobs  # the pipeline's own report job
     assert "The loop stopped at tests: the tests failed, so nothing was deployed or promoted" in (
@@ -466,7 +475,13 @@ def test_with_mlflow_and_sagemaker_a_model_is_registered_served_and_champion_a_w
                 f"champion: version {out['model-version']} (models:/Fraud-Detector@champion)"
             )
             assert champion_line in worse.log, worse.log[-6000:]
-            assert re.search(r"recall [0-9.]+ vs baseline [0-9.]+: worsened by", worse.log)
+            # Paired: the champion's own serving image scored this run's holdout rows.
+            assert "Champion scored on this holdout" in worse.log, worse.log[-6000:]
+            assert re.search(
+                r"recall [0-9.]+ vs the champion's [0-9.]+ on the same [0-9,]+ rows: "
+                r"-[0-9.]+ \[-[0-9.]+, [-+][0-9.]+\] \(paired",
+                worse.log,
+            ), worse.log[-6000:]
             assert "Package the gated model" not in worse.log
             assert alias(tracking, "champion") == champion and alias(tracking, "previous") is None
             assert (
@@ -526,7 +541,7 @@ def test_new_data_through_dvc_and_a_degraded_model_retrain_then_an_unchanged_one
     subprocess.run([*git, "rm", "-q", "--cached", "data/transactions.csv"], check=True)
     batch = tmp_path / "batch.csv"
     subprocess.run([sys.executable, str(EXAMPLE / "data" / "generate.py"), "--rows", "4000",
-                    "--seed", "77", "--output", str(batch)], check=True)  # fmt: skip
+                    "--seed", "77", "--first-id", "40000", "--output", str(batch)], check=True)  # fmt: skip
     with open(consumer / "data" / "transactions.csv", "a") as data:
         data.write("".join(batch.read_text().splitlines(keepends=True)[1:]))
     _dvc(dvc_python, consumer, "add", "-q", "data/transactions.csv")

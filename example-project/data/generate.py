@@ -3,6 +3,10 @@
     python data/generate.py            # writes data/transactions.csv
     python data/generate.py --rows 1000 --output /tmp/small.csv
     python data/generate.py --feed drifted --rows 5000 --seed 11 --output /tmp/feed.csv
+    python data/generate.py --rows 4000 --seed 8 --first-id 40000 --output /tmp/batch.csv
+
+Each transaction has its own id; a batch appended to the data names its first id
+(`--first-id`, the number of rows already there), so ids stay unique (the schema checks it).
 
 A simulated production feed (`--feed`): `normal` is more of the same (other seeds, no drift);
 `drifted` shifts amounts, account ages and foreign use and brings a merchant category the
@@ -38,7 +42,7 @@ CATEGORY_RISK = np.array([-1.0, -0.6, -0.8, 0.6, 1.0, 0.5, 0.9])
 REGIONS = ["north", "south", "east", "west"]
 
 
-def generate(rows: int, seed: int = 7) -> list[list[object]]:
+def generate(rows: int, seed: int = 7, first_id: int = 0) -> list[list[object]]:
     rng = np.random.default_rng(seed)
     region = rng.choice(len(REGIONS), size=rows, p=[0.3, 0.25, 0.25, 0.2])
     category = rng.choice(len(CATEGORIES), size=rows, p=[0.3, 0.15, 0.2, 0.15, 0.08, 0.07, 0.05])
@@ -61,7 +65,7 @@ def generate(rows: int, seed: int = 7) -> list[list[object]]:
     fraud = risk + rng.normal(0.0, 0.1, size=rows) > 4.75
     return [
         [
-            f"t{i:06d}",
+            f"t{first_id + i:06d}",
             f"{amount[i]:.2f}",
             int(hour[i]),
             CATEGORIES[category[i]],
@@ -108,8 +112,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(Path(__file__).with_name("transactions.csv")))
     parser.add_argument("--feed", choices=["normal", "drifted", "broken"], default="normal")
+    parser.add_argument("--first-id", type=int, default=0, help="the first transaction's number")
     args = parser.parse_args()
-    header, rows = COLUMNS, generate(args.rows, args.seed)
+    header, rows = COLUMNS, generate(args.rows, args.seed, args.first_id)
     if args.feed == "drifted":
         rows = drift(rows, args.seed)
     elif args.feed == "broken":

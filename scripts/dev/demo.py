@@ -524,11 +524,12 @@ def main() -> int:
         # A nightly data job lands a new batch: 4,000 more transactions, appended.
         batches = len(git(consumer, "log", "--oneline", "--grep", "new data batch").splitlines())
         seed = 8 + batches
+        existing = len((consumer / "data" / "transactions.csv").read_text().splitlines()) - 1
         with tempfile.TemporaryDirectory() as tmp:
             batch = Path(tmp) / "batch.csv"
             subprocess.run(
                 [sys.executable, str(consumer / "data" / "generate.py"), "--seed", str(seed),
-                 "--rows", "4000", "--output", str(batch)],
+                 "--rows", "4000", "--first-id", str(existing), "--output", str(batch)],
                 check=True, capture_output=True,
             )  # fmt: skip
             rows = batch.read_text().splitlines(keepends=True)[1:]

@@ -5,6 +5,10 @@
         assert result.metrics["precision"] >= 0.85
         result.assert_passed()          # every check of the config, with readable failures
 
+    def test_no_regression(mlops_gate):   # the champion scored on the same rows: paired
+        mlops_gate("holdout.csv", champion_predictions="champion.csv", id_column="id",
+                   config=".mlops/gate.yml").assert_passed()
+
 Registered through the `pytest11` entry point, so installing mlops-actions makes the
 `mlops_gate` fixture available.
 """
@@ -62,6 +66,8 @@ def mlops_gate() -> Evaluate:
         baseline: str | Path | None = None,
         metrics: str | Path | None = None,
         thresholds: str | None = None,
+        champion_predictions: str | Path | None = None,
+        id_column: str | None = None,
     ) -> GateView:
         request = GateRequest(
             output_dir="",
@@ -70,6 +76,8 @@ def mlops_gate() -> Evaluate:
             config=str(config) if config else None,
             baseline=str(baseline) if baseline else None,
             thresholds=thresholds,
+            champion_predictions=str(champion_predictions) if champion_predictions else None,
+            id_column=id_column,
         )
         return GateView(compute(request))
 
