@@ -341,16 +341,26 @@ def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
                 f"(skewness {skew:.1f}: Cochran's rule asks for {math.ceil(25 * skew * skew):,})"
             ),
         )
-    se = math.sqrt(moments.variance() / moments.n)
+    variance = moments.variance()
+    se = math.sqrt(variance / moments.n)
     z = z_value(level)
-    return Estimate(moments.mean, max(0.0, moments.mean - z * se), moments.mean + z * se, "normal")
+    # Johnson's (1978) correction for a skewed mean: losses are right-skewed, so a sample's mean
+    # is more often below the truth than above; the interval moves up by μ3 / (6σ²n).
+    shift = (moments.m3 / moments.n) / (6 * variance * moments.n) if variance > 0 else 0.0
+    centre = moments.mean + shift
+    low, high = max(0.0, centre - z * se), centre + z * se
+    return Estimate(
+        moments.mean, min(low, moments.mean), max(high, moments.mean), "normal, johnson"
+    )
 
 
 def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[str, Estimate]:
     eps = float(np.finfo(np.float64).eps)
     log_loss, brier = _RunningMoments(), _RunningMoments()
+    certain = False  # a score of exactly 0 or 1: a model that says so is sometimes wrong
     for part in _chunks(score.size):
         s, y = score[part], y_true[part]
+        certain = certain or bool(((s == 0.0) | (s == 1.0)).any())
         p_true = np.where(y, s, 1.0 - s)
         np.clip(p_true, eps, 1 - eps, out=p_true)
         log_loss.add(-np.log(p_true))
@@ -359,7 +369,15 @@ def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[s
     brier_estimate = _mean_estimate(brier, level)
     if brier_estimate.high is not None:
         brier_estimate = replace(brier_estimate, high=min(1.0, brier_estimate.high))
-    return {"log_loss": _mean_estimate(log_loss, level), "brier": brier_estimate}
+    log_loss_estimate = _mean_estimate(log_loss, level)
+    if certain and log_loss_estimate.low is not None:
+        # One wrong certain score is a clipped loss of 36: the mean is ruled by events too rare
+        # for the sample to show, and no interval from it is honest.
+        log_loss_estimate = Estimate(
+            log_loss.mean, method="normal",
+            reason="scores of exactly 0 or 1: one wrong is a loss of 36, so no interval holds",
+        )  # fmt: skip
+    return {"log_loss": log_loss_estimate, "brier": brier_estimate}
 
 
 def evaluate(
