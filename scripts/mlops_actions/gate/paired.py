@@ -65,8 +65,10 @@ class Pair:
     champion: BoolArray
     challenger_score: FloatArray | None = None
     champion_score: FloatArray | None = None
-    # the challenger's positives' and negatives' scores, sorted, when the caller has them
+    # the challenger's positives' and negatives' scores, sorted, and its AUC, when the caller
+    # has them (its own evaluation computed both)
     challenger_sorted: tuple[FloatArray, FloatArray] | None = None
+    challenger_auc: float | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,69 @@ def _spaced(mask: BoolArray, cap: int) -> BoolArray:
     return thinned
 
 
+GRID = 1_000_000  # scores written with 6 decimals (CSV, score-champion) sit on this grid
+
+
+def _on_grid(score: FloatArray) -> npt.NDArray[np.int64] | None:
+    """The scores as multiples of 1/GRID when every one is (within rounding), else None.
+    Chunk by chunk and in place: this runs over every row, so it must cost next to nothing."""
+    out = np.empty(score.size, dtype=np.int64)
+    scaled = np.empty(min(score.size, _CHUNK), dtype=np.float64)
+    steps = np.empty_like(scaled)
+    for part in _chunks(score.size):
+        k = part.stop - part.start
+        s, r = scaled[:k], steps[:k]
+        np.multiply(score[part], GRID, out=s)
+        np.rint(s, out=r)
+        np.subtract(s, r, out=s)
+        np.abs(s, out=s)
+        if s.max(initial=0.0) > 1e-6:
+            return None
+        out[part] = r
+    return out
+
+
+class _Placer:
+    """For one model: each positive's share of negatives scored below it (ties count half),
+    and each negative's share of positives above it: DeLong's structural components. From
+    counts per score when the scores sit on a 6-decimal grid (no sort at all), else from the
+    sorted scores of each class."""
+
+    def __init__(
+        self, y: BoolArray, score: FloatArray, presorted: tuple[FloatArray, FloatArray] | None
+    ):
+        self.grid = _on_grid(score) if presorted is None else None
+        self.positives, self.negatives = int(y.sum()), int(y.size - y.sum())
+        if self.grid is not None:
+            pos = np.bincount(self.grid[y], minlength=GRID + 1).astype(np.float64)
+            neg = np.bincount(self.grid[~y], minlength=GRID + 1).astype(np.float64)
+            # per score value: the share of the other class below it, ties counting half
+            self.neg_below = (np.cumsum(neg) - neg / 2) / self.negatives
+            self.pos_above = 1 - (np.cumsum(pos) - pos / 2) / self.positives
+            self._pos_counts = pos
+        else:
+            self.sorted_pos, self.sorted_neg = presorted or (np.sort(score[y]), np.sort(score[~y]))
+
+    @property
+    def auc(self) -> float:
+        """Computed only when asked: the challenger's own evaluation has it already."""
+        if self.grid is not None:
+            return float(self._pos_counts @ self.neg_below) / self.positives
+        return _auc(self.sorted_pos, self.sorted_neg)
+
+    def of_positives(self, rows: slice, mask: BoolArray, score: FloatArray) -> FloatArray:
+        if self.grid is not None:
+            out: FloatArray = self.neg_below[self.grid[rows][mask]]
+            return out
+        return _placements(self.sorted_neg, score[rows][mask])
+
+    def of_negatives(self, rows: slice, mask: BoolArray, score: FloatArray) -> FloatArray:
+        if self.grid is not None:
+            out: FloatArray = self.pos_above[self.grid[rows][mask]]
+            return out
+        return 1 - _placements(self.sorted_pos, score[rows][mask])
+
+
 def delong_difference(pair: Pair, level: float) -> tuple[Estimate, float | None]:
     """(challenger − champion AUC with DeLong's paired interval, the champion's AUC)."""
     assert pair.challenger_score is not None and pair.champion_score is not None
@@ -264,29 +329,22 @@ def delong_difference(pair: Pair, level: float) -> tuple[Estimate, float | None]
     negatives = y.size - positives
     if positives == 0 or negatives == 0:
         return Estimate.undefined("needs both positive and negative labels"), None
-    if pair.challenger_sorted is not None:
-        sorted_pos_a, sorted_neg_a = pair.challenger_sorted
-    else:
-        sorted_pos_a, sorted_neg_a = (
-            np.sort(pair.challenger_score[y]),
-            np.sort(pair.challenger_score[~y]),
-        )
-    sorted_pos_b, sorted_neg_b = np.sort(pair.champion_score[y]), np.sort(pair.champion_score[~y])
-    # The AUCs from every row: the share of negatives below each positive, averaged.
-    auc_a = _auc(sorted_pos_a, sorted_neg_a)
-    auc_b = _auc(sorted_pos_b, sorted_neg_b)
+    ours = _Placer(y, pair.challenger_score, pair.challenger_sorted)
+    theirs = _Placer(y, pair.champion_score, None)
+    # The AUCs from every row (the challenger's is the one its own evaluation found).
+    auc_a = pair.challenger_auc if pair.challenger_auc is not None else ours.auc
+    auc_b = theirs.auc
     value = auc_a - auc_b
     if positives < 2 or negatives < 2:
         return Estimate(value, method="delong paired", reason="too few rows of a class"), auc_b
     # The variance from each row's structural components, paired across the models.
     over_pos, over_neg = _PairMoments(), _PairMoments()
     pos_rows, neg_rows = _spaced(y, VARIANCE_ROWS), _spaced(~y, VARIANCE_ROWS)
+    a, b = pair.challenger_score, pair.champion_score
     for part in _chunks(y.size):
-        a, b = pair.challenger_score[part], pair.champion_score[part]
         p, n = pos_rows[part], neg_rows[part]
-        over_pos.add(_placements(sorted_neg_a, a[p]), _placements(sorted_neg_b, b[p]))
-        # a negative's component: the share of positives scored above it
-        over_neg.add(1 - _placements(sorted_pos_a, a[n]), 1 - _placements(sorted_pos_b, b[n]))
+        over_pos.add(ours.of_positives(part, p, a), theirs.of_positives(part, p, b))
+        over_neg.add(ours.of_negatives(part, n, a), theirs.of_negatives(part, n, b))
     variance = (over_pos.variance_of_difference() / positives
                 + over_neg.variance_of_difference() / negatives)  # fmt: skip
     half = z_value(level) * math.sqrt(variance)

@@ -168,10 +168,16 @@ class _IdsNotIntegers(Exception):
 
 
 def _batches(
-    source: _Source, names: list[str], score: str | None, integer_id: str | None = None
+    source: _Source,
+    names: list[str],
+    score: str | None,
+    integer_id: str | None = None,
+    whole: bool = False,
 ) -> Iterator[Any]:
     """Record batches of the used columns: labels, groups and ids as text (an id column is
-    tried as whole numbers first: they join much faster), the score as float64."""
+    tried as whole numbers first: they join much faster), the score as float64. `whole` reads
+    a CSV at once with every core, for a file of numbers only (the champion's id and score),
+    whose arrays are kept anyway; others stream, so memory stays near the arrays kept."""
     import pyarrow as pa
 
     try:
@@ -189,12 +195,16 @@ def _batches(
             types[score] = pa.float64()
         if integer_id:
             types[integer_id] = pa.int64()
+        convert = pacsv.ConvertOptions(
+            include_columns=names, column_types=types, strings_can_be_null=True
+        )
+        if whole:
+            yield from pacsv.read_csv(source.path, convert_options=convert).to_batches()
+            return
         reader = pacsv.open_csv(
             source.path,
             read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=names, column_types=types, strings_can_be_null=True
-            ),
+            convert_options=convert,
             # The system allocator hands freed batch memory straight back for the next batch.
             memory_pool=pa.system_memory_pool(),
         )
@@ -396,7 +406,11 @@ def _open(path: str, what: str) -> _Source:
 
 
 def _stream(
-    source: _Source, score: str | None, id_column: str | None, make: Callable[[], dict[str, Any]]
+    source: _Source,
+    score: str | None,
+    id_column: str | None,
+    make: Callable[[], dict[str, Any]],
+    whole: bool = False,
 ) -> tuple[dict[str, Any], int]:
     """Feed every batch to the collectors `make()` returns (column -> collector); when the id
     column turns out not to be whole numbers, start again with it as text."""
@@ -405,7 +419,7 @@ def _stream(
         names = list(collectors)
         rows = 0
         try:
-            for batch in _batches(source, names, score, integer_id):
+            for batch in _batches(source, names, score, integer_id, whole and bool(integer_id)):
                 for name, collector in collectors.items():
                     for each in collector if isinstance(collector, list) else [collector]:
                         each.add(batch.column(name), rows)
@@ -555,7 +569,8 @@ def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Ch
             )
         return collectors
 
-    collectors, _ = _stream(source, score_name, id_column, make)
+    # The champion's file: the id and a score only (no label), so read at once, in parallel.
+    collectors, _ = _stream(source, score_name, id_column, make, whole=label_name is None)
     found = [c for group in collectors.values() for c in group]
     ids = next(c for c in found if isinstance(c, _IdColumn))
     score = next((c for c in found if isinstance(c, _ScoreColumn)), None)

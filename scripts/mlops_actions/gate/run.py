@@ -21,7 +21,7 @@ from mlops_actions.gate.config import (
     with_overrides,
 )
 from mlops_actions.gate.decide import GroupResult, Groups, PairedComparison, decide
-from mlops_actions.gate.metrics import BoolArray, Estimate, FloatArray, evaluate
+from mlops_actions.gate.metrics import BoolArray, Estimate, Evaluation, FloatArray, evaluate
 from mlops_actions.gate.report import render
 from mlops_actions.gate.verdict import GateResult, build_verdict
 
@@ -74,30 +74,30 @@ def resolve_config(request: GateRequest) -> GateConfig:
 
 def _slice_codes(
     data: predictions.Predictions, columns: tuple[str, ...]
-) -> tuple[np.ndarray[Any, Any], list[str]]:
+) -> tuple[np.ndarray[Any, Any], list[str], np.ndarray[Any, Any]]:
     """Each row's group in a slice: a column's groups, or the crossing of several columns'."""
     first = data.groups[columns[0]]
-    codes, names = first.codes.astype(np.int64), list(first.names)
+    codes, names = first.codes, list(first.names)
     for column in columns[1:]:
         other = data.groups[column]
-        codes = codes * len(other.names) + other.codes
+        codes = codes.astype(np.int64) * len(other.names) + other.codes
         names = [f"{a}{CROSS}{b}" for a in names for b in other.names]
-    present = np.unique(codes)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(names)))  # O(n), no sort
     if present.size > predictions.MAX_GROUPS:
         raise UserError(
             f"fairness slice {CROSS.join(columns)}: {present.size} groups, more than "
             f"{predictions.MAX_GROUPS}; cross fewer or coarser columns"
         )
-    return codes, names
+    return codes, names, present
 
 
 def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
     out: dict[str, dict[str, GroupResult]] = {}
     for slice_ in config.fairness.slices:
-        codes, names = _slice_codes(data, slice_)
+        codes, names, present = _slice_codes(data, slice_)
         name = Fairness.name(slice_)
         out[name] = {}
-        for code in np.unique(codes):
+        for code in present:
             mask = codes == code
             y = data.y_true[mask]
             evaluation = evaluate(
@@ -124,7 +124,7 @@ def _paired(
     data: predictions.Predictions,
     champion: predictions.Champion,
     config: GateConfig,
-    challenger_sorted: tuple[FloatArray, FloatArray] | None,
+    evaluation: Evaluation,
 ) -> PairedComparison:
     """The champion on the challenger's rows: its metrics there, and each difference."""
     threshold, level = config.decision_threshold, config.confidence_level
@@ -133,7 +133,7 @@ def _paired(
         _calls(champion.y_pred, champion.score, threshold),
         data.score if champion.score is not None else None,
         champion.score if data.score is not None else None,
-        challenger_sorted if data.y_pred is None else None,
+        evaluation.sorted_scores, evaluation.metrics["roc_auc"].value,
     )  # fmt: skip
     wanted = tuple(dict.fromkeys(r.metric for r in config.rules_of("baseline")))
     comparison = paired.compare(pair, wanted, level)
@@ -185,7 +185,7 @@ def compute(request: GateRequest) -> GateResult:
         inputs["predictions"] = _fingerprint(request.predictions)
         if request.champion_predictions:
             champion = predictions.align_champion(request.champion_predictions, config, data)
-            comparison = _paired(data, champion, config, evaluation.sorted_scores)
+            comparison = _paired(data, champion, config, evaluation)
             inputs["champion_predictions"] = _fingerprint(request.champion_predictions)
     else:
         assert request.metrics is not None
