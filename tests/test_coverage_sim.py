@@ -84,3 +84,40 @@ def test_auc_interval_covers_with_few_positives(auc_coverage, prevalence, n):
     assert got["coverage"] >= 0.93, f"AUC coverage {got} at prevalence {prevalence}, n={n}"
     # A miss that lets a weak model pass is one where the whole interval sits above the truth.
     assert got["optimistic"] <= 0.035, got
+
+
+# The extremes of the extended simulation (tests/benchmarks/bench_interval_coverage.py): few
+# positive predictions, where plain Wilson missed optimistically up to 17% of the time.
+def _binormal(rng, n, prevalence, auc):
+    from statistics import NormalDist
+
+    d = 2**0.5 * NormalDist().inv_cdf(auc)
+    y = rng.random(n) < prevalence
+    latent = rng.standard_normal(n) + d * y
+    return y, 1 / (1 + np.exp(-(1.5 * latent - 0.75 * d)))
+
+
+@pytest.mark.parametrize(("n", "prevalence", "auc"), [(20, 0.01, 0.6), (50, 0.01, 0.99)])
+def test_proportions_stay_honest_with_few_minority_outcomes(n, prevalence, auc):
+    from statistics import NormalDist
+
+    rng = np.random.default_rng(2026)
+    d = 2**0.5 * NormalDist().inv_cdf(auc)
+    fpr = 1 - NormalDist().cdf(d / 2)  # the threshold cuts the latent at d/2
+    tpr = 1 - NormalDist().cdf(d / 2 - d)
+    truth = {"precision": prevalence * tpr / (prevalence * tpr + (1 - prevalence) * fpr),
+             "specificity": 1 - fpr, "accuracy": prevalence * tpr + (1 - prevalence) * (1 - fpr)}  # fmt: skip
+    counts = {m: [0, 0, 0] for m in truth}
+    for _ in range(400):
+        y, s = _binormal(rng, n, prevalence, auc)
+        metrics = evaluate(y, score=s).metrics
+        for m, t in truth.items():
+            e = metrics[m]
+            if e.low is None:
+                continue
+            counts[m][2] += 1
+            counts[m][0] += e.low <= t <= e.high
+            counts[m][1] += e.low > t  # optimistic: the whole interval above the truth
+    for m, (covered, optimistic, given) in counts.items():
+        assert covered / given >= 0.91 and optimistic / given <= 0.04, (m, covered / given,
+                                                                        optimistic / given)  # fmt: skip

@@ -252,3 +252,38 @@ def test_unpaired_bounds_compare_bound_to_bound(tmp_path):
     verdict = json.loads((tmp_path / "o" / "verdict.json").read_text())
     assert {c["comparison"] for c in verdict["checks"]} == {"unpaired"}
     assert any("Unpaired" in n for n in verdict["notes"])
+
+
+def _simulated(tmp_path, seed, n, worse):
+    """A holdout of n rows, 5% positives: the champion at recall 0.70 (scores correlated
+    0.95 with the challenger's), the challenger equal or 0.05 worse in recall."""
+    from statistics import NormalDist
+
+    inv = NormalDist().inv_cdf
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.05
+    b0 = inv(0.0246)
+    noise = rng.standard_normal(n)
+    other = 0.95 * noise + math.sqrt(1 - 0.95**2) * rng.standard_normal(n)
+    champion = 1 / (1 + np.exp(-1.7 * (b0 + (inv(0.70) - b0) * y + noise)))
+    challenger = 1 / (1 + np.exp(-1.7 * (b0 + (inv(0.65 if worse else 0.70) - b0) * y + other)))
+    ids = np.arange(n)
+    ours = write_csv(tmp_path / f"c{seed}.csv", {"id": ids, "label": y.astype(int),
+                                                 "score": challenger.round(6)})  # fmt: skip
+    theirs = write_csv(tmp_path / f"p{seed}.csv", {"id": ids, "score": champion.round(6)})
+    return ours, theirs
+
+
+def test_through_the_cli_the_default_rule_separates_equal_from_worse_at_40k_rows(tmp_path):
+    """The acceptance simulation, small: equal challengers pass and 0.05-worse-recall ones
+    fail at 40k rows (the benchmark puts both error rates at 0.00 over 500 repetitions)."""
+    config = tmp_path / "gate.yml"
+    config.write_text("columns: {id: id}\n"
+                      "baseline: {precision: {max_drop: 0.02}, recall: {max_drop: 0.02}}\n")  # fmt: skip
+    for seed in range(4):
+        for worse in (False, True):
+            ours, theirs = _simulated(tmp_path, 100 + seed, 40_000, worse)
+            proc = run_cli("gate", "--quiet", "--predictions", str(ours), "--champion-predictions",
+                           str(theirs), "--config", str(config), "--output-dir",
+                           str(tmp_path / "out"))  # fmt: skip
+            assert proc.returncode == (1 if worse else 0), (seed, worse, proc.stdout[-1500:])
