@@ -97,10 +97,10 @@ def test_f1_bootstrap_is_reproducible():
 
 
 def test_average_precision_next_to_one_does_not_overflow():
-    # 12 positives .90-.95, 40 negatives .10-.295: rounding puts AP at 0.9999999999999999.
-    pos = np.linspace(0.90, 0.95, 12)
+    # 24 positives .90-.95, 40 negatives .10-.295: rounding puts AP at 0.9999999999999999.
+    pos = np.linspace(0.90, 0.95, 24)
     neg = np.linspace(0.10, 0.295, 40)
-    y = np.concatenate([np.ones(12, bool), np.zeros(40, bool)])
+    y = np.concatenate([np.ones(24, bool), np.zeros(40, bool)])
     e = evaluate(y, score=np.concatenate([pos, neg])).metrics["average_precision"]
     assert e.value == pytest.approx(1.0)
     assert 0.5 < e.low < 0.95 and e.high == 1.0

@@ -10,6 +10,8 @@ into a script.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -60,10 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         runner.annotate("error", exc.message, file=exc.file, line=exc.line)
         if runner.in_actions():
-            runner.append_summary(f"### ❌ mlops-actions could not run\n\n{exc.message}")
+            # The message may quote a data file's columns or a store's values: fenced, so it
+            # shows as text and never as markup.
+            fence = runner.code_fence(exc.message)
+            runner.append_summary(
+                f"### ❌ mlops-actions could not run\n\n{fence}text\n{exc.message}\n{fence}"
+            )
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`mlops-actions monitor ... | head -1`): stop quietly, and keep
+        # Python from complaining again as it flushes stdout on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 `yaml.safe_load` builds no objects from tags, but aliases can still make a few hundred bytes
 stand for millions of values ("billion laughs"): anything that walks or prints the result then
 explodes. Files here are small by nature, so the size and the expanded node count are capped.
+A key written twice in one mapping is refused: YAML would keep the later block silently, so a
+pasted second `metrics:` would replace the first without a word. Nesting deep enough to
+exhaust Python's recursion is refused the same way, in one line.
 """
 
 from __future__ import annotations
@@ -17,6 +20,53 @@ MAX_BYTES = 1 << 20
 MAX_NODES = 20_000
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key repeated within one mapping."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # the base constructor reports unhashable keys
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"the key {key!r} appears twice in one mapping (lines {seen[key]} and "
+                f"{key_node.start_mark.line + 1}); YAML would keep only the later one: merge them",
+                key_node.start_mark,
+            )  # fmt: skip
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def read(path: str, what: str) -> Any:
+    """Read and parse a YAML file, every way it can be wrong a one-line UserError."""
+    from pathlib import Path
+
+    file = Path(path)
+    if file.is_dir():
+        raise UserError(f"{path}: is a directory; give the {what} file", file=path)
+    if not file.is_file():
+        raise UserError(f"{path}: {what} file not found", file=path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8", file=path
+        ) from None
+    return load(text, path)
+
+
 def load(text: str, source: str) -> Any:
     """Parse `text` (from `source`, for messages); malformed or oversized YAML is a UserError."""
     if len(text) > MAX_BYTES:
@@ -26,7 +76,9 @@ def load(text: str, source: str) -> Any:
             file=source,
         )
     try:
-        data = yaml.safe_load(text.removeprefix("\ufeff"))
+        data = yaml.load(text.removeprefix("\ufeff"), Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise UserError(f"{source}: nested too deeply to read; flatten it", file=source) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None

@@ -6,7 +6,6 @@ validate (the model is the card's, the base is pinned) → build → push → th
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions import docker as dk
+from mlops_actions import safe_json
 from mlops_actions.aws.ecr import is_ecr_host
 from mlops_actions.errors import UserError, shown
 from mlops_actions.image import builders, capabilities, serving
@@ -67,9 +67,9 @@ def check(request: PackageRequest) -> tuple[serving.ServingPlan, Path, Path]:
         "model-card",
     )
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card = safe_json.read_object(card_path, "model card")
         expected = card["model"]["sha256"]
-    except (ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         raise UserError(
             f"model-card: {card_path} is not a model card with model.sha256 (write it with "
             "containerized-train)",

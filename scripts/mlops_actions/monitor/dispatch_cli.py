@@ -5,10 +5,10 @@ dispatch: not while a retraining for the same reason is queued or running."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from datetime import timedelta
 
+from mlops_actions import safe_json
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, flag, number
@@ -34,10 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"event-type: {shown(event_type)} is not an event type (letters, digits, - _ .)"
         )
-    try:
-        payload = json.loads(args.payload or "{}")
-    except json.JSONDecodeError as exc:
-        raise UserError(f"payload: not JSON ({exc.msg} at character {exc.pos})") from None
+    payload = safe_json.loads(args.payload or "{}", "payload", "client payload")
     if not isinstance(payload, dict):
         raise UserError('payload: expected a JSON object, e.g. \'{"data_uri": "s3://..."}\'')
     quiet = number(args.quiet_period_hours, "quiet-period-hours", maximum=24 * 90) or 0.0

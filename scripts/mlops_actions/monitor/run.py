@@ -3,14 +3,12 @@ once, only the feature columns, and converted one column at a time."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mlops_actions import tables
-from mlops_actions.errors import UserError, shown
+from mlops_actions.errors import UserError
 from mlops_actions.monitor import drift
 from mlops_actions.monitor.config import MonitorConfig
 from mlops_actions.monitor.decide import MonitorDecision, decide
@@ -85,14 +83,9 @@ def measure(request: MonitorRequest) -> tuple[list[drift.FeatureDrift], list[str
 
 
 def read_performance(path: str) -> Mapping[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise UserError(f"performance-verdict: cannot read {shown(path)}: {exc.strerror}") from None
-    except ValueError:
-        raise UserError(
-            f"{path}: not JSON; performance-verdict takes the model gate's verdict.json"
-        ) from None
+    from mlops_actions import safe_json
+
+    data = safe_json.read(path, "performance-verdict (the model gate's verdict.json)")
     if not isinstance(data, dict) or not isinstance(data.get("passed"), bool):
         raise UserError(
             f"{path}: not a model-gate verdict (no boolean 'passed'); performance-verdict takes "

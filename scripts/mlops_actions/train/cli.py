@@ -69,17 +69,9 @@ def add_parser(sub: Subparsers[Parser]) -> None:
 
 
 def _read_card(path: str) -> dict[str, Any]:
-    try:
-        card = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(
-            f"skip-if-unchanged-card: cannot read {shown(path)}: {exc.strerror}"
-        ) from None
-    except ValueError:
-        raise UserError(f"{path}: not JSON; skip-if-unchanged-card takes a model card") from None
-    if not isinstance(card, dict):
-        raise UserError(f"{path}: not a model card (a JSON object)")
-    return card
+    from mlops_actions import safe_json
+
+    return safe_json.read_object(path, "model card (skip-if-unchanged-card)")
 
 
 def default_version(env: dict[str, str] | os._Environ[str]) -> str:
@@ -93,7 +85,6 @@ def default_version(env: dict[str, str] | os._Environ[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from mlops_actions import model_store as store
     from mlops_actions.train import lineage
