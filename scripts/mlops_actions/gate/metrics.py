@@ -19,7 +19,8 @@ that stays honest at the extremes (a perfect score on five rows is not a certain
   moderate AUCs: tests/benchmarks/bench_interval_coverage.py), or the Wilson interval on the
   same count where the logit is degenerate (AP at or next to 0 or 1); from AP_MIN_POSITIVES
   positives on;
-- log_loss, brier: the normal interval of a mean of per-row losses, given only from
+- log_loss, brier: the normal interval of a mean of per-row losses, skewness-corrected (Hall
+  1992: both ends move up by s·γ·(2z² + 1)/(6n)), given only from
   MIN_ROWS_FOR_NORMAL rows on, and only where the losses are not too skewed for it (Cochran's
   rule: n > 25·skewness²; scores of exactly 0 or 1 on the wrong side give clipped losses of 36
   that no normal interval can hold). Otherwise the interval is reported as unavailable.
@@ -366,14 +367,12 @@ def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
     variance = moments.variance()
     se = math.sqrt(variance / moments.n)
     z = z_value(level)
-    # Johnson's (1978) correction for a skewed mean: losses are right-skewed, so a sample's mean
-    # is more often below the truth than above; the interval moves up by μ3 / (6σ²n).
-    shift = (moments.m3 / moments.n) / (6 * variance * moments.n) if variance > 0 else 0.0
-    centre = moments.mean + shift
-    low, high = max(0.0, centre - z * se), centre + z * se
-    return Estimate(
-        moments.mean, min(low, moments.mean), max(high, moments.mean), "normal, johnson"
-    )
+    # Losses are right-skewed: a sample's mean is more often below the truth than above, and the
+    # studentised mean is skewed the other way. Hall's (1992) Edgeworth correction moves both
+    # ends up by s·γ·(2z² + 1) / (6n), γ the sample skewness.
+    shift = se * skew * (2 * z * z + 1) / (6 * math.sqrt(moments.n))
+    low, high = max(0.0, moments.mean - z * se + shift), moments.mean + z * se + shift
+    return Estimate(moments.mean, min(low, moments.mean), max(high, moments.mean), "normal, hall")
 
 
 def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[str, Estimate]:
