@@ -167,18 +167,24 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     }
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ids = holdout[ID].to_numpy() if ID in holdout.columns else np.arange(len(holdout))
     predictions = pd.DataFrame(
-        {ID: ids, LABEL: y, "fraud_probability": np.round(proba, 6),
-         "region": holdout["region"].to_numpy()}
-    )  # fmt: skip
-    features = holdout[NUMERIC + CATEGORICAL].copy()
-    features.insert(0, ID, ids)
+        {LABEL: y, "fraud_probability": np.round(proba, 6), "region": holdout["region"].to_numpy()}
+    )
     directory = out.parent
+    written = list(OUTPUTS)
+    if ID in holdout.columns:
+        # The champion is scored on these rows and joined by id: only real ids can pair them.
+        predictions.insert(0, ID, holdout[ID].to_numpy())
+        features = holdout[[ID, *NUMERIC, *CATEGORICAL]]
+        _write_atomic(directory / FEATURES, lambda p: features.to_csv(p, index=False))
+        written.append(FEATURES)
+    else:
+        (directory / FEATURES).unlink(missing_ok=True)  # an earlier run's rows are not these
+        print(f"no {ID} column: the champion cannot be scored on these rows, so the gate "
+              "compares with its stored metrics (unpaired)", file=sys.stderr)  # fmt: skip
     _write_atomic(
         directory / "holdout-predictions.csv", lambda p: predictions.to_csv(p, index=False)
     )
-    _write_atomic(directory / "holdout-features.csv", lambda p: features.to_csv(p, index=False))
     _write_atomic(
         directory / "metrics.json",
         lambda p: Path(p).write_text(json.dumps(metrics, indent=2) + "\n"),
@@ -188,14 +194,12 @@ def train(data_path: str, output_path: str, params: dict[str, float]) -> dict[st
     )
     # The model goes last: its presence means the run finished.
     _write_atomic(out, lambda p: sio.dump(model, p))
-    upload_outputs(
-        directory,
-        [directory / n for n in OUTPUTS] + [out],
-    )
+    upload_outputs(directory, [directory / n for n in written] + [out])
     return metrics
 
 
-OUTPUTS = ("holdout-predictions.csv", "holdout-features.csv", "metrics.json", "params.json")
+OUTPUTS = ("holdout-predictions.csv", "metrics.json", "params.json")
+FEATURES = "holdout-features.csv"
 
 
 def upload_outputs(directory: Path, files: list[Path]) -> None:

@@ -116,3 +116,21 @@ def test_non_numeric_amount_names_the_row(tmp_path):
 def test_pickle_output_path_is_refused(tmp_path):
     proc = run_train("--output-path", str(tmp_path / "model.pkl"))
     assert proc.returncode == 2 and "skops" in proc.stderr
+
+
+def test_without_ids_no_feature_rows_are_written_for_the_champion(tmp_path):
+    """Row positions are not ids: without a transaction_id column the training writes no
+    holdout-features.csv (the gate then compares unpaired, and says so) and no id column."""
+    import pandas as pd
+
+    frame = pd.read_csv(PROJECT / "data" / "transactions.csv").drop(columns=["transaction_id"])
+    data = tmp_path / "no-ids.csv"
+    frame.head(4000).to_csv(data, index=False)
+    (tmp_path / "out").mkdir()
+    stale = tmp_path / "out" / "holdout-features.csv"
+    stale.write_text("transaction_id,amount\n1,2\n")
+    proc = run_train("--data", str(data), "--output-path", str(tmp_path / "out" / "m.skops"))
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists() and "unpaired" in proc.stderr
+    header = (tmp_path / "out" / "holdout-predictions.csv").read_text().splitlines()[0]
+    assert header == "is_fraud,fraud_probability,region"

@@ -159,18 +159,32 @@ def _tolerance_text(rule: Rule) -> str:
     return _fmt(rule.bound) if rule.op == "max_drop" else f"{rule.bound:.1%}"
 
 
+# metrics that rest on one class of labels, and how the report names that class
+POSITIVE_BASED = ("recall", "precision", "f1", "roc_auc", "average_precision")
+NEGATIVE_BASED = ("specificity", "false_positive_rate")
+
+
 def _resolution(
     metric: str, detectable: float, tolerance: float, rows: int, positives: int
 ) -> str | None:
     """A note when the tolerance is finer than what this holdout can see: how many rows (and
-    positives) would shrink the interval's half-width to the tolerance (it scales as 1/√n)."""
-    if tolerance <= 0 or detectable <= tolerance:
+    of the class the metric rests on) would shrink the interval's half-width to the tolerance
+    (it scales as 1/√n)."""
+    # A relative margin of rounding (1e-9) keeps an interval exactly as wide as the tolerance
+    # from being reported as too wide.
+    if tolerance <= 0 or detectable <= tolerance * (1 + 1e-9):
         return None
     factor = (detectable / tolerance) ** 2
+    if metric in NEGATIVE_BASED:
+        of_class = f" ({math.ceil((rows - positives) * factor):,} negatives)"
+    elif metric in POSITIVE_BASED:
+        of_class = f" ({math.ceil(positives * factor):,} positives)"
+    else:
+        of_class = ""
     return (
         f"{metric}: the tolerance {_fmt(tolerance)} is below what {rows:,} holdout rows can "
-        f"detect (±{_fmt(detectable)}): about {math.ceil(rows * factor):,} rows "
-        f"({math.ceil(positives * factor):,} positives) would resolve it."
+        f"detect (±{_fmt(detectable)}): about {math.ceil(rows * factor):,} rows{of_class} "
+        "would resolve it."
     )
 
 
@@ -275,7 +289,12 @@ def _paired_check(rule: Rule, paired: PairedComparison, estimate: Estimate, how:
     shown_ci = "" if interval is None else (
         f" [{difference.low:+.4f}, {difference.high:+.4f}]"
     )  # fmt: skip
-    state = f"{which} {_fmt(judged)}" if judged > 0 else "not worse"
+    if how == "confident_regression" and judged <= 0 < worsening:
+        state = f"worse by {_fmt(worsening)}, not confidently"
+    elif how == "non_inferiority" and judged <= 0:
+        state = f"better by at least {_fmt(-judged)}"
+    else:
+        state = f"{which} {_fmt(judged)}" if judged > 0 else "not worse"
     message = (
         f"{rule.metric} {_fmt(estimate.value or 0.0)} vs the champion's {_fmt(champion.value)} on "
         f"the same {paired.rows:,} rows: {difference.value:+.4f}{shown_ci} (paired, "
@@ -285,15 +304,16 @@ def _paired_check(rule: Rule, paired: PairedComparison, estimate: Estimate, how:
     return _result(rule, "pass" if ok else "fail", message, **details)
 
 
-# metrics whose value rests on the positive labels: a group counts for them only with enough
-POSITIVE_BASED = ("recall", "precision", "f1", "roc_auc", "average_precision")
-
-
 def _counts(group: GroupResult, metric: str, fairness: Fairness) -> bool:
-    """Is the group large enough to judge `metric` on?"""
+    """Is the group large enough to judge `metric` on? A metric that rests on one class (recall
+    on the positives, specificity on the negatives) needs min_group_positives of that class."""
     if group.rows < fairness.min_group_size:
         return False
-    return metric not in POSITIVE_BASED or group.positives >= fairness.min_group_positives
+    if metric in POSITIVE_BASED:
+        return group.positives >= fairness.min_group_positives
+    if metric in NEGATIVE_BASED:
+        return group.rows - group.positives >= fairness.min_group_positives
+    return True
 
 
 def _fairness_check(
@@ -319,11 +339,11 @@ def _fairness_check(
         )
         return _result(rule, "fail", message, **column_detail)
     if len(values) < 2:
-        enough = f">= {min_size} rows" + (
-            f" and {fairness.min_group_positives} positives"
-            if rule.metric in POSITIVE_BASED
-            else ""
-        )
+        enough = f">= {min_size} rows"
+        if rule.metric in POSITIVE_BASED:
+            enough += f" and {fairness.min_group_positives} positives"
+        elif rule.metric in NEGATIVE_BASED:
+            enough += f" and {fairness.min_group_positives} negatives"
         message = (
             f"{rule.metric} by {column}: fewer than 2 groups with {enough} and a "
             f"defined {rule.metric}, so the spread cannot be judged"
@@ -417,18 +437,20 @@ def decide(
                     f"Groups of {column} below min_group_size {fair.min_group_size} "
                     f"were left out of fairness checks: {', '.join(small)}."
                 )
-            judged_on_positives = {r.metric for r in fairness_rules} & set(POSITIVE_BASED)
-            few = sorted(
-                g for g, r in column_groups.items()
-                if r.rows >= fair.min_group_size and r.positives < fair.min_group_positives
-            )  # fmt: skip
-            if few and judged_on_positives:
-                metrics_named = ", ".join(sorted(judged_on_positives))
-                notes.append(
-                    f"Groups of {column} with fewer than {fair.min_group_positives} positives "
-                    f"(min_group_positives) were left out of the {metrics_named} checks: "
-                    f"{', '.join(few)}."
-                )
+            for label, based in (("positives", POSITIVE_BASED), ("negatives", NEGATIVE_BASED)):
+                judged = {r.metric for r in fairness_rules} & set(based)
+                few = sorted(
+                    g for g, r in column_groups.items()
+                    if r.rows >= fair.min_group_size
+                    and (r.positives if label == "positives" else r.rows - r.positives)
+                    < fair.min_group_positives
+                )  # fmt: skip
+                if few and judged:
+                    notes.append(
+                        f"Groups of {column} with fewer than {fair.min_group_positives} {label} "
+                        f"(min_group_positives) were left out of the {', '.join(sorted(judged))} "
+                        f"checks: {', '.join(few)}."
+                    )
     if not checks:
         notes.append("No checks are configured: the gate reports metrics only.")
     return Decision(passed=all(c.passed for c in checks), checks=tuple(checks), notes=tuple(notes))

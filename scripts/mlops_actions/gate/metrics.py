@@ -346,7 +346,11 @@ def _wilson_fraction(p: float, trials: int, level: float) -> tuple[float, float]
     return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
-def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
+def _mean_estimate(
+    moments: _RunningMoments, level: float, *, what: str = "per-row losses", floor: float = 0.0
+) -> Estimate:
+    """The normal interval of a mean of per-row values (losses, or two models' differences in
+    loss), skewness-corrected, or no interval where the rows are too few or too skewed."""
     if moments.n < MIN_ROWS_FOR_NORMAL:
         # A mean of a handful of losses (often all equal) gives a zero-width normal interval.
         return Estimate(
@@ -360,7 +364,7 @@ def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
             moments.mean,
             method="normal",
             reason=(
-                f"the per-row losses are too skewed for an interval at {moments.n} rows "
+                f"the {what} are too skewed for an interval at {moments.n} rows "
                 f"(skewness {skew:.1f}: Cochran's rule asks for {math.ceil(25 * skew * skew):,})"
             ),
         )
@@ -369,24 +373,40 @@ def _mean_estimate(moments: _RunningMoments, level: float) -> Estimate:
     z = z_value(level)
     # Losses are right-skewed: a sample's mean is more often below the truth than above, and the
     # studentised mean is skewed the other way. Hall's (1992) Edgeworth correction moves both
-    # ends up by s·γ·(2z² + 1) / (6n), γ the sample skewness.
+    # ends by s·γ·(2z² + 1) / (6n), γ the sample skewness (up for right-skewed rows).
     shift = se * skew * (2 * z * z + 1) / (6 * math.sqrt(moments.n))
-    low, high = max(0.0, moments.mean - z * se + shift), moments.mean + z * se + shift
+    low, high = max(floor, moments.mean - z * se + shift), moments.mean + z * se + shift
     return Estimate(moments.mean, min(low, moments.mean), max(high, moments.mean), "normal, hall")
 
 
-def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[str, Estimate]:
+CERTAIN_SCORES = "scores of exactly 0 or 1: one wrong is a loss of 36, so no interval holds"
+
+
+def has_certain_scores(score: FloatArray) -> bool:
+    return bool(((score == 0.0) | (score == 1.0)).any())
+
+
+def row_losses(y: BoolArray, score: FloatArray, metric: str) -> FloatArray:
+    """Each row's log loss (the score clipped to [eps, 1 - eps], as scikit-learn) or Brier."""
+    if metric == "brier":
+        miss = score - y
+        squared: FloatArray = miss * miss
+        return squared
     eps = float(np.finfo(np.float64).eps)
+    p_true = np.where(y, score, 1.0 - score)
+    np.clip(p_true, eps, 1 - eps, out=p_true)
+    logged: FloatArray = -np.log(p_true)
+    return logged
+
+
+def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[str, Estimate]:
     log_loss, brier = _RunningMoments(), _RunningMoments()
     certain = False  # a score of exactly 0 or 1: a model that says so is sometimes wrong
     for part in _chunks(score.size):
         s, y = score[part], y_true[part]
-        certain = certain or bool(((s == 0.0) | (s == 1.0)).any())
-        p_true = np.where(y, s, 1.0 - s)
-        np.clip(p_true, eps, 1 - eps, out=p_true)
-        log_loss.add(-np.log(p_true))
-        miss = s - y
-        brier.add(miss * miss)
+        certain = certain or has_certain_scores(s)
+        log_loss.add(row_losses(y, s, "log_loss"))
+        brier.add(row_losses(y, s, "brier"))
     brier_estimate = _mean_estimate(brier, level)
     if brier_estimate.high is not None:
         brier_estimate = replace(brier_estimate, high=min(1.0, brier_estimate.high))
@@ -394,10 +414,7 @@ def loss_estimates(y_true: BoolArray, score: FloatArray, level: float) -> dict[s
     if certain and log_loss_estimate.low is not None:
         # One wrong certain score is a clipped loss of 36: the mean is ruled by events too rare
         # for the sample to show, and no interval from it is honest.
-        log_loss_estimate = Estimate(
-            log_loss.mean, method="normal",
-            reason="scores of exactly 0 or 1: one wrong is a loss of 36, so no interval holds",
-        )  # fmt: skip
+        log_loss_estimate = Estimate(log_loss.mean, method="normal", reason=CERTAIN_SCORES)
     return {"log_loss": log_loss_estimate, "brier": brier_estimate}
 
 

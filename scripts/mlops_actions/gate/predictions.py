@@ -163,21 +163,12 @@ def _first_bad_number(source: _Source, column: str) -> UserError:
     return UserError(f"{source.path}: score column '{column}' must hold numbers", file=source.path)
 
 
-class _IdsNotIntegers(Exception):
-    """The id column is not all whole numbers: read it again as text."""
-
-
 def _batches(
-    source: _Source,
-    names: list[str],
-    score: str | None,
-    integer_id: str | None = None,
-    whole: bool = False,
+    source: _Source, names: list[str], score: str | None, whole: bool = False
 ) -> Iterator[Any]:
-    """Record batches of the used columns: labels, groups and ids as text (an id column is
-    tried as whole numbers first: they join much faster), the score as float64. `whole` reads
-    a CSV at once with every core, for a file of numbers only (the champion's id and score),
-    whose arrays are kept anyway; others stream, so memory stays near the arrays kept."""
+    """Record batches of the used columns: labels, groups and ids as text, the score as
+    float64. `whole` reads a CSV at once with every core, for a file whose arrays are kept
+    anyway (the champion's id and score); others stream, so memory stays near the arrays kept."""
     import pyarrow as pa
 
     try:
@@ -193,8 +184,6 @@ def _batches(
         types = {name: pa.string() for name in names}
         if score:
             types[score] = pa.float64()
-        if integer_id:
-            types[integer_id] = pa.int64()
         convert = pacsv.ConvertOptions(
             include_columns=names, column_types=types, strings_can_be_null=True
         )
@@ -211,8 +200,6 @@ def _batches(
         yield from reader
     except (pa.ArrowInvalid, OSError) as exc:
         message = str(exc).splitlines()[0]
-        if integer_id and "conversion error to int64" in message:
-            raise _IdsNotIntegers from None
         if score and "conversion error to double" in message:
             raise _first_bad_number(source, score) from None
         raise UserError(
@@ -408,26 +395,18 @@ def _open(path: str, what: str) -> _Source:
 def _stream(
     source: _Source,
     score: str | None,
-    id_column: str | None,
     make: Callable[[], dict[str, Any]],
     whole: bool = False,
 ) -> tuple[dict[str, Any], int]:
-    """Feed every batch to the collectors `make()` returns (column -> collector); when the id
-    column turns out not to be whole numbers, start again with it as text."""
-    for integer_id in (id_column, None):
-        collectors = make()
-        names = list(collectors)
-        rows = 0
-        try:
-            for batch in _batches(source, names, score, integer_id, whole and bool(integer_id)):
-                for name, collector in collectors.items():
-                    for each in collector if isinstance(collector, list) else [collector]:
-                        each.add(batch.column(name), rows)
-                rows += batch.num_rows
-        except _IdsNotIntegers:
-            continue
-        return collectors, rows
-    raise AssertionError("unreachable: the text pass cannot fail on ids")
+    """Feed every batch to the collectors `make()` returns (column -> collector)."""
+    collectors = make()
+    rows = 0
+    for batch in _batches(source, list(collectors), score, whole):
+        for name, collector in collectors.items():
+            for each in collector if isinstance(collector, list) else [collector]:
+                each.add(batch.column(name), rows)
+        rows += batch.num_rows
+    return collectors, rows
 
 
 def load_predictions(path: str, config: GateConfig, id_column: str | None = None) -> Predictions:
@@ -461,7 +440,7 @@ def load_predictions(path: str, config: GateConfig, id_column: str | None = None
             collectors.setdefault(g, []).append(_GroupColumn(source, g))
         return collectors
 
-    collectors, rows = _stream(source, columns.score, id_column, make)
+    collectors, rows = _stream(source, columns.score, make)
 
     found = [c for group in collectors.values() for c in group]
     label = next(c for c in found if isinstance(c, _BinaryColumn) and c.role == "label")
@@ -494,13 +473,31 @@ class Champion:
     y_pred: BoolArray | None
 
 
-def _id_codes(a: Any, b: Any) -> tuple[Any, Any, Any]:
-    """Both id columns as comparable int64 codes: the integers themselves, or (any other type)
-    the codes of one dictionary over both, so equal ids get equal codes. Also the dictionary
-    (None for integers), to name an id in a message."""
+# A whole number written one way only: "7" is the id 7, but "007", "+7", "7 " and "0x7" are
+# other ids (text), though a number parser reads them all as 7.
+_CANONICAL_INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
+
+
+def _as_integers(ids: Any) -> Any:
+    """The ids as int64 when every one is a canonical whole number (they join much faster),
+    else unchanged."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    text = pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)
+    if text and len(ids) and pc.all(pc.match_substring_regex(ids, _CANONICAL_INTEGER)).as_py():
+        return pc.cast(ids, pa.int64())
+    return ids
+
+
+def _id_codes(a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """Both id columns as comparable int64 codes: the integers themselves when both are whole
+    numbers, or else the codes of one dictionary over both as text, so equal ids get equal
+    codes. Also the dictionary (None for integers), to name an id in a message."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    a, b = _as_integers(a), _as_integers(b)
     if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
         return (np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.int64),
                 np.asarray(b.to_numpy(zero_copy_only=False), dtype=np.int64), None)  # fmt: skip
@@ -570,7 +567,7 @@ def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Ch
         return collectors
 
     # The champion's file: the id and a score only (no label), so read at once, in parallel.
-    collectors, _ = _stream(source, score_name, id_column, make, whole=label_name is None)
+    collectors, _ = _stream(source, score_name, make, whole=label_name is None)
     found = [c for group in collectors.values() for c in group]
     ids = next(c for c in found if isinstance(c, _IdColumn))
     score = next((c for c in found if isinstance(c, _ScoreColumn)), None)
@@ -588,10 +585,10 @@ def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Ch
         missing = np.setdiff1d(ours, theirs)
         extra = np.setdiff1d(theirs, ours)
         if missing.size:
-            problem = (f"has no row for id {_named(int(missing[0]), dictionary)} of the "
+            problem = (f"have no row for id {_named(int(missing[0]), dictionary)} of the "
                        f"challenger's holdout ({missing.size:,} missing)")  # fmt: skip
         else:
-            problem = (f"has id {_named(int(extra[0]), dictionary)}, which the challenger's "
+            problem = (f"have id {_named(int(extra[0]), dictionary)}, which the challenger's "
                        f"holdout does not ({extra.size:,} extra)")  # fmt: skip
         raise UserError(
             f"{path}: the champion's predictions {problem}; score the champion on exactly the "
