@@ -192,8 +192,10 @@ def test_error_is_an_annotation_with_file_and_line_in_actions(tmp_path):
         ("[0.9, 0.8]", "got a JSON list"),
         ('{"accuracy_score": 0.9}', "no known metric found"),
         ('{"recall": "high"}', "field 'recall': expected a finite number"),
-        ('{"recall": 0.9', "malformed JSON"),
+        ('{"recall": 0.9', "not JSON"),
         ('{"recall": 1.4}', "outside [0, 1]"),
+        ('{"passed": false, "metrics": {"recall": 0.9}}', "field 'passed' is false"),
+        ("[" * 100_000, "nested too deeply"),
     ],
 )
 def test_bad_baseline(tmp_path, content, expected):

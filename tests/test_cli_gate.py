@@ -165,6 +165,8 @@ def test_parquet_and_string_labels(tmp_path):
         "p",
         "--positive-label",
         "fraud",
+        "--thresholds",
+        "recall>=0.1",
         "--output-dir",
         str(tmp_path / "o"),
     )
@@ -183,6 +185,8 @@ def test_lower_bound_is_stricter_than_point(tmp_path):
         "is_fraud",
         "--score-column",
         "fraud_probability",
+        "--thresholds",
+        "accuracy>=0",
         "--output-dir",
         str(tmp_path / "a"),
     )
@@ -251,3 +255,32 @@ def test_crossed_slices_are_judged_as_groups_of_their_own(tmp_path):
     by_slice = {c["group_column"]: c["status"] for c in verdict["checks"]}
     assert by_slice == {"region": "pass", "region × segment": "fail"}, verdict["checks"]
     assert proc.returncode == 1 and "south × new" in verdict["groups"]["region × segment"]
+
+
+def test_a_crossed_slice_of_too_many_groups_is_refused_before_naming_them(tmp_path):
+    """Three columns of 150 values each could name 3.4M groups: only the groups that occur
+    count, and more than 200 of them is a one-line error."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    values = [f"v{i}" for i in range(150)]
+    columns = {"label": (rng.random(n) < 0.3).astype(int), "score": rng.random(n).round(4)}
+    columns.update({c: rng.choice(values, n) for c in ("a", "b", "c")})
+    data = write_csv(tmp_path / "p.csv", columns)
+    config = tmp_path / "gate.yml"
+    config.write_text("fairness:\n  group_columns: [a, [a, b, c]]\n"
+                      "  metrics: {recall: {max_difference: 0.6}}\n")  # fmt: skip
+    proc = run_cli("gate", "--quiet", "--predictions", str(data), "--config", str(config),
+                   "--output-dir", str(tmp_path / "out"))  # fmt: skip
+    assert proc.returncode == 2 and not (tmp_path / "out" / "verdict.json").exists()
+    (line,) = proc.stderr.strip().splitlines()
+    assert "fairness slice a × b × c" in line and "more than 200; cross fewer" in line, line
+
+
+def test_a_gate_with_nothing_to_judge_fails_and_names_what_to_add(tmp_path):
+    data = write_csv(tmp_path / "p.csv", make_predictions(300, seed=9))
+    proc = run_cli("gate", "--quiet", "--predictions", str(data), "--label-column", "is_fraud",
+                   "--score-column", "fraud_probability", "--output-dir", str(tmp_path / "o"))  # fmt: skip
+    assert proc.returncode == 1
+    assert "error: Nothing was judged, so the gate fails: add a threshold" in proc.stderr
+    assert json.loads((tmp_path / "o" / "verdict.json").read_text())["passed"] is False
+    assert "Model gate failed: nothing was judged" in (tmp_path / "o" / "report.md").read_text()

@@ -56,8 +56,9 @@ def test_baseline_improvement_passes_and_loss_increase_is_a_drop():
 
 
 def test_no_baseline_skips_and_says_so():
-    decision = decide({"recall": est(0.9)}, cfg(baseline={"recall": {"max_drop": 0.01}}))
-    assert decision.passed and decision.checks[0].status == "skipped"
+    config = cfg(metrics={"recall": {"min": 0.5}}, baseline={"recall": {"max_drop": 0.01}})
+    decision = decide({"recall": est(0.9)}, config)
+    assert decision.passed and decision.checks[1].status == "skipped"
     assert "No baseline" in decision.notes[0]
 
 
@@ -127,10 +128,17 @@ def test_fairness_without_predictions_fails_closed():
     )
 
 
-def test_no_checks_reports_only():
+def test_a_gate_that_judged_nothing_fails_and_says_what_to_add():
     decision = decide({"recall": est(0.9)}, cfg())
-    assert decision.passed and decision.checks == ()
-    assert any("reports metrics only" in n for n in decision.notes)
+    assert not decision.passed and decision.checks == ()
+    assert "Nothing was judged" in decision.notes[0] and "add a threshold" in decision.notes[0]
+
+
+def test_only_baseline_checks_and_no_champion_judges_nothing():
+    """The first run of a loop whose config has only baseline checks: nothing to compare with,
+    so nothing judged, so no pass."""
+    decision = decide({"recall": est(0.9)}, cfg(baseline={"recall": {"max_drop": 0.01}}))
+    assert not decision.passed and "Nothing was judged" in decision.notes[0]
 
 
 def test_bound_gate_fails_closed_without_an_interval():

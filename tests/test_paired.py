@@ -308,7 +308,8 @@ def test_unpaired_bounds_compare_bound_to_bound(tmp_path):
     champion's lower bound (never against its point), so an identical model passes."""
     challenger, _ = _files(tmp_path, n=3000)
     first = run_cli("gate", "--predictions", str(challenger), "--label-column", "is_fraud",
-                    "--score-column", "p", "--output-dir", str(tmp_path / "first"))  # fmt: skip
+                    "--score-column", "p", "--thresholds", "recall>=0", "--output-dir",
+                    str(tmp_path / "first"))  # fmt: skip
     assert first.returncode == 0, first.stderr
     cfg = tmp_path / "gate.yml"
     cfg.write_text("columns: {label: is_fraud, score: p}\nconfidence: {gate_on: lower_bound}\n"

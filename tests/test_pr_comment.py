@@ -95,6 +95,8 @@ def test_two_named_gates_keep_two_comments(tmp_path, predictions_csv, github):
                 "is_fraud",
                 "--score-column",
                 "fraud_probability",
+                "--thresholds",
+                "recall>=0",
                 "--output-dir",
                 str(tmp_path / name),
                 env=env,

@@ -51,6 +51,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlops_actions.gate.decide import NOTHING_JUDGED
     from mlops_actions.gate.report import marker
     from mlops_actions.gate.run import GateRequest, run
     from mlops_actions.github import pr_comment
@@ -117,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
             runner.annotate(
                 level, check.message, file=config_file, title=f"model gate: {check.kind} check"
             )
+    if decision.judged_nothing:
+        print(f"error: {NOTHING_JUDGED}", file=sys.stderr)
+        if runner.in_actions():
+            runner.annotate(level, NOTHING_JUDGED, file=config_file, title="model gate: no checks")
     for note in decision.notes:
         if "can detect" in note or "below what" in note:  # the data cannot see the tolerance
             runner.annotate("warning", note, title="model gate: what the holdout can detect")

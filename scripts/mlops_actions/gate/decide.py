@@ -96,6 +96,10 @@ class Decision:
     def failed(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.status == "fail")
 
+    @property
+    def judged_nothing(self) -> bool:
+        return not any(c.status in ("pass", "fail") for c in self.checks)
+
 
 def _result(rule: Rule, status: str, message: str, **details: Any) -> Check:
     return Check(rule.kind, rule.metric, rule.op, rule.bound, status, message, **details)
@@ -158,6 +162,11 @@ def _tolerance(rule: Rule, champion: float) -> float:
 def _tolerance_text(rule: Rule) -> str:
     return _fmt(rule.bound) if rule.op == "max_drop" else f"{rule.bound:.1%}"
 
+
+NOTHING_JUDGED = (
+    "Nothing was judged, so the gate fails: add a threshold (metrics: {recall: {min: 0.8}}, or "
+    "the thresholds input), a fairness check, or a baseline check with a champion to compare with"
+)
 
 # metrics that rest on one class of labels, and how the report names that class
 POSITIVE_BASED = ("recall", "precision", "f1", "roc_auc", "average_precision")
@@ -451,6 +460,9 @@ def decide(
                         f"(min_group_positives) were left out of the {', '.join(sorted(judged))} "
                         f"checks: {', '.join(few)}."
                     )
-    if not checks:
-        notes.append("No checks are configured: the gate reports metrics only.")
+    if not any(c.status in ("pass", "fail") for c in checks):
+        # A gate that judged nothing (no checks, or only skipped ones) has not let the model
+        # through: say what would judge it.
+        notes.insert(0, NOTHING_JUDGED)
+        return Decision(passed=False, checks=tuple(checks), notes=tuple(notes))
     return Decision(passed=all(c.passed for c in checks), checks=tuple(checks), notes=tuple(notes))

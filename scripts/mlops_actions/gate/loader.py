@@ -7,13 +7,12 @@ becomes a UserError naming the file, the field and the fix.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_actions import safe_yaml
+from mlops_actions import safe_json, safe_yaml
 from mlops_actions.errors import UserError, shown
 from mlops_actions.gate.config import GateConfig, parse_config
 from mlops_actions.gate.metrics import METRICS, Estimate
@@ -39,18 +38,13 @@ def _require_file(path: str, what: str) -> Path:
 
 
 def load_config(path: str) -> GateConfig:
-    text = _require_file(path, "config").read_text(encoding="utf-8")
-    return parse_config(safe_yaml.load(text, path), path)
+    _require_file(path, "config")
+    return parse_config(safe_yaml.read(path, "gate config"), path)
 
 
 def _load_json(path: str, what: str) -> Any:
-    text = _require_file(path, what).read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{path}: line {exc.lineno}: malformed JSON: {exc.msg}", file=path, line=exc.lineno
-        ) from None
+    _require_file(path, what)
+    return safe_json.read(path, what)
 
 
 def _as_estimate(path: str, key: str, raw: Any, intervals: Mapping[str, Any]) -> Estimate:
@@ -106,5 +100,13 @@ def load_metrics_file(path: str, what: str = "metrics") -> dict[str, Estimate]:
 def load_baseline(path: str) -> dict[str, Estimate]:
     """The champion's stored metrics (a verdict.json, or plain metrics), with their intervals
     where the file has them: an unpaired bound check compares bound to bound."""
+    document = _load_json(path, "baseline")
+    if isinstance(document, Mapping) and document.get("passed") is False:
+        # A champion is a model that passed its gate: a failed verdict is the wrong file.
+        raise UserError(
+            f"{path}: field 'passed' is false: this verdict failed its own gate, so it is no "
+            "champion to compare with; give the verdict of the promoted model",
+            file=path,
+        )
     estimates = load_metrics_file(path, "baseline")
     return {k: e for k, e in estimates.items() if e.value is not None}

@@ -178,6 +178,8 @@ def render(result: GateResult, name: str = "model-gate") -> str:
     failed = len(decision.failed)
     if decision.passed:
         title = f"## ✅ Model gate passed ({len(decision.checks)} checks)"
+    elif decision.judged_nothing:
+        title = "## ❌ Model gate failed: nothing was judged"
     else:
         title = f"## ❌ Model gate failed: {failed} of {len(decision.checks)} checks"
     inputs = result.inputs

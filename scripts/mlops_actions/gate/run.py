@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -74,30 +75,38 @@ def resolve_config(request: GateRequest) -> GateConfig:
 
 def _slice_codes(
     data: predictions.Predictions, columns: tuple[str, ...]
-) -> tuple[np.ndarray[Any, Any], list[str], np.ndarray[Any, Any]]:
-    """Each row's group in a slice: a column's groups, or the crossing of several columns'."""
-    first = data.groups[columns[0]]
-    codes, names = first.codes, list(first.names)
-    for column in columns[1:]:
-        other = data.groups[column]
-        codes = codes.astype(np.int64) * len(other.names) + other.codes
-        names = [f"{a}{CROSS}{b}" for a in names for b in other.names]
-    present = np.flatnonzero(np.bincount(codes, minlength=len(names)))  # O(n), no sort
+) -> tuple[np.ndarray[Any, Any], dict[int, str]]:
+    """Each row's group in a slice (a column's groups, or the crossing of several columns'),
+    and the names of the groups that occur: only those are built (three columns of 200 values
+    each would otherwise name 8M groups)."""
+    parts = [data.groups[column] for column in columns]
+    codes = parts[0].codes.astype(np.int64)
+    for other in parts[1:]:
+        codes = codes * len(other.names) + other.codes
+    sizes = [len(p.names) for p in parts]
+    present = np.flatnonzero(np.bincount(codes, minlength=math.prod(sizes)))  # O(n), no sort
     if present.size > predictions.MAX_GROUPS:
         raise UserError(
             f"fairness slice {CROSS.join(columns)}: {present.size} groups, more than "
             f"{predictions.MAX_GROUPS}; cross fewer or coarser columns"
         )
-    return codes, names, present
+    names = {}
+    for code in present.tolist():
+        labels, rest = [], code
+        for part, size in zip(reversed(parts), reversed(sizes), strict=True):
+            rest, index = divmod(rest, size)
+            labels.append(part.names[index])
+        names[code] = CROSS.join(reversed(labels))
+    return codes, names
 
 
 def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
     out: dict[str, dict[str, GroupResult]] = {}
     for slice_ in config.fairness.slices:
-        codes, names, present = _slice_codes(data, slice_)
+        codes, names = _slice_codes(data, slice_)
         name = Fairness.name(slice_)
         out[name] = {}
-        for code in present:
+        for code in names:
             mask = codes == code
             y = data.y_true[mask]
             evaluation = evaluate(
@@ -107,7 +116,7 @@ def _group_results(data: predictions.Predictions, config: GateConfig) -> Groups:
                 threshold=config.decision_threshold,
                 level=config.confidence_level,
             )
-            out[name][names[int(code)]] = GroupResult(int(y.size), int(y.sum()), evaluation.metrics)
+            out[name][names[code]] = GroupResult(int(y.size), int(y.sum()), evaluation.metrics)
     return out
 
 
