@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Performance benchmarks (not part of the test suite): prints ratios against baselines run in
-# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor [--rows N] | champion [--reps N] | paired [--rows N] | intervals [--reps N] | paired-coverage [--reps N]]
+# the same session. Usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor [--rows N] | champion [--reps N] | paired [--rows N] | intervals [--reps N] | paired-coverage [--reps N] | drift [--reps N]]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
@@ -17,6 +17,7 @@ case "${1:-all}" in
   paired) shift; python tests/benchmarks/bench_paired_gate.py "$@" ;;
   intervals) shift; python tests/benchmarks/bench_interval_coverage.py "$@" ;;
   paired-coverage) shift; python tests/benchmarks/bench_paired_coverage.py "$@" ;;
+  drift) shift; python tests/benchmarks/bench_drift_alarms.py "$@" ;;
   all) python tests/benchmarks/bench_gate.py; python tests/benchmarks/bench_deploy_wait.py ;;
-  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor | champion | paired | intervals | paired-coverage]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/benchmark.sh [gate [--rows N ...] | deploy | train | coverage | loop | overhead | monitor | champion | paired | intervals | paired-coverage | drift]" >&2; exit 2 ;;
 esac

@@ -307,7 +307,8 @@ def test_the_next_gate_judges_against_the_fetched_champion(s3, tmp_path):
     _, endpoint = s3
     columns = {k: list(v) for k, v in make_predictions(2000, seed=3).items()}
     predictions = write_csv(tmp_path / "champion.csv", columns)
-    thresholds = ["--label-column", "is_fraud", "--score-column", "fraud_probability"]
+    thresholds = ["--label-column", "is_fraud", "--score-column", "fraud_probability",
+                  "--thresholds", "recall>=0.1"]  # fmt: skip
     gate = run_cli("gate", "--quiet", "--predictions", str(predictions), *thresholds,
                    "--output-dir", str(tmp_path / "g1"))  # fmt: skip
     assert gate.returncode == 0, gate.stderr

@@ -70,7 +70,7 @@ def test_a_drifted_feed_is_degraded_and_explained(tmp_path):
     report = (tmp_path / "out" / "report.md").read_text()
     assert "Model degraded" in report and "4 of 7 features drifted" in report
     assert (
-        "#### amount: PSI" in report
+        "#### amount: KS p=" in report
         and "Unseen in the reference (25.0% of current rows): crypto" in report
     )
 
@@ -96,7 +96,10 @@ def test_names_from_the_data_cannot_act_as_commands_or_markup(tmp_path):
         (["--fail-on", "always"], "fail-on: expected degraded or never, got 'always'"),
         (["--dispatch", "true", "--repository", "Acme/X"], "github-token: needed to dispatch"),
         (["--quiet-period-hours", "-1"], "quiet-period-hours: expected a number from 0"),
-        (["--performance-verdict", "nope.json"], "performance-verdict: cannot read 'nope.json'"),
+        (
+            ["--performance-verdict", "nope.json"],
+            "nope.json: performance-verdict (the model gate's verdict.json) file not found",
+        ),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, args, expected):
@@ -127,6 +130,33 @@ def test_config_and_column_errors_name_the_file(tmp_path):
     broken = _write(tmp_path / "broken.csv", [["amount", "hour"], ["1.0", "2", "3"]])
     proc, _ = _monitor(tmp_path, broken)
     assert proc.returncode == 2 and "broken.csv: cannot be read as csv" in proc.stderr
+
+
+def test_a_misspelt_excluded_column_is_refused_not_monitored(tmp_path):
+    current = _feed(tmp_path)
+    typo = tmp_path / "typo.yml"
+    typo.write_text("columns:\n  exclude: [transaction_id, is_frud]\n")
+    proc, _ = _monitor(tmp_path, current, "--config", str(typo))
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert "typo.yml: columns.exclude: 'is_frud' is a column of neither" in line, line
+    assert "(did you mean 'is_fraud'?)" in line
+
+
+def test_an_empty_feed_is_not_judged_and_fails_under_fail_on(tmp_path):
+    """0 rows: no all-clear. The step fails as degraded would, and says why."""
+    header = _feed(tmp_path).read_text().splitlines()[0]
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header + "\n")
+    proc, out = _monitor(tmp_path, empty, "--fail-on", "degraded", env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 1, proc.stderr
+    assert out["outcome"] == "not-judged" and out["degraded"] == "false"
+    assert "::error title=model monitor%3A not judged::the current data has no rows" in proc.stdout
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "not judged (no all-clear)" in report
+    assert json.loads((tmp_path / "out" / "monitor.json").read_text())["outcome"] == "not-judged"
+    quiet, out = _monitor(tmp_path, empty)  # fail-on never: reported, not failed
+    assert quiet.returncode == 0 and out["outcome"] == "not-judged"
 
 
 def test_a_degraded_model_is_dispatched_once_then_debounced(tmp_path):
@@ -202,7 +232,7 @@ def test_an_external_data_job_dispatches_data_changed_once(tmp_path):
     ("args", "expected"),
     [
         (["--payload", "[1, 2]"], "payload: expected a JSON object"),
-        (["--payload", "{oops"], "payload: not JSON"),
+        (["--payload", "{oops"], "payload: line 1: not JSON"),
         (["--event-type", "data changed!"], "event-type: 'data changed!' is not an event type"),
         (["--payload", json.dumps({str(i): i for i in range(11)})], "payload: 11 top-level keys"),
         (["--repository", "just-a-name"], "repository: expected owner/name, got 'just-a-name'"),

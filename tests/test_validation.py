@@ -131,7 +131,7 @@ def test_parquet_rows_are_numbered_from_one(schema, tmp_path):
         (["infer-schema", "--data", "{ref}", "--output", "{tmp}/s.yml", "--label", "fraud"],
          "no column 'fraud' (named by label/exclude)"),
         (["infer-schema", "--data", "{ref}", "--output", "{tmp}/s.yml", "--label", "is_fraud",
-          "--positive-label", "yes"], "positive-label: 'yes' is not a value of the numeric column"),
+          "--positive-label", "yes"], "positive-label 'yes' is not a value of label column"),
         (["infer-schema", "--data", "{ref}", "--output", "{tmp}/s.yml", "--min-rows", "0"],
          "min-rows: expected a whole number from 1"),
     ],

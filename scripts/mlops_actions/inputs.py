@@ -77,3 +77,33 @@ def number(
 def split_list(text: str | None) -> tuple[str, ...]:
     """Comma- or newline-separated items, stripped, empties dropped."""
     return tuple(p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip())
+
+
+def service_url(value: str, name: str) -> str:
+    """An http(s) URL of a service (an API or an emulator), or a one-line UserError naming
+    where it came from (`name`: the input or environment variable)."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - parsing the port is what finds 'host:port' typos
+    except ValueError as exc:
+        raise UserError(
+            f"{name}: {shown(text)} is not a URL ({exc}); give http(s)://host[:port]"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"{name}: {shown(text)} is not an http(s) URL; give http(s)://host[:port]")
+    return text
+
+
+# botocore's own test of a region name; checked first so that the error names the input
+_REGION = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def aws_region(value: str | None, name: str = "aws-region") -> str | None:
+    if not value or not value.strip():
+        return None
+    if not _REGION.match(value.strip()):
+        raise UserError(f"{name}: {shown(value)} is not an AWS region name; give e.g. us-east-1")
+    return value.strip()

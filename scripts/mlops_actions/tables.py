@@ -24,12 +24,37 @@ MISSING = "(missing)"
 
 def file_format(path: str, what: str = "data") -> str:
     """ "csv" or "parquet", from the file name; `what` names the file's role in the error."""
+    if Path(path).is_dir():
+        raise UserError(f"{path}: is a directory; give the {what} file inside it", file=path)
     lowered = path.lower()
     if lowered.endswith(CSV_SUFFIXES):
         return "csv"
     if lowered.endswith(PARQUET_SUFFIXES):
         return "parquet"
     raise UserError(f"{path}: unsupported {what} format; use .csv (optionally .gz) or .parquet")
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def sniff(path: str, fmt: str) -> None:
+    """Name what a file really is when its name says otherwise, from its first bytes: Parquet
+    named .csv, or a CSV separated by semicolons (a spreadsheet's export with decimal commas)."""
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such file", file=path)
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if fmt == "csv" and head.startswith(PARQUET_MAGIC):
+        raise UserError(f"{path}: this is a Parquet file; name it .parquet", file=path)
+    if fmt == "parquet" and head and not head.startswith(PARQUET_MAGIC):
+        raise UserError(f"{path}: not a Parquet file (no PAR1 header); is it a CSV?", file=path)
+    if fmt == "csv" and not path.lower().endswith((".gz", ".bz2")):
+        first = head.split(b"\n", 1)[0]
+        if first.count(b";") and not first.count(b","):
+            raise UserError(
+                f"{path}: looks semicolon-separated; save it comma-separated, with decimal points",
+                file=path,
+            )
 
 
 def column_names(path: str) -> list[str]:
@@ -40,30 +65,72 @@ def column_names(path: str) -> list[str]:
 def read_table(
     path: str, columns: Sequence[str] | None = None, *, header_only: bool = False
 ) -> Any:
-    """The file as a pyarrow.Table of `columns` (all when None)."""
+    """The file as a pyarrow.Table of `columns` (all when None). Every way a file can be
+    unreadable is a one-line UserError here, the boundary: the wrong format for its name, a
+    header naming a column twice, text that is not UTF-8, nested columns."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     fmt = file_format(path)
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such file")
+    sniff(path, fmt)
     try:
         if fmt == "parquet":
             if header_only:
-                return pq.read_schema(path).empty_table()
-            return pq.read_table(path, columns=list(columns) if columns is not None else None)
-        if header_only:
-            reader = pacsv.open_csv(path)
-            return reader.schema.empty_table()
-        include = list(columns) if columns is not None else []
-        return pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(include_columns=include, strings_can_be_null=True),
-        )
-    except (pa.ArrowInvalid, pa.ArrowKeyError, OSError) as exc:
+                table = pq.read_schema(path).empty_table()
+            else:
+                table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+        elif header_only:
+            table = pacsv.open_csv(path).schema.empty_table()
+        else:
+            include = list(columns) if columns is not None else []
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=include, strings_can_be_null=True
+                ),
+            )
+        _check_columns(path, table, header_only)  # reading the names decodes them
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8", file=path
+        ) from None
+    except (pa.ArrowException, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: cannot be read as {fmt}: {first[:300]}", file=path) from None
+        if "UTF8" in first or "utf-8" in first:
+            raise UserError(f"{path}: not UTF-8 text ({first[:120]}); save it as UTF-8",
+                            file=path) from None  # fmt: skip
+        raise UserError(
+            f"{path}: cannot be read as {fmt}: {shown(first[:300])}", file=path
+        ) from None
+    return table
+
+
+def _check_columns(path: str, table: Any, header_only: bool) -> None:
+    """A name twice in the header; and in the columns read, nested or non-UTF-8 ones."""
+    import pyarrow.types as pat
+
+    names = table.column_names
+    repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if repeated is not None:
+        raise UserError(
+            f"{path}: the header names column {shown(repeated)} twice; each column needs its "
+            "own name",
+            file=path,
+        )
+    for field in [] if header_only else table.schema:
+        if pat.is_nested(field.type):
+            raise UserError(
+                f"{path}: column {shown(field.name)} is nested ({field.type}); flatten it into "
+                "plain columns, or leave it out",
+                file=path,
+            )
+        if pat.is_binary(field.type) or pat.is_large_binary(field.type):
+            raise UserError(
+                f"{path}: column {shown(field.name)} holds text that is not UTF-8; save the "
+                "file as UTF-8",
+                file=path,
+            )
 
 
 def is_numeric(arrow_type: Any) -> bool:
@@ -125,6 +192,6 @@ def require_columns(path: str, present: Sequence[str], wanted: Sequence[str], wh
     if missing:
         raise UserError(
             f"{path}: no column {shown(missing[0])} ({why}); the file has: "
-            f"{', '.join(list(present)[:20])}",
+            f"{', '.join(shown(c) for c in list(present)[:20])}",
             file=path,
         )

@@ -5,14 +5,12 @@ package."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import safe_json
 from mlops_actions.errors import UserError, shown
-
-MAX_BYTES = 8 << 20  # a verdict is kilobytes; anything near this is the wrong file
 
 
 def read(value: str | None, field: str = "verdict") -> tuple[dict[str, Any], str]:
@@ -21,21 +19,13 @@ def read(value: str | None, field: str = "verdict") -> tuple[dict[str, Any], str
     if not text:
         raise UserError(f"{field}: empty; give model-gate's verdict.json (or its verdict output)")
     source = f"{field} (JSON text)"
-    if not text.startswith("{"):
-        path = Path(text)
-        if not path.is_file():
+    if text.startswith("{"):
+        verdict = safe_json.loads(text, source, "model-gate verdict")
+    else:
+        if not Path(text).is_file():
             raise UserError(f"{field}: {shown(text)} is not a file; give model-gate's verdict.json")
-        if path.stat().st_size > MAX_BYTES:
-            raise UserError(f"{field}: {text} is larger than 8 MiB; give model-gate's verdict.json")
         source = text
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{field}: cannot read {text}: {type(exc).__name__}") from None
-    try:
-        verdict = json.loads(text)
-    except (ValueError, RecursionError):
-        raise UserError(f"{source}: not JSON; give model-gate's verdict.json") from None
+        verdict = safe_json.read(text, "model-gate verdict.json")
     return check_passed(verdict, source), source
 
 

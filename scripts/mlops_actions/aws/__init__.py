@@ -24,9 +24,19 @@ MAX_ATTEMPTS = 10
 
 def client(service: str, region: str | None, agent: str = "mlops-actions") -> Any:
     """A boto3 client for `service` with adaptive retries; region None means boto3's default."""
+    import os
+
     import boto3
     from botocore.config import Config
 
+    from mlops_actions.inputs import aws_region, service_url
+
+    region = (
+        aws_region(region) if region else aws_region(os.environ.get("AWS_REGION"), "AWS_REGION")
+    )
+    for variable in ("AWS_ENDPOINT_URL", f"AWS_ENDPOINT_URL_{service.upper()}"):
+        if os.environ.get(variable):
+            service_url(os.environ[variable], variable)
     config = Config(
         retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, user_agent_extra=agent
     )
@@ -42,6 +52,7 @@ def errors(action: str, *, service: str = "ecs", hint: str = "", **names: str) -
     access-denied message (e.g. where the minimal IAM policy is documented).
     """
     from botocore.exceptions import (
+        BotoCoreError,
         ClientError,
         EndpointConnectionError,
         NoCredentialsError,
@@ -88,6 +99,8 @@ def errors(action: str, *, service: str = "ecs", hint: str = "", **names: str) -
                 f"'{names.get('cluster', '?')}'; check the service input"
             ) from None
         raise UserError(f"{service}:{action} failed: {code}: {message}") from None
+    except BotoCoreError as exc:  # the rest of botocore's own: bad settings, bad responses
+        raise UserError(f"{service}:{action}: {str(exc).splitlines()[0][:300]}") from None
 
 
 def backoff(first: float, cap: float, factor: float = 1.5) -> Iterator[float]:

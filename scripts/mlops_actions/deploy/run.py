@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from mlops_actions import aws, safe_yaml
+from mlops_actions import aws, outputs, safe_yaml
 from mlops_actions.aws import taskdef
 from mlops_actions.aws.ecs import Ecs, registrable_keys
 from mlops_actions.deploy import rollout
@@ -155,10 +155,8 @@ def render(request: DeployRequest, ecs: Ecs | None) -> tuple[dict[str, Any], str
 
 def write_rendered(rendered: dict[str, Any], path: str) -> None:
     """The rendered JSON, for other tools (as aws-actions' render action writes it)."""
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(json.dumps(rendered, indent=2, default=str) + "\n")
-    partial.replace(target)
+    target = outputs.file(path, "rendered-task-definition")
+    outputs.write_atomic(target, json.dumps(rendered, indent=2, default=str) + "\n")
 
 
 def prepare(

@@ -389,7 +389,9 @@ def _open(path: str, what: str) -> _Source:
         raise UserError(f"{path}: is a directory; give the {what} file inside it")
     if p.stat().st_size == 0:
         raise UserError(f"{path}: {what} file is empty", file=path)
-    return _Source(path, _format(path))
+    fmt = _format(path)
+    tables.sniff(path, fmt)  # Parquet named .csv, a semicolon-separated CSV: named as such
+    return _Source(path, fmt)
 
 
 def _stream(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mlops_actions import outputs
 from mlops_actions.errors import UserError
 from mlops_actions.gate import loader, paired, predictions
 from mlops_actions.gate.config import (
@@ -25,6 +24,7 @@ from mlops_actions.gate.decide import GroupResult, Groups, PairedComparison, dec
 from mlops_actions.gate.metrics import BoolArray, Estimate, Evaluation, FloatArray, evaluate
 from mlops_actions.gate.report import render
 from mlops_actions.gate.verdict import GateResult, build_verdict
+from mlops_actions.outputs import write_atomic
 
 VERDICT_FILE = "verdict.json"
 REPORT_FILE = "report.md"
@@ -222,18 +222,6 @@ def _fingerprint(path: str) -> dict[str, str]:
     return {"path": path, "sha256": loader.sha256_file(path)}
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file and rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(request: GateRequest) -> GateOutcome:
     out_dir = Path(request.output_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -245,7 +233,7 @@ def run(request: GateRequest) -> GateOutcome:
     result = compute(request)
     verdict = build_verdict(result)
     report = render(result, request.name)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs.directory(out_dir, "output-dir")
     write_atomic(report_path, report)
     write_atomic(verdict_path, json.dumps(verdict, indent=2, sort_keys=False) + "\n")
     return GateOutcome(result, verdict, report, verdict_path, report_path)

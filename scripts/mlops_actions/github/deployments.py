@@ -6,8 +6,9 @@ must not fail a deploy that worked.
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from mlops_actions.github import api_base
 
 
 class DeploymentRecord:
@@ -17,7 +18,7 @@ class DeploymentRecord:
         from github import Auth, Github
 
         self.client = Github(
-            base_url=api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+            base_url=api_base(api_url),
             auth=Auth.Token(token),
             retry=None,
             timeout=20,

@@ -13,13 +13,13 @@ its runs.
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from mlops_actions.errors import UserError, shown
+from mlops_actions.github import api_base
 
 KNOWN_EVENT_TYPES = ("model-degraded", "data-changed")
 ACTIVE_STATUSES = ("queued", "in_progress", "waiting", "pending", "requested")
@@ -71,7 +71,7 @@ class Dispatcher:
         if repository.count("/") != 1 or not all(repository.split("/")):
             raise UserError(f"repository: expected owner/name, got {shown(repository)}")
         self.client = Github(
-            base_url=api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+            base_url=api_base(api_url),
             auth=Auth.Token(token),
             retry=None,
             timeout=20,

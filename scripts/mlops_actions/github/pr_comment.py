@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_actions.github import runner
+from mlops_actions.github import api_base, runner
 
 MAX_BODY = 65_000  # GitHub rejects comment bodies over 65,536 characters
 
@@ -86,7 +86,7 @@ def upsert_sticky_comment(
 ) -> CommentResult:
     from github import Auth, Github, GithubException
 
-    api_url = api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    api_url = api_base(api_url)
     body = _truncate(body if body.startswith(marker) else f"{marker}\n{body}", marker)
     client = Github(base_url=api_url, auth=Auth.Token(token), retry=None, timeout=20)
     try:

@@ -7,9 +7,9 @@ import argparse
 import json
 import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from mlops_actions import outputs
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_FAIL, EXIT_PASS, Parser, Subparsers, add, flag, number
@@ -28,7 +28,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "github-token", "token with contents: write and actions: read on that repository")
     add(p, "quiet-period-hours", "no new dispatch within this many hours of the last", "12")
     add(p, "data-uri", "where the current data lives, for the dispatch payload")
-    add(p, "fail-on", "degraded (exit 1 when degraded) or never", "never")
+    add(p, "fail-on", "degraded (exit 1 when degraded or not judged) or never", "never")
 
 
 def _payload(decision: Any, data_uri: str) -> dict[str, Any]:
@@ -46,7 +46,9 @@ def _payload(decision: Any, data_uri: str) -> dict[str, Any]:
 
 def _document(decision: Any, request: Any) -> dict[str, Any]:
     return {
+        "outcome": decision.outcome,
         "degraded": decision.degraded,
+        "not_judged": list(decision.not_judged),
         "drift_share": decision.drift_share,
         "dataset_drifted": decision.dataset_drifted,
         "reasons": list(decision.reasons),
@@ -60,6 +62,8 @@ def _document(decision: Any, request: Any) -> dict[str, Any]:
                 "method": v.method,
                 "score": v.score,
                 "threshold": v.threshold,
+                "test": v.drift.test,
+                "pvalue": v.drift.pvalue,
                 "psi": v.drift.psi,
                 "ks_statistic": v.drift.ks_statistic,
                 "ks_pvalue": v.drift.ks_pvalue,
@@ -88,11 +92,7 @@ def run(args: argparse.Namespace) -> int:
     quiet = number(args.quiet_period_hours, "quiet-period-hours", maximum=24 * 90) or 0.0
     config = MonitorConfig()
     if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise UserError(f"config: {shown(args.config)} is not a file")
-        config = parse_config(safe_yaml.load(path.read_text(encoding="utf-8"), args.config),
-                              args.config)  # fmt: skip
+        config = parse_config(safe_yaml.read(args.config, "monitor config"), args.config)
     dispatcher = None
     if dispatch:  # checked before the data is read, so a bad token fails fast
         from mlops_actions.github.dispatch import Dispatcher
@@ -102,10 +102,11 @@ def run(args: argparse.Namespace) -> int:
             repository=args.repository or os.environ.get("GITHUB_REPOSITORY", ""),
         )
     request = MonitorRequest(args.reference, args.current, config, args.performance_verdict or "")
+    out = outputs.directory(args.output_dir or "model-monitor", "output-dir")
+    for stale in ("monitor.json", "report.md"):  # an earlier run's must not look current
+        (out / stale).unlink(missing_ok=True)
     decision = monitor(request)
 
-    out = Path(args.output_dir or "model-monitor")
-    out.mkdir(parents=True, exist_ok=True)
     text = report.render(decision, config, args.reference, args.current)
     dispatched = "false"
     if decision.degraded and dispatcher is not None:
@@ -126,12 +127,17 @@ def run(args: argparse.Namespace) -> int:
         elif result.blocking:
             text += f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
     document = _document(decision, request) | {"dispatched": dispatched == "true"}
-    (out / "monitor.json").write_text(json.dumps(document, indent=2) + "\n")
-    (out / "report.md").write_text(text)
+    outputs.write_atomic(out / "monitor.json", json.dumps(document, indent=2) + "\n")
+    outputs.write_atomic(out / "report.md", text)
     runner.print_untrusted(text)  # column and category names come from the data
     runner.append_summary(text)
+    runner.set_output("outcome", decision.outcome)
     runner.set_output("degraded", "true" if decision.degraded else "false")
     runner.set_output("drift-share", f"{decision.drift_share:.4f}")
     runner.set_output("report-path", str(out / "report.md"))
     runner.set_output("dispatched", dispatched)
-    return EXIT_FAIL if decision.degraded and fail_on == "degraded" else EXIT_PASS
+    if decision.not_judged and runner.in_actions():
+        level = "error" if fail_on == "degraded" else "warning"
+        runner.annotate(level, "; ".join(decision.not_judged), title="model monitor: not judged")
+    # Not judged is no all-clear: under fail-on: degraded it fails the step as degraded does.
+    return EXIT_FAIL if decision.outcome != "ok" and fail_on == "degraded" else EXIT_PASS

@@ -6,6 +6,14 @@
   Kolmogorov-Smirnov statistic with its p-value, as scipy computes it.
 - Categorical features: PSI and the Jensen-Shannon distance over the reference's categories;
   categories the reference never had are pooled into one "unseen" bin and listed.
+- Every feature: a test of "same distribution" with a p-value that holds at any size (the
+  default judge). Continuous numeric: KS on the values present, and, where values are missing,
+  a test of the missing share, the two combined by Bonferroni. Categorical, and numeric with at
+  most 20 distinct values: Pearson's chi-square test of homogeneity over the categories, those
+  too rare for it (expected count under 5 in the smaller sample) pooled into one bin. The
+  categories are chosen by their counts in both samples together, which the test conditions
+  on, so choosing them does not bias it (choosing by the reference's counts would: its lucky
+  categories look like drift).
 
 Empty bins are smoothed: a proportion below EPSILON counts as EPSILON, the usual convention,
 so PSI stays finite when a bin empties out (and then it is large, as it should be).
@@ -53,6 +61,9 @@ class FeatureDrift:
     current_rows: int = 0
     missing_share: tuple[float, float] = (0.0, 0.0)  # reference, current
     notes: tuple[str, ...] = field(default=())
+    test: str = ""  # the default judge's test: ks | chi_square
+    pvalue: float | None = None  # its p-value (None: nothing to test, e.g. no current rows)
+    test_bins: int = 0  # chi-square: the bins it compared, after pooling the rare ones
 
 
 def psi(reference: FloatArray, current: FloatArray) -> float:
@@ -82,7 +93,9 @@ def _shares(counts: npt.NDArray[np.int64]) -> FloatArray:
 
 def quantile_edges(reference_sorted: FloatArray, bins: int) -> FloatArray:
     """Interior bin edges at the reference's quantiles (numpy's `linear` method, read straight
-    off the sorted sample); repeated edges (ties) are merged."""
+    off the sorted sample); repeated edges (ties) are merged. An edge between two equal values
+    is that value exactly (v + (v - v)·w, not v(1 - w) + vw, which gives 0.9000000000000001 for
+    0.9 and puts the tied values below their own edge)."""
     n = reference_sorted.size
     if n == 0:
         return np.empty(0)
@@ -90,9 +103,62 @@ def quantile_edges(reference_sorted: FloatArray, bins: int) -> FloatArray:
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, n - 1)
     weight = position - low
-    values = reference_sorted[low] * (1 - weight) + reference_sorted[high] * weight
+    below, above = reference_sorted[low], reference_sorted[high]
+    values = below + (above - below) * weight
     edges: FloatArray = np.unique(values)
     return edges
+
+
+MIN_EXPECTED = 5  # Cochran's rule for the chi-square approximation
+
+
+def chi_square_homogeneity(
+    reference: npt.NDArray[np.int64], current: npt.NDArray[np.int64]
+) -> tuple[float, float, int]:
+    """Pearson's chi-square test that two samples share one distribution over the same
+    categories (counts aligned). Categories whose expected count in the smaller sample is under
+    MIN_EXPECTED are pooled into one bin, and that bin, if still too small, into the smallest
+    kept one. The choice uses the two samples' counts together (the margins the test conditions
+    on), never one sample's. Returns (statistic, p-value, bins compared)."""
+    from scipy import stats
+
+    n1, n2 = int(reference.sum()), int(current.sum())
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan, 0
+    together = reference + current
+    expected_small = together * (min(n1, n2) / (n1 + n2))
+    keep = expected_small >= MIN_EXPECTED
+    ref_bins, cur_bins = list(reference[keep]), list(current[keep])
+    rare_ref, rare_cur = int(reference[~keep].sum()), int(current[~keep].sum())
+    if rare_ref + rare_cur:
+        if (rare_ref + rare_cur) * min(n1, n2) / (n1 + n2) >= MIN_EXPECTED or not ref_bins:
+            ref_bins.append(rare_ref)
+            cur_bins.append(rare_cur)
+        else:
+            smallest = int(np.argmin(np.add(ref_bins, cur_bins)))
+            ref_bins[smallest] += rare_ref
+            cur_bins[smallest] += rare_cur
+    if len(ref_bins) < 2:  # one category in all: the two samples are the same distribution
+        return 0.0, 1.0, len(ref_bins)
+    table = np.array([ref_bins, cur_bins], dtype=np.float64)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    return statistic, float(stats.chi2.sf(statistic, len(ref_bins) - 1)), len(ref_bins)
+
+
+def missing_share_pvalue(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int) -> float:
+    """Two-sided test that the share of missing values is the same: chi-square on the 2x2
+    table where every expected count is at least 5, else Fisher's exact test."""
+    from scipy import stats
+
+    table = np.array([[ref_missing, ref_rows - ref_missing], [cur_missing, cur_rows - cur_missing]])
+    if (table.sum(axis=0) == 0).any():  # all missing, or none, in both: nothing differs
+        return 1.0
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    if (expected >= MIN_EXPECTED).all():
+        statistic = float(((table - expected) ** 2 / expected).sum())
+        return float(stats.chi2.sf(statistic, 1))
+    return float(stats.fisher_exact(table).pvalue)
 
 
 def _edge_labels(edges: FloatArray) -> list[str]:
@@ -148,9 +214,10 @@ DISCRETE_MAX_VALUES = 20  # at most this many distinct reference values: a bin p
 
 def _numeric_bins(
     ref: FloatArray, cur: FloatArray, bins: int
-) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Counts per bin. Few distinct values (flags, small counts) get a bin each, since
-    quantiles of tied data collapse; current values the reference never had are pooled."""
+) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64], bool]:
+    """Counts per bin, and whether each bin is one value. Few distinct values (flags, small
+    counts) get a bin each, since quantiles of tied data collapse; current values the reference
+    never had are pooled."""
     few = ref.size > 0 and np.count_nonzero(ref[1:] != ref[:-1]) < DISCRETE_MAX_VALUES
     distinct = np.unique(ref) if few else np.empty(0)
     if few:
@@ -163,34 +230,49 @@ def _numeric_bins(
             labels.append(UNSEEN)
             ref_counts = np.append(ref_counts, 0)
             cur_counts = np.append(cur_counts, int((~known).sum()))
-        return labels, ref_counts, cur_counts
+        return labels, ref_counts, cur_counts, True
     edges = quantile_edges(ref, bins)
     labels = _edge_labels(edges)
     ref_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(labels))
     cur_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(labels))
-    return labels, ref_counts, cur_counts
+    return labels, ref_counts, cur_counts, False
 
 
 def numeric_drift(name: str, reference: FloatArray, current: FloatArray, bins: int) -> FeatureDrift:
     """PSI over the reference's quantile bins (or its values, when it has few; plus a
-    missing-value bin when either sample has one) and the KS test on the values present."""
+    missing-value bin when either sample has one), the KS test on the values present, and the
+    default judge's test: chi-square over the values when there are few, else KS and the
+    missing share's test (Bonferroni)."""
     ref_missing, cur_missing = np.isnan(reference), np.isnan(current)
     ref = np.sort(reference[~ref_missing] if ref_missing.any() else reference)
     cur = np.sort(current[~cur_missing] if cur_missing.any() else current)
-    labels, ref_counts, cur_counts = _numeric_bins(ref, cur, bins)
+    labels, ref_counts, cur_counts, discrete = _numeric_bins(ref, cur, bins)
     if ref_missing.any() or cur_missing.any():
         labels.append(MISSING)
         ref_counts = np.append(ref_counts, int(ref_missing.sum()))
         cur_counts = np.append(cur_counts, int(cur_missing.sum()))
     shares = Bins(tuple(labels), _shares(ref_counts), _shares(cur_counts))
-    statistic, pvalue = ks_2samp(ref, cur)
+    statistic, ks_p = ks_2samp(ref, cur)
+    test_bins = 0
+    if reference.size == 0 or current.size == 0:
+        test, pvalue = "ks", None
+    elif discrete:  # a bin per value: chi-square over them (KS is conservative on ties)
+        _, pvalue, test_bins = chi_square_homogeneity(ref_counts, cur_counts)
+        test = "chi_square"
+    else:
+        test = "ks"
+        pvalues = [] if math.isnan(ks_p) else [ks_p]
+        if ref_missing.any() or cur_missing.any():
+            pvalues.append(missing_share_pvalue(int(ref_missing.sum()), reference.size,
+                                                int(cur_missing.sum()), current.size))  # fmt: skip
+        pvalue = min(1.0, len(pvalues) * min(pvalues)) if pvalues else None
     return FeatureDrift(
         name,
         "numeric",
         psi(shares.reference, shares.current),
         shares,
         ks_statistic=None if math.isnan(statistic) else statistic,
-        ks_pvalue=None if math.isnan(pvalue) else pvalue,
+        ks_pvalue=None if math.isnan(ks_p) else ks_p,
         js_distance=js_distance(shares.reference, shares.current),
         reference_rows=int(reference.size),
         current_rows=int(current.size),
@@ -198,6 +280,9 @@ def numeric_drift(name: str, reference: FloatArray, current: FloatArray, bins: i
             float(ref_missing.mean()) if reference.size else 0.0,
             float(cur_missing.mean()) if current.size else 0.0,
         ),
+        test=test,
+        pvalue=pvalue,
+        test_bins=test_bins,
     )
 
 
@@ -206,7 +291,8 @@ def categorical_drift(
     reference: dict[str, int],
     current: dict[str, int],
 ) -> FeatureDrift:
-    """PSI and JS distance over the reference's categories plus one pooled "unseen" bin.
+    """PSI and JS distance over the reference's categories plus one pooled "unseen" bin, and
+    the chi-square test over every category of either sample (rare ones pooled).
 
     Inputs are category counts; missing values come in under the MISSING key.
     """
@@ -218,6 +304,12 @@ def categorical_drift(
     cur_counts = np.array([current.get(c, 0) for c in categories] + pooled, dtype=np.int64)
     shares = Bins(tuple(labels), _shares(ref_counts), _shares(cur_counts))
     cur_total, ref_total = int(cur_counts.sum()), int(ref_counts.sum())
+    # The test sees each unseen category on its own: a new frequent one is its own bin.
+    every = [*categories, *unseen]
+    _, pvalue, test_bins = chi_square_homogeneity(
+        np.array([reference.get(c, 0) for c in every], dtype=np.int64),
+        np.array([current.get(c, 0) for c in every], dtype=np.int64),
+    )
     return FeatureDrift(
         name,
         "categorical",
@@ -232,4 +324,7 @@ def categorical_drift(
             reference.get(MISSING, 0) / ref_total if ref_total else 0.0,
             current.get(MISSING, 0) / cur_total if cur_total else 0.0,
         ),
+        test="chi_square",
+        pvalue=None if math.isnan(pvalue) else pvalue,
+        test_bins=test_bins,
     )

@@ -7,25 +7,33 @@ category names come from the data, so they are escaped for Markdown.
 
 from __future__ import annotations
 
+import math
+
 from mlops_actions.charts import bar, cell
 from mlops_actions.monitor.config import MonitorConfig
 from mlops_actions.monitor.decide import FeatureVerdict, MonitorDecision
 
-_MARK = {"drifted": "🔴 drifted", "warn": "🟡 warn", "ok": "🟢 ok"}
+_MARK = {"drifted": "🔴 drifted", "warn": "🟡 warn", "ok": "🟢 ok", "not_judged": "⚪ not judged"}
+_TESTS = ("ks", "chi_square")  # judged by a p-value: smaller is more drifted
 _MAX_BINS_SHOWN = 12
 
 
 def _score(v: FeatureVerdict) -> str:
-    if v.method == "ks":
+    if v.score is None:
+        return "—"
+    if v.method in _TESTS:
         return f"p = {v.score:.3g}"
     return f"{v.score:.3f}"
 
 
 def _scaled(v: FeatureVerdict) -> float:
-    """Where the score sits against its threshold: the bar is full at twice the threshold."""
-    if v.method == "ks":
-        return 1.0 - min(v.score / (2 * v.threshold), 1.0) if v.threshold else 0.0
-    return min(v.score / (2 * v.threshold), 1.0) if v.threshold else 0.0
+    """Where the score sits against its threshold: the bar is full at the threshold for a
+    p-value (on a log scale from 1), at twice the threshold for a distance."""
+    if v.score is None or not v.threshold:
+        return 0.0
+    if v.method in _TESTS:
+        return min(math.log(max(v.score, 1e-300)) / math.log(v.threshold), 1.0)
+    return min(v.score / (2 * v.threshold), 1.0)
 
 
 def _ks(v: FeatureVerdict) -> str:
@@ -40,7 +48,7 @@ def _feature_rows(decision: MonitorDecision) -> list[str]:
         "| Feature | Kind | Judged by | Score | Drift | Status | PSI | KS (p) | Missing now |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    order = {"drifted": 0, "warn": 1, "ok": 2}
+    order = {"drifted": 0, "not_judged": 1, "warn": 2, "ok": 3}
     for v in sorted(decision.features, key=lambda f: (order[f.status], -_scaled(f))):
         d = v.drift
         missing = f"{d.missing_share[1]:.1%}" if d.missing_share[1] else "—"
@@ -76,7 +84,11 @@ def _bins(v: FeatureVerdict) -> list[str]:
 
 
 def render(decision: MonitorDecision, config: MonitorConfig, reference: str, current: str) -> str:
-    title = "## 📉 Model degraded" if decision.degraded else "## 📈 Model monitor: no degradation"
+    title = {
+        "degraded": "## 📉 Model degraded",
+        "not-judged": "## ⚪ Model monitor: not judged (no all-clear)",
+        "ok": "## 📈 Model monitor: no degradation",
+    }[decision.outcome]
     rows = max((f.drift.current_rows for f in decision.features), default=0)
     lines = [
         title,
@@ -86,6 +98,7 @@ def render(decision: MonitorDecision, config: MonitorConfig, reference: str, cur
         "",
     ]
     lines += [f"- {cell(r, 400)}" for r in decision.reasons]
+    lines += [f"- not judged: {cell(r, 400)}" for r in decision.not_judged]
     lines += [f"> {cell(n, 400)}" for n in decision.notes]
     lines.append("")
     lines += _feature_rows(decision)
@@ -104,7 +117,8 @@ def render(decision: MonitorDecision, config: MonitorConfig, reference: str, cur
         lines.append("")
     lines.append(
         f"Settings: {config.numeric_method} for numeric and {config.categorical_method} for "
-        f"categorical features; PSI warn {config.psi_warn:g}, major {config.psi_major:g} "
-        f"({config.bins} quantile bins of the reference); KS alpha {config.ks_alpha:g}."
+        f"categorical features; tests at alpha {config.alpha:g} per feature; PSI warn "
+        f"{config.psi_warn:g}, major {config.psi_major:g} ({config.bins} quantile bins of the "
+        "reference)."
     )
     return "\n".join(lines) + "\n"

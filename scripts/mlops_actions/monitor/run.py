@@ -3,12 +3,13 @@ once, only the feature columns, and converted one column at a time."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlops_actions import tables
-from mlops_actions.errors import UserError
+from mlops_actions.errors import UserError, shown
 from mlops_actions.monitor import drift
 from mlops_actions.monitor.config import MonitorConfig
 from mlops_actions.monitor.decide import MonitorDecision, decide
@@ -28,6 +29,18 @@ def choose_features(
     """(features, notes). Explicit features must be in both files; by default every shared
     column that is not excluded, in the reference's order."""
     config = request.config
+    where = config.source if config.source != "<defaults>" else "a monitor config (config input)"
+    for key, names in (("columns.exclude", config.exclude),
+                       ("columns.categorical", config.categorical or ())):  # fmt: skip
+        unknown = [n for n in names if n not in reference_columns and n not in current_columns]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], reference_columns, n=1)
+            hint = f" (did you mean {shown(close[0])}?)" if close else ""
+            raise UserError(
+                f"{config.source}: {key}: {shown(unknown[0])} is a column of neither "
+                f"{request.reference} nor {request.current}{hint}; fix or remove it",
+                file=config.source,
+            )
     if config.features is not None:
         tables.require_columns(request.reference, reference_columns, config.features,
                                f"listed under features in {config.source}")  # fmt: skip
@@ -44,8 +57,8 @@ def choose_features(
         )
     if not shared:
         raise UserError(
-            f"{request.current}: shares no feature column with {request.reference}; set "
-            f"features in {config.source}"
+            f"{request.current}: shares no feature column with {request.reference}; list the "
+            f"features to compare under features: in {where}"
         )
     return shared, notes
 
@@ -55,6 +68,9 @@ def measure(request: MonitorRequest) -> tuple[list[drift.FeatureDrift], list[str
         request, tables.column_names(request.reference), tables.column_names(request.current)
     )
     reference = tables.read_table(request.reference, features)
+    if reference.num_rows == 0:
+        raise UserError(f"{request.reference}: the reference data has no rows; give the data "
+                        "the model was trained on")  # fmt: skip
     current = tables.read_table(request.current, features)
     categorical = set(request.config.categorical or ())
     results = []
@@ -100,8 +116,5 @@ def monitor(request: MonitorRequest) -> MonitorDecision:
     drifts, notes = measure(request)
     decision = decide(drifts, request.config, performance)
     if notes:
-        decision = MonitorDecision(
-            decision.features, decision.drift_share, decision.dataset_drifted, decision.degraded,
-            decision.reasons, (*notes, *decision.notes), decision.performance,
-        )  # fmt: skip
+        decision = replace(decision, notes=(*notes, *decision.notes))
     return decision

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from mlops_actions import outputs
 from mlops_actions.errors import UserError
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_FAIL, EXIT_PASS, Parser, Subparsers, add
@@ -34,9 +34,10 @@ def run(args: argparse.Namespace) -> int:
     args.data = args.data.strip()
     if not args.schema:
         raise UserError("schema: give its schema (write one with mlops-actions infer-schema)")
+    out = outputs.directory(args.output_dir or "data-validation", "output-dir")
+    for stale in ("validation.json", "report.md"):  # an earlier run's must not look current
+        (out / stale).unlink(missing_ok=True)
     result = validate(args.data, args.schema)
-    out = Path(args.output_dir or "data-validation")
-    out.mkdir(parents=True, exist_ok=True)
     text = report.render(result)
     document = {
         "passed": result.passed,
@@ -54,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
             for f in result.findings
         ],
     }
-    (out / "validation.json").write_text(json.dumps(document, indent=2) + "\n")
-    (out / "report.md").write_text(text)
+    outputs.write_atomic(out / "validation.json", json.dumps(document, indent=2) + "\n")
+    outputs.write_atomic(out / "report.md", text)
     runner.print_untrusted(text)  # names and values come from the data
     runner.append_summary(text)
     line_numbers = args.data.lower().endswith((".csv", ".csv.gz", ".csv.bz2"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_actions import safe_yaml, tables
+from mlops_actions import outputs, safe_yaml, tables
 from mlops_actions.errors import UserError, shown
 from mlops_actions.validation import schema as sch
 from mlops_actions.validation.findings import Finding, findings
@@ -27,19 +27,28 @@ class Validation:
 
 
 def read_frame(path: str) -> tuple[Any, int]:
-    """The data as a pandas frame, and the file's number for its first data row."""
+    """The data as a pandas frame, and the file's number for its first data row. The header
+    goes through the shared reader's checks first (the format its name claims, a column named
+    twice, which pandas would rename quietly, UTF-8); nested Parquet columns are refused."""
     import pandas as pd
 
     fmt = tables.file_format(path)
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such file")
+    tables.column_names(path)
     try:
         if fmt == "parquet":
-            return pd.read_parquet(path), 1
+            tables.read_table(path, columns=None)  # nested and non-UTF-8 columns, named
+            # Rows are reported by position: a saved index (dates, say) is not a row number.
+            return pd.read_parquet(path).reset_index(drop=True), 1
         return pd.read_csv(path, low_memory=False), 2
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8", file=path
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: cannot be read as {fmt}: {first[:300]}", file=path) from None
+        raise UserError(
+            f"{path}: cannot be read as {fmt}: {shown(first[:300])}", file=path
+        ) from None
 
 
 _COLUMN_KEYS = (
@@ -92,7 +101,7 @@ def load_schema(path: str) -> Any:
         raise UserError(
             f"schema: {shown(path)} is not a file; write one with mlops-actions infer-schema"
         )
-    document = safe_yaml.load(file.read_text(encoding="utf-8"), path)
+    document = safe_yaml.read(path, "schema")
     if not isinstance(document, dict) or document.get("schema_type") != "dataframe":
         raise UserError(
             f"{path}: not a pandera data-frame schema (schema_type: dataframe); write one with "
@@ -126,14 +135,31 @@ def validate(data: str, schema_path: str) -> Validation:
     return Validation(data, schema_path, len(frame))
 
 
+def _require_positive(data: str, labels: Any, label: str, positive: str) -> None:
+    """The positive label must be a value of the label column: a bound on the share of a value
+    that never occurs (1 in a yes/no column) is a check that judges nothing."""
+    values = sorted({str(v) for v in labels.dropna().unique()})
+    as_text = {v.removesuffix(".0") for v in values}
+    if positive not in values and positive.removesuffix(".0") not in as_text:
+        shown_values = ", ".join(shown(v) for v in values[:10]) or "none"
+        raise UserError(
+            f"{data}: positive-label {shown(positive)} is not a value of label column "
+            f"{shown(label)} (its values: {shown_values}); set positive-label to the positive one",
+            file=data,
+        )
+
+
 def infer_schema(
     data: str, output: str, *, label: str | None, positive: str, exclude: tuple[str, ...],
     min_rows: int | None,
 ) -> tuple[Any, int]:  # fmt: skip
+    target = outputs.file(output, "output")  # checked before the work
     frame, _ = read_frame(data)
     wanted = [c for c in (label, *exclude) if c]
     tables.require_columns(data, list(frame.columns), wanted, "named by label/exclude")
     positive_value: Any = positive
+    if label:
+        _require_positive(data, frame[label], label, positive)
     if label and frame[label].dtype.kind in "iuf":
         try:
             positive_value = int(positive) if float(positive).is_integer() else float(positive)
@@ -148,9 +174,5 @@ def infer_schema(
         "# A pandera schema: review the ranges, categories and bounds, then commit it beside\n"
         "# the data; validate-data checks new data against it before training.\n"
     )
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(header + inferred.to_yaml())
-    partial.replace(target)  # never a half-written schema under the real name
+    outputs.write_atomic(target, header + inferred.to_yaml())  # never a half-written schema
     return inferred, len(frame)

@@ -76,6 +76,7 @@ def infer(
     min_rows: int | None = None,
 ) -> Any:
     """A pandera DataFrameSchema describing `frame`, with bounds loose enough for fresh data."""
+    import numpy as np
     import pandas as pd
     import pandera.pandas as pa
 
@@ -100,6 +101,8 @@ def infer(
         checks = []
         if pd.api.types.is_bool_dtype(series):
             dtype: Any = "boolean"
+        elif pd.api.types.is_numeric_dtype(series) and not np.isfinite(present).all():
+            dtype = "float64"  # inf occurs: no range can bound it, and it is no whole number
         elif pd.api.types.is_numeric_dtype(series) and (
             pd.api.types.is_integer_dtype(series)
             or (len(present) and bool((present == present.round()).all()))

@@ -1,0 +1,52 @@
+"""Where the commands write: an output directory or file checked before any work (a path that
+is the wrong kind of thing is a one-line error, not a traceback after the work is done), and
+files written whole or not at all, each with the same mode (0644 under the usual umask)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from mlops_actions.errors import UserError, shown
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def directory(path: str | Path, name: str) -> Path:
+    """`path` as an existing directory (made, with its parents, when missing)."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{name}: {shown(str(path))} exists and is not a directory; choose another")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent that is a file, no permission
+        raise UserError(f"{name}: cannot create {shown(str(path))}: {exc.strerror}") from None
+    return target
+
+
+def file(path: str | Path, name: str) -> Path:
+    """`path` as a file to write: not a directory, its folder made when missing."""
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{name}: {shown(str(path))} is a directory; give a file path")
+    directory(target.parent, f"{name} (its folder)")
+    return target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file and rename, so a reader never sees half a file and a failure
+    leaves nothing behind."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would differ from every other output
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
