@@ -160,7 +160,7 @@ def test_keep_null_value_keys_must_name_keys(aws):
         ('{"passed": false, "metrics": {}}', "the gate did not pass; a failed model is never"),
         ('{"metrics": {}}', "not a gate verdict (no 'passed')"),
         ("missing-verdict.json", "verdict: 'missing-verdict.json' is not a file"),
-        ("{not json", "verdict (JSON text): not JSON"),
+        ("{not json", "verdict (JSON text): line 1: not JSON"),
     ],
 )
 def test_a_failed_verdict_deploys_nothing(aws, verdict, message):

@@ -222,4 +222,5 @@ FEATHER_ICONS_USED = {
     "award",
     "download",
     "activity",
+    "git-pull-request",
 }

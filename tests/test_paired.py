@@ -355,3 +355,19 @@ def test_through_the_cli_the_default_rule_separates_equal_from_worse_at_40k_rows
                            str(theirs), "--config", str(config), "--output-dir",
                            str(tmp_path / "out"))  # fmt: skip
             assert proc.returncode == (1 if worse else 0), (seed, worse, proc.stdout[-1500:])
+
+
+def test_a_model_compared_with_itself_differs_by_exactly_zero():
+    """Scores off the 6-decimal grid take another summation path than the challenger's own
+    evaluation; the difference is still 0, so `max_drop: 0` passes the same model."""
+    rng = np.random.default_rng(11)
+    y = rng.random(5000) < 0.1
+    s = rng.random(5000)
+    from mlops_actions.gate.metrics import evaluate
+
+    own = evaluate(y, score=s)
+    pair = paired.Pair(y, s >= 0.5, s >= 0.5, s, s[::-1][::-1].copy(),
+                       challenger_sorted=(np.sort(s[y]), np.sort(s[~y])),
+                       challenger_auc=own.metrics["roc_auc"].value)  # fmt: skip
+    d = paired.differences(pair, paired.PAIRED_METRICS, 0.95)
+    assert all(e.value == 0.0 for e in d.values()), {k: e.value for k, e in d.items()}

@@ -67,20 +67,34 @@ def test_code_fence_is_longer_than_any_backtick_run():
     assert runner.code_fence("a ```` b") == "`````"
 
 
-def test_model_card_redacts_secret_looking_keys_and_cuts_long_values():
+def test_model_card_keeps_only_known_payload_keys_and_hides_credentials():
     payload = {
-        "data_uri": "s3://bucket/new",
+        "data_uri": "s3://bucket/new?X-Amz-Signature=abc&X-Amz-Credential=AKIA",
+        "current_data": "https://feeds.example/today.csv?sig=abcdef",
+        "reasons": ["drift", "x" * 1000],
+        "metrics": {"recall": 0.8, "db_pwd": "hunter2", "pass": "p", "bearer": "b", "jwt": "j",
+                    "private": "k"},
+        "monitor_run": "https://user:secret@ci.example/run/1",
+        "source_sha": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+        "rows": 40000,
         "api_token": "ghp_xxx",
-        "nested": {"db_password": "hunter2", "AWS_SECRET_ACCESS_KEY": "abc", "note": "x" * 1000},
-        "items": [{"credentials": "c"}],
-    }
-    card = github_source({}, {"client_payload": payload, "inputs": {"signing_key": "k"}})
+        "webhook": "https://hooks.slack.com/services/T/B/X",
+    }  # fmt: skip
+    card = github_source({}, {"client_payload": payload, "inputs": {"signing_key": "k",
+                                                                    "note": "Bearer abc"}})  # fmt: skip
     trigger = card["trigger"]
     shown = trigger["client_payload"]
-    assert shown["data_uri"] == "s3://bucket/new" and shown["api_token"] == REDACTED
-    assert shown["nested"]["db_password"] == REDACTED
-    assert shown["nested"]["AWS_SECRET_ACCESS_KEY"] == REDACTED
-    assert len(shown["nested"]["note"]) == 256 and shown["items"][0]["credentials"] == REDACTED
-    assert trigger["dispatch_inputs"] == {"signing_key": REDACTED}
+    # keys outside the allow-list are named, never copied
+    assert shown["omitted_keys"] == ["api_token", "webhook"] and "ghp_xxx" not in str(card)
+    assert shown["data_uri"] == REDACTED  # a presigned URL is a credential
+    assert shown["current_data"] == REDACTED
+    assert shown["monitor_run"] == REDACTED and shown["source_sha"] == REDACTED
+    assert shown["rows"] == 40000 and len(shown["reasons"][1]) == 256
+    assert shown["metrics"]["recall"] == 0.8
+    assert all(shown["metrics"][k] == REDACTED for k in ("db_pwd", "pass", "bearer", "jwt",
+                                                         "private"))  # fmt: skip
+    assert trigger["dispatch_inputs"] == {"signing_key": REDACTED, "note": REDACTED}
+    plain = github_source({}, {"client_payload": {"data_uri": "https://data.example/x.csv?v=2"}})
+    assert plain["trigger"]["client_payload"]["data_uri"] == "https://data.example/x.csv?…"
     deep = {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}
     assert "…" in str(redact(deep))

@@ -10,8 +10,11 @@ pickle), and only after its sha256 matches the one it must have:
   `model-card.json` next to MODEL_PATH) names the sha256;
 - too large to bake: MODEL_URI (an immutable s3:// version) is downloaded and MODEL_SHA256 must
   be given and match.
-On a mismatch the service refuses to start. /health answers 200 only with the model loaded, so
-the ECS health check gates traffic on it; /version says which model is live.
+On a mismatch, or with nothing to check against (no card, no MODEL_SHA256), the service refuses
+to start. Running it by hand after training: give the sha256 yourself,
+`MODEL_SHA256=$(sha256sum artifacts/model.skops | cut -d' ' -f1)`. /health answers 200 only with
+the model loaded, so the ECS health check gates traffic on it; /version says which model is
+live.
 """
 
 from __future__ import annotations
@@ -105,14 +108,19 @@ def load_verified() -> None:
     path, expected, card = locate_model()
     if not path.is_file():
         return  # an image without a model (e.g. the training image): /health stays 503
+    if not expected:
+        raise ModelMismatch(
+            f"{path}: no model card beside it and no MODEL_SHA256, so nothing says which model "
+            "this must be; an unverified model is never served (set MODEL_SHA256)"
+        )
     actual = sha256_of(path)
-    if expected and actual != expected:
+    if actual != expected.strip().lower():
         raise ModelMismatch(f"{path}: sha256 {actual} is not the expected {expected}")
     state.update(
         model=load_model(str(path)),
         path=str(path),
         sha256=actual,
-        verified=bool(expected),
+        verified=True,
         version=os.environ.get("MODEL_VERSION") or card.get("version"),
         source=(card.get("source") or {}).get("sha"),
     )
@@ -177,14 +185,20 @@ async def invocations(request: Request) -> dict[str, Any]:
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
     try:
         if kind == "text/csv":
-            frame = pd.read_csv(io.BytesIO(body))
+            table = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+            missing = [c for c in Transaction.model_fields if c not in table.columns]
+            if missing:
+                raise HTTPException(
+                    status_code=400, detail=f"missing columns: {', '.join(missing)}"
+                )
+            rows = table[list(Transaction.model_fields)].to_dict(orient="records")
         else:
             data = json.loads(body or b"[]")
             rows = data.get("instances") if isinstance(data, dict) else data
-            frame = pd.DataFrame([Transaction(**row).model_dump() for row in rows or []])
+        # One validation for both bodies: every row a Transaction (types and ranges)
+        frame = pd.DataFrame([Transaction(**row).model_dump() for row in rows or []])
     except (ValueError, TypeError) as exc:
         raise HTTPException(status_code=400, detail=f"unreadable {kind} body: {exc}") from None
-    missing = [c for c in Transaction.model_fields if c not in frame.columns]
-    if missing:
-        raise HTTPException(status_code=400, detail=f"missing columns: {', '.join(missing)}")
+    if frame.empty:
+        raise HTTPException(status_code=400, detail="no rows to score")
     return _score(frame[list(Transaction.model_fields)])

@@ -91,6 +91,22 @@ def test_a_model_that_does_not_match_its_card_is_refused(baked):
     assert "is not the expected" in proc.stdout.read()
 
 
+def test_a_model_nothing_vouches_for_is_not_served(trained, tmp_path):
+    """No card beside it and no MODEL_SHA256: the service does not start."""
+    model = tmp_path / "model.skops"
+    shutil.copy(trained / "model.skops", model)
+    proc, url = _serve({"MODEL_PATH": str(model)})
+    assert url is None and proc.returncode != 0
+    assert "an unverified model is never served" in proc.stdout.read()
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    proc, url = _serve({"MODEL_PATH": str(model), "MODEL_SHA256": digest})
+    try:
+        assert url and _get(f"{url}/health")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_no_model_means_not_healthy(tmp_path):
     proc, url = _serve({"MODEL_PATH": str(tmp_path / "missing.skops")})
     try:
@@ -164,6 +180,10 @@ def test_the_sagemaker_contract_answers_on_the_same_port(baked):
         assert as_json[1]["fraud_probability"][0] == wrapped[1]["fraud_probability"][0]
         bad = _post(f"{url}/invocations", b"amount\n1\n", "text/csv")
         assert bad[0] == 400 and "missing columns" in bad[1]["detail"]
+        # CSV rows are validated as JSON rows are: an hour of 99 is refused, not scored
+        wrong = csv.replace(",3,", ",99,", 1)
+        refused = _post(f"{url}/invocations", wrong.encode(), "text/csv")
+        assert refused[0] == 400 and "hour" in refused[1]["detail"], refused
     finally:
         proc.terminate()
         proc.wait(10)

@@ -49,10 +49,14 @@ def test_predict_is_the_batch_contract(trained, tmp_path):
     """`predict` (the serving image's batch command): features CSV on stdin, the id and the
     score on stdout, nothing else there; the same scores the training wrote."""
     import csv
+    import hashlib
     import os
 
     features = (trained / "holdout-features.csv").read_text()
-    env = {**os.environ, "MODEL_PATH": str(trained / "model.skops")}
+    model = trained / "model.skops"
+    # No card beside this model: the digest is what says which model it must be.
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    env = {**os.environ, "MODEL_PATH": str(model), "MODEL_SHA256": digest}
     predict = [sys.executable, str(PROJECT / "src" / "predict.py")]
     proc = subprocess.run(predict, input=features, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import safe_json
 from mlops_actions.errors import UserError, shown
 
 VERSION_TAG = "mlops.version"
@@ -123,8 +124,11 @@ class MlflowStore:
     ) -> dict[str, Any]:
         """The trained version as a run and a registered model version (once)."""
         label, card_path = version, card
-        document = json.loads(card_path.read_text())
-        sha = str(document["model"]["sha256"])
+        document = safe_json.read_object(card_path, "model card")
+        model = document.get("model")
+        if not isinstance(model, dict) or not isinstance(model.get("sha256"), str):
+            raise UserError(f"{card_path}: not a model card with model.sha256")
+        sha = model["sha256"]
         existing = self.find(label)
         if existing is not None:
             if (existing.tags or {}).get("model_sha256") != sha:
@@ -281,7 +285,7 @@ class MlflowStore:
         version = self._by_alias(ALIASES[stage][0])
         try:
             move = json.loads(self._model_tags().get(f"mlops.{stage}.pointer", "{}"))
-        except ValueError:
+        except (ValueError, RecursionError):  # a tag anyone with edit rights can set
             move = {}
         move = move if isinstance(move, dict) else {}
         if version is None:
@@ -459,7 +463,7 @@ class MlflowStore:
             if key.startswith(prefix) and len(entries) < limit:
                 try:
                     entry = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 if isinstance(entry, dict):
                     entries.append(entry)

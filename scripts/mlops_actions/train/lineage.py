@@ -73,14 +73,35 @@ def model_format(path: str) -> str:
     return lowered.rsplit(".", 1)[-1] if "." in lowered else "unknown"
 
 
-_SECRET_KEY = re.compile(r"token|secret|passw|key|credential|auth|cookie|session", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"token|secret|passw|pwd|^pass$|_pass$|key|credential|auth|cookie|session|bearer|jwt|"
+    r"private|signature|webhook|cert",
+    re.IGNORECASE,
+)
+# Values that are credentials whatever their key: a bearer header, a JWT, GitHub and AWS keys,
+# a PEM block, a URL with a password, a presigned or signed URL, a webhook.
+_SECRET_VALUE = re.compile(
+    r"^\s*bearer\s|eyJ[\w-]{8,}\.[\w-]{8,}\.|gh[pousr]_\w{20,}|github_pat_\w{20,}|"
+    r"(A3T|AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN|://[^/\s:@]+:[^/\s@]+@|"
+    r"x-amz-signature|x-goog-signature|[?&](sig|signature|token|access_token|key)=|"
+    r"hooks\.slack\.com|/api/webhooks/|webhook",
+    re.IGNORECASE,
+)
+# The payload keys our dispatches send (model-monitor, `mlops-actions dispatch` as documented);
+# others are named in the card, never copied: whoever dispatches chooses what they hold.
+PAYLOAD_KEYS = frozenset({
+    "reasons", "reason", "drift_share", "drifted_features", "metrics", "current_data",
+    "data_uri", "data_version", "dataset", "rows", "monitor_run", "source_sha",
+})  # fmt: skip
 MAX_VALUE_CHARS = 256
 MAX_DEPTH = 6
 REDACTED = "***redacted***"
 
 
 def redact(value: Any, depth: int = 0) -> Any:
-    """A copy of a payload fit for a model card: secret-looking keys hidden, long values cut."""
+    """A copy of a payload fit for a model card (which ships inside the serving image, perhaps
+    a public package): secret-looking keys and credential-looking values hidden, a URL's query
+    dropped (presigned URLs carry their signature there), long values cut."""
     if depth >= MAX_DEPTH:
         return "…"
     if isinstance(value, Mapping):
@@ -92,9 +113,22 @@ def redact(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, list):
         return [redact(v, depth + 1) for v in value[:100]]
-    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-        return value[: MAX_VALUE_CHARS - 1] + "…"
+    if isinstance(value, str):
+        if _SECRET_VALUE.search(value):
+            return REDACTED
+        if "://" in value and "?" in value:
+            value = value.split("?", 1)[0] + "?…"
+        if len(value) > MAX_VALUE_CHARS:
+            return value[: MAX_VALUE_CHARS - 1] + "…"
     return value
+
+
+def redact_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A dispatch's client_payload for the card: the allow-listed keys, redacted; the names of
+    the others."""
+    kept = redact({k: v for k, v in payload.items() if k in PAYLOAD_KEYS})
+    others = sorted(str(k)[:64] for k in payload if k not in PAYLOAD_KEYS)[:20]
+    return {**kept, **({"omitted_keys": others} if others else {})}
 
 
 def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,7 +155,7 @@ def github_source(env: Mapping[str, str], event: Mapping[str, Any]) -> dict[str,
             "actor": env.get("GITHUB_ACTOR"),
             # Whoever sends a dispatch chooses these: never copy secrets or bulk into the card.
             "dispatch_inputs": redact(inputs) if inputs is not None else None,
-            "client_payload": redact(event["client_payload"])
+            "client_payload": redact_payload(event["client_payload"])
             if isinstance(event.get("client_payload"), Mapping)
             else None,
         },
