@@ -15,5 +15,5 @@ python scripts/dev/testbed.py up
 trap 'python scripts/dev/testbed.py down' EXIT
 python scripts/dev/testbed.py status
 
-python -m pytest tests --cov --cov-report=term "$@"
+python -m pytest tests --cov --cov-report=term --durations=30 "$@"
 (cd example-project && python -m pytest -q tests -p no:cacheprovider)
