@@ -8,7 +8,9 @@
 # Writes `python=<venv python>` and `seconds=<setup time>` to $GITHUB_OUTPUT (or prints them).
 # The venv lives in the runner's tool cache, keyed by the requirements, the Python version and
 # the platform: self-hosted runners reuse it across jobs; hosted runners start fresh. A venv is
-# reused only when its marker holds the sha256 of the lock it was built from.
+# reused only when its marker holds the sha256 of the lock it was built from and the digest of
+# every file the venv held when it was built (another job on a shared self-hosted runner could
+# otherwise leave a .pth file or an edited module in it for the next job that holds a token).
 set -euo pipefail
 
 name="${1:?usage: setup-helper.sh <requirements name>}"
@@ -36,16 +38,46 @@ cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/mlops-actions"
 venv="$cache_root/venv-$name-$key"
 started="$("$python" -c 'import time; print(time.time())')"
 
-if [ "$(cat "$venv/.complete" 2>/dev/null)" = "$lock_sha" ] && "$venv/bin/python" -c '' 2>/dev/null; then
-  how="reused"
-else
+# sha256 over every path and file (bytecode included) under a venv, the marker left out.
+tree_digest() {
+  "$python" - "$1" <<'PY'
+import hashlib, os, sys
+root = sys.argv[1]
+digest = hashlib.sha256()
+for folder, dirs, files in os.walk(root):
+    dirs.sort()
+    for name in sorted(files):
+        path = os.path.join(folder, name)
+        relative = os.path.relpath(path, root)
+        if relative == ".complete":
+            continue
+        digest.update(relative.encode() + b"\0")
+        if os.path.islink(path):
+            digest.update(b"->" + os.readlink(path).encode() + b"\0")
+        else:
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+print(digest.hexdigest())
+PY
+}
+
+how=""
+if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ] && "$venv/bin/python" -c '' 2>/dev/null; then
+  if [ "$(sed -n 2p "$venv/.complete")" = "$(tree_digest "$venv")" ]; then
+    how="reused"
+  else
+    echo "::warning title=mlops-actions setup::the cached helper environment $venv changed after it was built; building a new one"
+  fi
+fi
+if [ -z "$how" ]; then
   mkdir -p "$cache_root"
   # Build beside the final path and rename, so a concurrent or interrupted job never sees a
   # half-installed venv.
   building="$(mktemp -d "$cache_root/.building-$name-XXXXXX")"
   if command -v uv >/dev/null 2>&1; then
     uv venv --quiet --python "$python" "$building"
-    uv pip install --quiet --python "$building/bin/python" --require-hashes -r "$requirements"
+    uv pip install --quiet --python "$building/bin/python" --compile-bytecode --require-hashes \
+      -r "$requirements"
   else
     "$python" -m venv "$building"
     "$building/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
@@ -54,7 +86,7 @@ else
   # Only bin/python is used (never the console scripts, whose shebangs name the old path).
   rm -rf "$venv"
   mv "$building" "$venv"
-  echo "$lock_sha" > "$venv/.complete"
+  printf '%s\n%s\n' "$lock_sha" "$(tree_digest "$venv")" > "$venv/.complete"
   how="installed"
 fi
 

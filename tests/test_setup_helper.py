@@ -20,8 +20,8 @@ def _setup(cache, name="train"):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    python = proc.stdout.strip().removeprefix("python=")
-    return python, proc.stderr
+    python = proc.stdout.strip().splitlines()[-1].removeprefix("python=")
+    return python, proc.stdout + proc.stderr
 
 
 def test_lock_installs_with_require_hashes_and_the_marker_guards_reuse(tmp_path):
@@ -32,16 +32,28 @@ def test_lock_installs_with_require_hashes_and_the_marker_guards_reuse(tmp_path)
     import hashlib
 
     lock = REPO / "scripts" / "requirements" / "train.txt"
-    assert marker.read_text().strip() == hashlib.sha256(lock.read_bytes()).hexdigest()
+    lock_sha, tree_sha = marker.read_text().split()
+    assert lock_sha == hashlib.sha256(lock.read_bytes()).hexdigest() and len(tree_sha) == 64
     check = subprocess.run([python, "-c", "import yaml, boto3"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
     again, log = _setup(tmp_path)
-    assert "reused" in log and again == python
+    assert "reused" in log and again == python  # importing wrote nothing that breaks reuse
 
-    marker.write_text("0" * 64 + "\n")  # a venv from another lock (or a tampered one)
+    marker.write_text("0" * 64 + "\n" + tree_sha + "\n")  # a venv from another lock
     _, log = _setup(tmp_path)
-    assert "installed" in log and marker.read_text().strip() != "0" * 64
+    assert "installed" in log and marker.read_text().split()[0] == lock_sha
+
+
+def test_a_venv_changed_after_it_was_built_is_not_reused(tmp_path):
+    """Another job on a shared self-hosted runner leaves a .pth file (run at every start of
+    Python) in the cached venv: the next job builds a new venv instead of running it."""
+    python, _ = _setup(tmp_path)
+    (site,) = (tmp_path / "mlops-actions").glob("venv-train-*/lib/python*/site-packages")
+    (site / "evil.pth").write_text("import os; os.environ['POISONED'] = '1'\n")
+    again, log = _setup(tmp_path)
+    assert "changed after it was built" in log and "installed" in log and again == python
+    assert not (site / "evil.pth").exists()
 
 
 def test_a_tampered_lock_is_refused(tmp_path):
