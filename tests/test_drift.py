@@ -81,6 +81,8 @@ def test_categorical_drift_pools_and_lists_unseen_categories():
 def test_config_errors_name_the_field():
     with pytest.raises(UserError, match=r"m.yml: drift.psy: unknown key \(did you mean 'psi'\?\)"):
         parse_config({"drift": {"psy": {}}}, "m.yml")
+    with pytest.raises(UserError, match=re.escape("m.yml: drift.ks: was replaced by drift.alpha")):
+        parse_config({"drift": {"ks": {"alpha": 0.05}}}, "m.yml")
     with pytest.raises(
         UserError, match=re.escape("m.yml: drift.psi.major: 0.05 is below drift.psi.warn")
     ):

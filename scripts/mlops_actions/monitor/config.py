@@ -121,6 +121,9 @@ def parse_config(data: Any, source: str) -> MonitorConfig:
     """Validate a parsed YAML document (None means all defaults) into a MonitorConfig."""
     doc = _mapping(source, "(top level)", data, _TOP)
     columns = _mapping(source, "columns", doc.get("columns"), ("exclude", "categorical"))
+    if isinstance(doc.get("drift"), Mapping) and "ks" in doc["drift"]:
+        # Renamed in 0.x: one alpha now serves every test a feature gets, not KS alone.
+        raise _fail(source, "drift.ks", "was replaced by drift.alpha; write drift: {alpha: 0.01}")
     drift = _mapping(source, "drift", doc.get("drift"), _DRIFT)
     psi = _mapping(source, "drift.psi", drift.get("psi"), ("warn", "major"))
     js = _mapping(source, "drift.jensen_shannon", drift.get("jensen_shannon"), ("threshold",))
