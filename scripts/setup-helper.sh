@@ -63,7 +63,10 @@ PY
 
 how=""
 if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ] && "$venv/bin/python" -c '' 2>/dev/null; then
-  if [ "$(sed -n 2p "$venv/.complete")" = "$(tree_digest "$venv")" ]; then
+  recorded="$(sed -n 2p "$venv/.complete")"
+  if [ -z "$recorded" ]; then
+    echo "mlops-actions: $venv predates file digests; building a new one" >&2
+  elif [ "$recorded" = "$(tree_digest "$venv")" ]; then
     how="reused"
   else
     echo "::warning title=mlops-actions setup::the cached helper environment $venv changed after it was built; building a new one"

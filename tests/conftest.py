@@ -145,4 +145,5 @@ def helper_env(requirements: str) -> str:
         env={**os.environ, "RUNNER_TOOL_CACHE": str(HELPER_TOOL_CACHE), "GITHUB_OUTPUT": ""},
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip().split("=", 1)[1]
+    (python,) = [line for line in out.stdout.splitlines() if line.startswith("python=")]
+    return python.split("=", 1)[1]

@@ -153,6 +153,20 @@ def test_a_late_promote_of_an_older_run_is_refused_and_the_champion_stays(s3, tm
     assert [(h["sequence"], h["version"], h["previous_version"]) for h in history] == [
         (2, "7.1-aaaaaaa", "9.1-ccccccc"), (1, "9.1-ccccccc", None)]  # fmt: skip
     assert history[0]["forced"] and history[0]["gate"]["checks_passed"] == 1
+    # `mlops-actions champions` lists the same moves, newest first, as a table and as JSON.
+    store = ["--model-store", "s3://models/ci", "--model-name", "fraud"]
+    listed, _ = _cli(endpoint, tmp_path, "champions", *store)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split()[:3] == ["#", "version", "promoted"] and len(lines) == 3
+    assert lines[1].split()[:2] == ["2", "7.1-aaaaaaa"] and "9.1-ccccccc (forced)" in lines[1]
+    assert "passed 1✓ 0✗" in lines[1] and "recall=0.900" in lines[1]
+    assert lines[2].split()[:2] == ["1", "9.1-ccccccc"] and TASKDEF.rsplit("/")[-1] in lines[2]
+    as_json, _ = _cli(endpoint, tmp_path, "champions", *store, "--json", "true", "--limit", "1")
+    (only,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert only["version"] == "7.1-aaaaaaa" and only["previous_version"] == "9.1-ccccccc"
+    bad, _ = _cli(endpoint, tmp_path, "champions", *store, "--limit", "0")
+    assert bad.returncode == 2 and "limit" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_a_conflicting_write_is_detected_and_decided_again(s3):

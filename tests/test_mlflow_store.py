@@ -257,6 +257,12 @@ def test_the_alias_moves_forward_only_and_records_are_immutable(helper_python, t
     assert _model_alias(tracking, "ordered", "previous") == "9.1-abcdef0"
     chain, moves = _history(tracking, "ordered")
     assert chain == {"9.1-abcdef0": None, "7.1-abcdef0": "9.1-abcdef0"} and moves[-1]["forced"]
+    listed, _ = _cli(helper_python, "champions", "--model-store", tracking, "--model-name",
+                     "ordered", "--json", "true", tmp=tmp_path)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    newest_first = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(m["version"], m["previous_version"]) for m in newest_first] == [
+        ("7.1-abcdef0", "9.1-abcdef0"), ("9.1-abcdef0", None)]  # fmt: skip
 
 
 def test_racing_promotions_end_on_the_newer_run_under_the_registry_lock(

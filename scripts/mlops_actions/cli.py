@@ -38,7 +38,29 @@ COMMANDS = {
     "infer-schema": "mlops_actions.validation.infer_cli",
     "pipeline-plan": "mlops_actions.pipeline.cli",
     "pipeline-report": "mlops_actions.pipeline.cli",
+    "champions": "mlops_actions.champion.history_cli",
 }
+
+# The pip extra that brings a command's dependencies (pyproject.toml's optional-dependencies).
+EXTRAS = {
+    "gate": "gate",
+    "deploy": "deploy",
+    "deploy-sagemaker": "sagemaker",
+    "build": "ecr",
+    "train": "train",
+    "dvc-pull": "dvc",
+    "package": "train",
+    "promote": "champion",
+    "fetch-champion": "champion",
+    "score-champion": "champion",
+    "champions": "champion",
+    "monitor": "monitor",
+    "dispatch": "monitor",
+    "validate-data": "validate",
+    "infer-schema": "validate",
+}
+# A module that only one extra brings, whatever the command (an MLflow store, DVC data).
+MODULE_EXTRAS = {"mlflow": "mlflow", "dvc": "dvc", "dvc_s3": "dvc"}
 
 
 def _modules() -> dict[str, ModuleType]:
@@ -54,21 +76,44 @@ def build_parser() -> Parser:
     return parser
 
 
+def _missing_extra(command: str, exc: ModuleNotFoundError) -> UserError | None:
+    """A third-party package the command needs is not installed: say which extra brings it."""
+    module = (exc.name or "").split(".")[0]
+    if not module or module == "mlops_actions":
+        return None  # our own import failed: a bug, keep the traceback
+    extra = MODULE_EXTRAS.get(module) or EXTRAS.get(command, "all")
+    return UserError(
+        f"{command}: needs the Python package '{module}', which is not installed; "
+        f'install it with: pip install "mlops-actions[{extra}]"'
+    )
+
+
+def _report(exc: UserError) -> int:
+    runner.annotate("error", exc.message, file=exc.file, line=exc.line)
+    if runner.in_actions():
+        # The message may quote a data file's columns or a store's values: fenced, so it
+        # shows as text and never as markup.
+        fence = runner.code_fence(exc.message)
+        runner.append_summary(
+            f"### ❌ mlops-actions could not run\n\n{fence}text\n{exc.message}\n{fence}"
+        )
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    command = ""
     try:
         args = build_parser().parse_args(argv)
-        code: int = _modules()[args.subcommand].run(args)
+        command = args.subcommand
+        code: int = _modules()[command].run(args)
         return code
+    except ModuleNotFoundError as exc:
+        missing = _missing_extra(command or "mlops-actions", exc)
+        if missing is None:
+            raise
+        return _report(missing)
     except UserError as exc:
-        runner.annotate("error", exc.message, file=exc.file, line=exc.line)
-        if runner.in_actions():
-            # The message may quote a data file's columns or a store's values: fenced, so it
-            # shows as text and never as markup.
-            fence = runner.code_fence(exc.message)
-            runner.append_summary(
-                f"### ❌ mlops-actions could not run\n\n{fence}text\n{exc.message}\n{fence}"
-            )
-        return EXIT_USAGE
+        return _report(exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
