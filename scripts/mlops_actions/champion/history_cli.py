@@ -53,7 +53,8 @@ COLUMNS = ("#", "version", "promoted at", "replaced", "gate", "metrics", "serves
 def _gate(entry: Mapping[str, Any]) -> str:
     gate = entry.get("gate") if isinstance(entry.get("gate"), Mapping) else {}
     assert isinstance(gate, Mapping)
-    verdict = {True: "passed", False: "FAILED"}.get(gate.get("passed"), "?")
+    passed = gate.get("passed")
+    verdict = "passed" if passed is True else "FAILED" if passed is False else "?"
     return f"{verdict} {gate.get('checks_passed', '?')}✓ {gate.get('checks_failed', '?')}✗"
 
 
