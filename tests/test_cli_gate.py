@@ -284,3 +284,19 @@ def test_a_gate_with_nothing_to_judge_fails_and_names_what_to_add(tmp_path):
     assert "error: Nothing was judged, so the gate fails: add a threshold" in proc.stderr
     assert json.loads((tmp_path / "o" / "verdict.json").read_text())["passed"] is False
     assert "Model gate failed: nothing was judged" in (tmp_path / "o" / "report.md").read_text()
+
+
+def test_check_config_validates_without_data(tmp_path):
+    good = tmp_path / "gate.yml"
+    good.write_text(
+        "metrics: {recall: {min: 0.8}}\nfairness: {metrics: {recall: {max_difference: 0.1}}}\n"
+    )
+    ok = run_cli("gate", "--check-config", str(good))
+    assert ok.returncode == 0, ok.stderr
+    assert f"{good}: valid; 1 threshold, 1 fairness check(s)" in ok.stdout
+    assert "fairness checks need group-columns" in ok.stdout
+    typo = tmp_path / "typo.yml"
+    typo.write_text("metrics: {recal: {min: 0.8}}\n")
+    bad = run_cli("gate", "--check-config", str(typo))
+    assert bad.returncode == 2 and "did you mean 'recall'" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "model-gate").exists()

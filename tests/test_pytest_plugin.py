@@ -31,3 +31,64 @@ def test_fixture_compares_with_the_champion_on_the_same_rows(mlops_gate, tmp_pat
     result.assert_passed()
     assert {c.comparison for c in result.result.decision.checks} == {"paired"}
     assert result.result.paired.differences["brier"].value == pytest.approx(0.01 - 0.04)
+
+
+def _holdout(n=2000, seed=3):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(int)
+    score = np.clip(0.35 * y + rng.normal(0.3, 0.15, n), 0, 1)
+    region = np.where(rng.random(n) < 0.5, "north", "south")
+    return y, score, region
+
+
+def test_a_dataframe_with_its_own_column_names_and_a_dict_config(mlops_gate):
+    """Keyword columns instead of a YAML file; groups by column; the values equal sklearn's."""
+    import pandas as pd
+    from sklearn.metrics import recall_score, roc_auc_score
+
+    y, score, region = _holdout()
+    frame = pd.DataFrame({"is_fraud": y, "p_fraud": score, "region": region})
+    result = mlops_gate(
+        frame, label_column="is_fraud", score_column="p_fraud", group_columns=["region"],
+        config={"metrics": {"recall": {"min": 0.5}}, "fairness": {"metrics": {"recall": {"max_difference": 0.2}}}},
+    )  # fmt: skip
+    result.assert_passed()
+    assert result.metrics["roc_auc"] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert result.metrics["recall"] == pytest.approx(recall_score(y, score >= 0.5))
+    north = region == "north"
+    assert result.groups["region"]["north"]["recall"] == pytest.approx(
+        recall_score(y[north], score[north] >= 0.5)
+    )
+    assert "passed" in repr(result) and "roc_auc=" in repr(result)
+
+
+def test_arrays_and_a_failure_that_names_the_check(mlops_gate):
+    y, score, _ = _holdout()
+    result = mlops_gate(y_true=y, y_score=score, thresholds="precision>=0.99")
+    assert not result.passed and [c.metric for c in result.failures] == ["precision"]
+    with pytest.raises(AssertionError, match=r"(?s)failed 1 check.*precision"):
+        result.assert_passed()
+    # A gate with nothing to judge is not a pass, here as in the action.
+    with pytest.raises(AssertionError, match="nothing was judged"):
+        mlops_gate(y_true=y, y_score=score).assert_passed()
+
+
+def test_fixture_mistakes_are_the_clis_one_line_errors(mlops_gate):
+    import pandas as pd
+
+    from mlops_actions.errors import UserError
+
+    y, score, _ = _holdout(300)
+    frame = pd.DataFrame({"is_fraud": y, "p": score})
+    with pytest.raises(
+        UserError,
+        match=r"given-predictions.parquet: no label column 'label'.*\(columns: is_fraud, p\)",
+    ):
+        mlops_gate(frame, score_column="p", thresholds="recall>=0.1")
+    with pytest.raises(UserError, match=r"config: metrics.recal: unknown metric"):
+        mlops_gate(frame, label_column="is_fraud", score_column="p",
+                   config={"metrics": {"recal": {"min": 0.5}}})  # fmt: skip
+    with pytest.raises(UserError, match="predictions must be a path, a DataFrame or a mapping"):
+        mlops_gate(42)

@@ -48,6 +48,28 @@ def add_parser(sub: Subparsers[Parser]) -> None:
         "--github-token", default=None, help="token for the PR comment (env: GITHUB_TOKEN)"
     )
     p.add_argument("--quiet", action="store_true", help="do not print the report")
+    p.add_argument(
+        "--check-config",
+        metavar="PATH",
+        default=None,
+        help="only validate this gate config (no data needed; e.g. in a pre-commit hook)",
+    )
+
+
+def check_config(path: str) -> int:
+    """Parse a gate config as the gate would, and say what it will check."""
+    from mlops_actions.gate import loader
+
+    config = loader.load_config(path)
+    kinds = {"value": "threshold", "baseline": "baseline", "fairness": "fairness"}
+    counts = {label: sum(r.kind == kind for r in config.rules) for kind, label in kinds.items()}
+    summary = ", ".join(f"{n} {label}" for label, n in counts.items() if n) or "no"
+    print(f"{path}: valid; {summary} check(s)")
+    if not config.rules:
+        print(f"{path}: note: with no checks the gate judges nothing and fails; add metrics")
+    if counts["fairness"] and not config.fairness.slices:
+        print(f"{path}: note: fairness checks need group-columns when the gate runs")
+    return EXIT_PASS
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.gate.run import GateRequest, run
     from mlops_actions.github import pr_comment
 
+    if args.check_config:
+        return check_config(args.check_config)
     fail_on = (args.fail_on or "failure").strip().lower()
     if fail_on not in ("failure", "never"):
         raise UserError(f"fail-on: expected 'failure' or 'never', got {shown(args.fail_on)}")

@@ -236,11 +236,7 @@ def parse_config(data: Any, source: str) -> GateConfig:
     fair_rules = _rules(
         source, "fairness", _mapping(source, "fairness.metrics", fair.get("metrics"))
     )
-    if fair_rules and not groups:
-        raise _fail(
-            source, "fairness.group_columns", "fairness metrics need at least one group column"
-        )
-    rules += fair_rules
+    rules += fair_rules  # their group columns may come from the inputs: see with_overrides
 
     conf = _mapping(source, "confidence", doc.get("confidence"))
     _check_keys(source, "confidence", conf, ("level", "gate_on"))
@@ -340,6 +336,12 @@ def with_overrides(
         replaced = {(r.metric, r.op) for r in inline_rules}
         kept = tuple(r for r in out.rules if (r.metric, r.op) not in replaced or r.kind != "value")
         out = replace(out, rules=kept + tuple(inline_rules))
+    if any(r.kind == "fairness" for r in out.rules) and not out.fairness.slices:
+        raise _fail(
+            out.source, "fairness.group_columns",
+            "fairness metrics need at least one group column; list them there or give "
+            "group-columns",
+        )  # fmt: skip
     return out
 
 

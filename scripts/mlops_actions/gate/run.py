@@ -58,8 +58,15 @@ class GateOutcome:
     report_path: Path
 
 
-def resolve_config(request: GateRequest) -> GateConfig:
-    config = loader.load_config(request.config) if request.config else GateConfig(source="inputs")
+def resolve_config(request: GateRequest, given: GateConfig | None = None) -> GateConfig:
+    """The config file (or one already parsed, as the pytest fixture passes a dict), with the
+    request's inputs on top."""
+    if given is not None:
+        config = given
+    else:
+        config = (
+            loader.load_config(request.config) if request.config else GateConfig(source="inputs")
+        )
     inline = parse_inline_thresholds(request.thresholds) if request.thresholds else None
     return with_overrides(
         config,
@@ -154,13 +161,13 @@ def _paired(
     )
 
 
-def compute(request: GateRequest) -> GateResult:
+def compute(request: GateRequest, config: GateConfig | None = None) -> GateResult:
     if bool(request.predictions) == bool(request.metrics):
         raise UserError(
             "give exactly one of predictions (a CSV/Parquet file of labels and scores) or "
             "metrics (a JSON of pre-computed metrics)"
         )
-    config = resolve_config(request)
+    config = resolve_config(request, config)
     if request.champion_predictions and not request.predictions:
         raise UserError(
             "champion-predictions needs predictions (the challenger's, with the same id "
