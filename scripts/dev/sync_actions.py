@@ -25,13 +25,9 @@ HEADER = (
     "# GENERATED from actions/model-gate/action.yml by scripts/dev/sync_actions.py; do not edit.\n"
     "# This root action is the Marketplace listing of the flagship model gate.\n"
 )
-MARKERS = {
-    "inputs": ("<!-- inputs:start (generated from action.yml) -->", "<!-- inputs:end -->"),
-    "outputs": ("<!-- outputs:start (generated from action.yml) -->", "<!-- outputs:end -->"),
-}
-
-
-SECRETS_MARKERS = ("<!-- secrets:start (generated from the workflow) -->", "<!-- secrets:end -->")
+def markers(source: str, keys: tuple[str, ...] = ("inputs", "outputs")) -> dict[str, tuple[str, str]]:
+    """The comments around each generated table, naming the file it is generated from."""
+    return {k: (f"<!-- {k}:start (generated from {source}) -->", f"<!-- {k}:end -->") for k in keys}
 
 
 def root_action_text() -> str:
@@ -40,6 +36,8 @@ def root_action_text() -> str:
 
 
 def _cell(text: object) -> str:
+    if isinstance(text, bool):  # YAML's true, not Python's True
+        text = "true" if text else "false"
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
@@ -72,13 +70,13 @@ def workflow_tables(workflow: dict) -> dict[str, str]:
 
 
 def readme_text(readme: Path, action_file: Path) -> str:
-    return with_tables(readme, tables(yaml.safe_load(action_file.read_text(encoding="utf-8"))))
+    generated = tables(yaml.safe_load(action_file.read_text(encoding="utf-8")))
+    return with_tables(readme, generated, markers("action.yml"))
 
 
-def with_tables(readme: Path, generated: dict[str, str]) -> str:
+def with_tables(readme: Path, generated: dict[str, str], where: dict[str, tuple[str, str]]) -> str:
     text = readme.read_text(encoding="utf-8")
-    markers = {**MARKERS, "secrets": SECRETS_MARKERS} if "secrets" in generated else MARKERS
-    for key, (start, end) in markers.items():
+    for key, (start, end) in where.items():
         if start not in text or end not in text:
             raise SystemExit(f"{readme}: missing the {key} markers {start} ... {end}")
         head, rest = text.split(start, 1)
@@ -96,7 +94,9 @@ def targets() -> dict[Path, str]:
         readme = action_file.parent / "README.md"
         out[readme] = readme_text(readme, action_file)
     out[PIPELINE_DOC] = with_tables(
-        PIPELINE_DOC, workflow_tables(yaml.safe_load(PIPELINE.read_text(encoding="utf-8")))
+        PIPELINE_DOC,
+        workflow_tables(yaml.safe_load(PIPELINE.read_text(encoding="utf-8"))),
+        markers("mlops-pipeline.yml", ("inputs", "outputs", "secrets")),
     )
     return out
 
