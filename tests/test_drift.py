@@ -14,7 +14,7 @@ from conftest import REPO
 from mlops_actions.errors import UserError
 from mlops_actions.monitor import drift
 from mlops_actions.monitor.config import MonitorConfig, parse_config
-from mlops_actions.monitor.decide import decide
+from mlops_actions.monitor.decide import decide, judge_feature
 
 sys.path.insert(0, str(REPO / "example-project" / "data"))
 from generate import COLUMNS, generate
@@ -268,3 +268,36 @@ def test_small_real_shifts_are_found_at_100k_rows():
         d = drift.numeric_drift("x", reference, current, bins=10)
         assert decide([d], MonitorConfig()).features[0].status == "drifted"
         assert d.psi < 0.1  # PSI calls both stable
+
+
+def test_a_pool_of_rare_categories_is_never_merged_into_the_only_bin():
+    """Reviewer's cases: one kept category and a pool of new ones, or a flag that changed value,
+    was one bin after pooling and read as p = 1. Now two bins, by Fisher's exact test."""
+    from scipy import stats
+
+    _, p, bins = drift.chi_square_homogeneity(np.array([10_000, 0]), np.array([0, 100]))
+    assert bins == 2 and p == pytest.approx(stats.fisher_exact([[10_000, 0], [0, 100]]).pvalue)
+    assert p < 1e-100
+    new = {f"new{i}": 1 for i in range(100)}
+    d = drift.categorical_drift("cat", {"a": 10_000}, new)
+    assert d.pvalue is not None and d.pvalue < 1e-100
+
+
+def test_every_category_rare_is_not_judged_and_says_why():
+    ids = drift.categorical_drift("id", {f"r{i}": 1 for i in range(1000)},
+                                  {f"c{i}": 1 for i in range(1000)})  # fmt: skip
+    assert ids.pvalue is None
+    verdict = judge_feature(ids, MonitorConfig())
+    assert verdict.status == "not_judged" and "columns.exclude" in verdict.why
+    same = drift.categorical_drift("c", {"a": 500}, {"a": 300})  # one category in both
+    assert same.pvalue == 1.0
+
+
+def test_a_tiny_reference_is_a_sample_not_a_set_of_categories():
+    rng = np.random.default_rng(5)
+    d = drift.numeric_drift("x", rng.normal(0, 1, 5), rng.normal(5, 1, 500), bins=10)
+    assert d.test == "ks" and d.pvalue < 1e-3
+    flag = drift.numeric_drift("f", np.array([0.0, 1.0] * 50), np.array([1.0] * 100), bins=10)
+    assert flag.test == "chi_square" and flag.pvalue < 1e-10
+    decision = decide([d], MonitorConfig())
+    assert decision.outcome == "not-judged" and "only 5 reference rows" in decision.not_judged[0]

@@ -245,3 +245,18 @@ def test_dispatch_bad_input_is_one_line(args, expected):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], proc.stderr
+
+
+def test_one_stray_token_in_a_number_column_keeps_it_numeric(tmp_path):
+    """`amount` gets one 'oops' and a shift: it is still judged as numbers (the token counts as
+    missing), not compared as text, where every value is too rare to test."""
+    with open(REFERENCE, newline="") as handle:
+        rows = list(csv.reader(handle))[:3001]
+    for r in rows[1:]:
+        r[1] = f"{float(r[1]) * 3 + 500:.2f}"
+    rows[7][1] = "oops"
+    proc, out = _monitor(tmp_path, _write(tmp_path / "junk.csv", rows))
+    document = json.loads((tmp_path / "out" / "monitor.json").read_text())
+    amount = document["features"]["amount"]
+    assert amount["status"] == "drifted" and amount["method"] == "ks", amount
+    assert any("1 values are not numbers (e.g. 'oops')" in n for n in document["notes"])

@@ -173,6 +173,24 @@ def as_float(column: Any) -> npt.NDArray[np.float64]:
     return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
+NUMBER_TEXT = r"(?i)^[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)$"
+
+
+def text_as_float(column: Any) -> tuple[npt.NDArray[np.float64], int, list[str]]:
+    """A text column read as numbers: each value that is one, and NaN for the rest. Returns the
+    floats, how many present values were not numbers, and a few of them to quote."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    is_number = pc.fill_null(pc.match_substring_regex(text, NUMBER_TEXT), False)
+    numbers = pc.if_else(is_number, text, pa.scalar(None, pa.string())).cast(pa.float64())
+    junk = pc.and_(pc.invert(is_number), pc.is_valid(text))
+    examples = pc.unique(pc.filter(text, junk)).to_pylist()[:3]
+    values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return values, int(pc.sum(junk).as_py() or 0), [str(e) for e in examples]
+
+
 def category_counts(column: Any) -> dict[str, int]:
     """Counts of each value as text; nulls under MISSING."""
     import pyarrow as pa

@@ -53,7 +53,13 @@ def _tested(d: FeatureDrift, config: MonitorConfig, method: str) -> FeatureVerdi
     else:
         test, p = d.test, d.pvalue
     if p is None:
-        why = "no rows to test" if not (d.current_rows and d.reference_rows) else "untestable"
+        if not (d.current_rows and d.reference_rows):
+            why = "no rows to test"
+        elif test == "chi_square":
+            why = ("every value too rare to test: an id, a timestamp or free text? "
+                   "list it under columns.exclude")  # fmt: skip
+        else:
+            why = "no values present to test"
         return FeatureVerdict(d, "not_judged", test, None, config.alpha, why)
     drifted = p < config.alpha
     status = "drifted" if drifted else ("warn" if p < min(0.5, 5 * config.alpha) else "ok")
@@ -113,6 +119,11 @@ def decide(
         not_judged.append("the current data has no rows")
     elif rows < config.min_rows:
         not_judged.append(f"only {rows} current rows (drift.min_rows is {config.min_rows})")
+    reference_rows = max((d.reference_rows for d in drifts), default=0)
+    if verdicts and reference_rows < config.min_rows:
+        not_judged.append(
+            f"only {reference_rows} reference rows (drift.min_rows is {config.min_rows})"
+        )
     untested = [v for v in verdicts if v.status == "not_judged"]
     if untested and rows:
         names = ", ".join(f"{v.drift.name} ({v.why})" for v in untested[:10])
@@ -120,7 +131,7 @@ def decide(
     judged = [v for v in verdicts if v.status != "not_judged"]
     drifted = [v for v in judged if v.status == "drifted"]
     share = len(drifted) / len(judged) if judged else 0.0
-    enough = bool(judged) and rows >= config.min_rows
+    enough = bool(judged) and min(rows, reference_rows) >= config.min_rows
     dataset_drifted = enough and share >= config.dataset_share and bool(drifted)
     reasons: list[str] = []
     if dataset_drifted:

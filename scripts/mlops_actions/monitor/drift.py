@@ -126,21 +126,29 @@ def chi_square_homogeneity(
     if n1 == 0 or n2 == 0:
         return math.nan, math.nan, 0
     together = reference + current
+    if np.count_nonzero(together) < 2:  # one category in all: the same distribution, exactly
+        return 0.0, 1.0, 1
     expected_small = together * (min(n1, n2) / (n1 + n2))
     keep = expected_small >= MIN_EXPECTED
     ref_bins, cur_bins = list(reference[keep]), list(current[keep])
     rare_ref, rare_cur = int(reference[~keep].sum()), int(current[~keep].sum())
     if rare_ref + rare_cur:
-        if (rare_ref + rare_cur) * min(n1, n2) / (n1 + n2) >= MIN_EXPECTED or not ref_bins:
+        big_enough = (rare_ref + rare_cur) * min(n1, n2) / (n1 + n2) >= MIN_EXPECTED
+        if big_enough or len(ref_bins) < 2:  # never merged down to a single bin
             ref_bins.append(rare_ref)
             cur_bins.append(rare_cur)
         else:
             smallest = int(np.argmin(np.add(ref_bins, cur_bins)))
             ref_bins[smallest] += rare_ref
             cur_bins[smallest] += rare_cur
-    if len(ref_bins) < 2:  # one category in all: the two samples are the same distribution
-        return 0.0, 1.0, len(ref_bins)
+    if len(ref_bins) < 2:
+        # Every category too rare to test (ids, timestamps, free text): nothing was judged.
+        return math.nan, math.nan, 0
     table = np.array([ref_bins, cur_bins], dtype=np.float64)
+    if len(ref_bins) == 2:
+        expected_2x2 = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+        if (expected_2x2 < MIN_EXPECTED).any():  # a small 2x2 table: Fisher's exact test
+            return math.nan, float(stats.fisher_exact(table.astype(np.int64)).pvalue), 2
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     statistic = float(((table - expected) ** 2 / expected).sum())
     return statistic, float(stats.chi2.sf(statistic, len(ref_bins) - 1)), len(ref_bins)
@@ -218,7 +226,10 @@ def _numeric_bins(
     """Counts per bin, and whether each bin is one value. Few distinct values (flags, small
     counts) get a bin each, since quantiles of tied data collapse; current values the reference
     never had are pooled."""
-    few = ref.size > 0 and np.count_nonzero(ref[1:] != ref[:-1]) < DISCRETE_MAX_VALUES
+    # A value set, not a sample of a continuum: few distinct values, each seen twice on average
+    # (five rows of five values are a tiny sample, not five categories).
+    distinct_count = np.count_nonzero(ref[1:] != ref[:-1]) + 1 if ref.size else 0
+    few = 0 < distinct_count <= DISCRETE_MAX_VALUES and 2 * distinct_count <= ref.size
     distinct = np.unique(ref) if few else np.empty(0)
     if few:
         index = np.searchsorted(distinct, cur)
@@ -257,8 +268,8 @@ def numeric_drift(name: str, reference: FloatArray, current: FloatArray, bins: i
     if reference.size == 0 or current.size == 0:
         test, pvalue = "ks", None
     elif discrete:  # a bin per value: chi-square over them (KS is conservative on ties)
-        _, pvalue, test_bins = chi_square_homogeneity(ref_counts, cur_counts)
-        test = "chi_square"
+        _, chi_p, test_bins = chi_square_homogeneity(ref_counts, cur_counts)
+        pvalue, test = (None if math.isnan(chi_p) else chi_p), "chi_square"
     else:
         test = "ks"
         pvalues = [] if math.isnan(ks_p) else [ks_p]

@@ -85,7 +85,21 @@ def measure(request: MonitorRequest) -> tuple[list[drift.FeatureDrift], list[str
                 )
             )
             continue
-        if name not in categorical and ref_numeric != tables.is_numeric(cur_col.type):
+        if name not in categorical and ref_numeric:
+            # A number column that reads as text now (a stray token): still numbers, with what
+            # is not one counted as missing, so its share is tested too.
+            values, junk, examples = tables.text_as_float(cur_col)
+            quoted = ", ".join(repr(e)[:40] for e in examples)
+            notes.append(
+                f"{name}: {tables.type_name(ref_col.type)} in the reference but "
+                f"{tables.type_name(cur_col.type)} now; {junk} values are not numbers "
+                f"(e.g. {quoted}) and count as missing"
+            )
+            results.append(
+                drift.numeric_drift(name, tables.as_float(ref_col), values, request.config.bins)
+            )
+            continue
+        if name not in categorical and tables.is_numeric(cur_col.type):
             notes.append(
                 f"{name}: {tables.type_name(ref_col.type)} in the reference but "
                 f"{tables.type_name(cur_col.type)} now; compared as text"
