@@ -6,11 +6,16 @@
 #   bash scripts/setup-helper.sh gate
 #
 # Writes `python=<venv python>` and `seconds=<setup time>` to $GITHUB_OUTPUT (or prints them).
-# The venv lives in the runner's tool cache, keyed by the requirements, the Python version and
-# the platform: self-hosted runners reuse it across jobs; hosted runners start fresh. A venv is
-# reused only when its marker holds the sha256 of the lock it was built from and the digest of
-# every file the venv held when it was built (another job on a shared self-hosted runner could
-# otherwise leave a .pth file or an edited module in it for the next job that holds a token).
+# Where the venv lives:
+# - GitHub-hosted runners: the tool cache, fresh for every job anyway;
+# - self-hosted runners: the job's RUNNER_TEMP, built per job, because another job running as
+#   the same OS user could change a shared venv (a .pth file runs at every Python start)
+#   before the next job that holds a deploy token uses it. MLOPS_ACTIONS_SHARED_VENV=true
+#   shares it through the tool cache instead, for runners that run only trusted code.
+# A shared venv, keyed by the lock, the Python version and the platform, is reused only when
+# its marker holds the sha256 of the lock and the digest of every file and link in the venv as
+# it was built, checked before anything in it runs. That catches a changed or half-deleted
+# venv; it is no security boundary against a job that can also rewrite the marker.
 set -euo pipefail
 
 name="${1:?usage: setup-helper.sh <requirements name>}"
@@ -34,42 +39,51 @@ digest.update(f"{sys.version_info[:2]}{platform.system()}{platform.machine()}".e
 print(digest.hexdigest()[:16])
 PY
 )"
-cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/mlops-actions"
+if [ "${RUNNER_ENVIRONMENT:-}" = "self-hosted" ] && [ "${MLOPS_ACTIONS_SHARED_VENV:-false}" != "true" ] \
+  && [ -n "${RUNNER_TEMP:-}" ]; then
+  cache_root="$RUNNER_TEMP/mlops-actions"  # per job: the runner empties RUNNER_TEMP after it
+else
+  cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}/mlops-actions"
+fi
 venv="$cache_root/venv-$name-$key"
 started="$("$python" -c 'import time; print(time.time())')"
 
-# sha256 over every path and file (bytecode included) under a venv, the marker left out.
+# sha256 over every folder, file (bytecode included) and link under a venv, the marker left
+# out; links are hashed as links, never followed. Run by the base Python, never the venv's.
 tree_digest() {
-  "$python" - "$1" <<'PY'
+  "$python" -I -S - "$1" <<'PY'
 import hashlib, os, sys
 root = sys.argv[1]
 digest = hashlib.sha256()
 for folder, dirs, files in os.walk(root):
     dirs.sort()
-    for name in sorted(files):
+    files.sort()
+    for name in dirs + files:
         path = os.path.join(folder, name)
         relative = os.path.relpath(path, root)
         if relative == ".complete":
             continue
-        digest.update(relative.encode() + b"\0")
+        digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
         if os.path.islink(path):
-            digest.update(b"->" + os.readlink(path).encode() + b"\0")
+            digest.update(b"link " + os.readlink(path).encode("utf-8", "surrogateescape") + b"\0")
+        elif os.path.isdir(path):
+            digest.update(b"dir\0")
         else:
             with open(path, "rb") as f:
-                digest.update(hashlib.sha256(f.read()).digest())
+                digest.update(b"file " + hashlib.sha256(f.read()).digest())
 print(digest.hexdigest())
 PY
 }
 
 how=""
-if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ] && "$venv/bin/python" -c '' 2>/dev/null; then
+if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ]; then
   recorded="$(sed -n 2p "$venv/.complete")"
   if [ -z "$recorded" ]; then
     echo "mlops-actions: $venv predates file digests; building a new one" >&2
-  elif [ "$recorded" = "$(tree_digest "$venv")" ]; then
-    how="reused"
-  else
+  elif [ "$recorded" != "$(tree_digest "$venv")" ]; then
     echo "::warning title=mlops-actions setup::the cached helper environment $venv changed after it was built; building a new one"
+  elif "$venv/bin/python" -I -S -c '' 2>/dev/null; then  # only now run anything of it
+    how="reused"
   fi
 fi
 if [ -z "$how" ]; then
@@ -87,9 +101,10 @@ if [ -z "$how" ]; then
       --require-hashes -r "$requirements"
   fi
   # Only bin/python is used (never the console scripts, whose shebangs name the old path).
+  printf '%s\n%s\n' "$lock_sha" "$(tree_digest "$building")" > "$building/.complete"
   rm -rf "$venv"
-  mv "$building" "$venv"
-  printf '%s\n%s\n' "$lock_sha" "$(tree_digest "$venv")" > "$venv/.complete"
+  # -T: never move into a folder another job made meanwhile; that job's venv is as good.
+  mv -T "$building" "$venv" 2>/dev/null || rm -rf "$building"
   how="installed"
 fi
 

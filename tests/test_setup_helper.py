@@ -7,7 +7,7 @@ import sys
 from conftest import REPO
 
 
-def _setup(cache, name="train"):
+def _setup(cache, name="train", env=None):
     proc = subprocess.run(
         ["bash", str(REPO / "scripts" / "setup-helper.sh"), name],
         capture_output=True,
@@ -16,6 +16,7 @@ def _setup(cache, name="train"):
             "PATH": "/usr/bin:/bin",
             "RUNNER_TOOL_CACHE": str(cache),
             "MLOPS_ACTIONS_PYTHON": sys.executable,
+            **(env or {}),
         },
         timeout=600,
     )
@@ -46,14 +47,33 @@ def test_lock_installs_with_require_hashes_and_the_marker_guards_reuse(tmp_path)
 
 
 def test_a_venv_changed_after_it_was_built_is_not_reused(tmp_path):
-    """Another job on a shared self-hosted runner leaves a .pth file (run at every start of
-    Python) in the cached venv: the next job builds a new venv instead of running it."""
+    """Another job on a shared runner leaves a .pth file (run at every start of Python) or a
+    symlinked package in the cached venv: the next setup notices before running anything in
+    it, and builds a new venv."""
     python, _ = _setup(tmp_path)
     (site,) = (tmp_path / "mlops-actions").glob("venv-train-*/lib/python*/site-packages")
-    (site / "evil.pth").write_text("import os; os.environ['POISONED'] = '1'\n")
+    ran = tmp_path / "pth-ran"
+    (site / "evil.pth").write_text(f"import pathlib; pathlib.Path({str(ran)!r}).touch()\n")
     again, log = _setup(tmp_path)
     assert "changed after it was built" in log and "installed" in log and again == python
+    assert not ran.exists(), "the setup ran the planted .pth before checking the venv"
     assert not (site / "evil.pth").exists()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site / "shadow").symlink_to(elsewhere, target_is_directory=True)
+    _, log = _setup(tmp_path)
+    assert "changed after it was built" in log and not (site / "shadow").exists()
+
+
+def test_self_hosted_runners_build_per_job_unless_sharing_is_asked_for(tmp_path):
+    temp, cache = tmp_path / "temp", tmp_path / "cache"
+    temp.mkdir()
+    base = {"RUNNER_ENVIRONMENT": "self-hosted", "RUNNER_TEMP": str(temp)}
+    python, _ = _setup(cache, env=base)
+    assert python.startswith(str(temp / "mlops-actions")) and not (cache / "mlops-actions").exists()
+    shared, _ = _setup(cache, env={**base, "MLOPS_ACTIONS_SHARED_VENV": "true"})
+    assert shared.startswith(str(cache / "mlops-actions"))
 
 
 def test_a_tampered_lock_is_refused(tmp_path):
