@@ -96,5 +96,19 @@ def test_model_card_keeps_only_known_payload_keys_and_hides_credentials():
     assert trigger["dispatch_inputs"] == {"signing_key": REDACTED, "note": REDACTED}
     plain = github_source({}, {"client_payload": {"data_uri": "https://data.example/x.csv?v=2"}})
     assert plain["trigger"]["client_payload"]["data_uri"] == "https://data.example/x.csv?…"
+    # Credentials inside longer text, in other vendors' shapes, in a URL fragment, and as keys.
+    for leaked in (
+        "curl -H 'Authorization: Bearer sk-abcdefghijklmnop'",
+        "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG",
+        "xoxb-1234567890-abcdefghij",
+        "glpat-abcdefghijklmnopqrst",
+        "AIza" + "B" * 35,
+        "https://cb.example/done#access_token=abc123",
+        "https://user:pa/ss@host.example/x",
+    ):
+        assert redact({"reasons": [leaked]})["reasons"] == [REDACTED], leaked
+    token = "ghp_" + "a" * 36
+    keyed = github_source({}, {"client_payload": {"metrics": {token: 1}, token: 2}})["trigger"]
+    assert token not in str(keyed) and keyed["client_payload"]["omitted_keys"] == [REDACTED]
     deep = {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}
     assert "…" in str(redact(deep))

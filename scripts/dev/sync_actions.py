@@ -25,7 +25,11 @@ HEADER = (
     "# GENERATED from actions/model-gate/action.yml by scripts/dev/sync_actions.py; do not edit.\n"
     "# This root action is the Marketplace listing of the flagship model gate.\n"
 )
-def markers(source: str, keys: tuple[str, ...] = ("inputs", "outputs")) -> dict[str, tuple[str, str]]:
+
+
+def markers(
+    source: str, keys: tuple[str, ...] = ("inputs", "outputs")
+) -> dict[str, tuple[str, str]]:
     """The comments around each generated table, naming the file it is generated from."""
     return {k: (f"<!-- {k}:start (generated from {source}) -->", f"<!-- {k}:end -->") for k in keys}
 

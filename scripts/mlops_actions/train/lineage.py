@@ -78,12 +78,19 @@ _SECRET_KEY = re.compile(
     r"private|signature|webhook|cert",
     re.IGNORECASE,
 )
-# Values that are credentials whatever their key: a bearer header, a JWT, GitHub and AWS keys,
-# a PEM block, a URL with a password, a presigned or signed URL, a webhook.
+# Text shaped like a credential, whatever key or place it has: a bearer or basic header, a
+# JWT, GitHub, AWS, Slack, GitLab, Google and OpenAI-style keys, a PEM block, a URL's password.
+_CREDENTIAL = re.compile(
+    r"^\s*bearer\s|\b(bearer|basic)\s+\S{8,}|eyJ[\w-]{8,}\.[\w-]{8,}\.|gh[pousr]_\w{20,}|"
+    r"github_pat_\w{20,}|(A3T|AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN|://[^\s:@/]+:[^\s@]+@|"
+    r"xox[abprs]-[\w-]{10,}|glpat-[\w-]{20}|AIza[\w-]{35}|\bsk-[A-Za-z0-9_-]{20,}",
+    re.IGNORECASE,
+)
+# Values that carry one: the above, `secret=...` written into text, a presigned or signed URL,
+# a webhook.
 _SECRET_VALUE = re.compile(
-    r"^\s*bearer\s|eyJ[\w-]{8,}\.[\w-]{8,}\.|gh[pousr]_\w{20,}|github_pat_\w{20,}|"
-    r"(A3T|AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN|://[^/\s:@]+:[^/\s@]+@|"
-    r"x-amz-signature|x-goog-signature|[?&](sig|signature|token|access_token|key)=|"
+    _CREDENTIAL.pattern + r"|(secret|token|passw\w*|api[_-]?key|access[_-]?key|private[_-]?key)"
+    r"\w*\s*[=:]\s*\S|x-amz-signature|x-goog-signature|[?&#](sig|signature|token|access_token|key)=|"
     r"hooks\.slack\.com|/api/webhooks/|webhook",
     re.IGNORECASE,
 )
@@ -98,17 +105,22 @@ MAX_DEPTH = 6
 REDACTED = "***redacted***"
 
 
+def _key(key: Any) -> str:
+    """A key fit for the card: one shaped like a credential is itself redacted."""
+    text = str(key)[:MAX_VALUE_CHARS]
+    return REDACTED if _CREDENTIAL.search(text) else text
+
+
 def redact(value: Any, depth: int = 0) -> Any:
     """A copy of a payload fit for a model card (which ships inside the serving image, perhaps
-    a public package): secret-looking keys and credential-looking values hidden, a URL's query
-    dropped (presigned URLs carry their signature there), long values cut."""
+    a public package): secret-looking keys and credential-looking values (and keys) hidden, a
+    URL's query and fragment dropped (presigned URLs carry their signature there, OAuth
+    redirects their token), long values cut."""
     if depth >= MAX_DEPTH:
         return "…"
     if isinstance(value, Mapping):
         return {
-            str(k)[:MAX_VALUE_CHARS]: REDACTED
-            if _SECRET_KEY.search(str(k))
-            else redact(v, depth + 1)
+            _key(k): REDACTED if _SECRET_KEY.search(str(k)) else redact(v, depth + 1)
             for k, v in list(value.items())[:100]
         }
     if isinstance(value, list):
@@ -116,8 +128,8 @@ def redact(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         if _SECRET_VALUE.search(value):
             return REDACTED
-        if "://" in value and "?" in value:
-            value = value.split("?", 1)[0] + "?…"
+        if "://" in value and ("?" in value or "#" in value):
+            value = re.split(r"[?#]", value, maxsplit=1)[0] + "?…"
         if len(value) > MAX_VALUE_CHARS:
             return value[: MAX_VALUE_CHARS - 1] + "…"
     return value
@@ -127,7 +139,7 @@ def redact_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A dispatch's client_payload for the card: the allow-listed keys, redacted; the names of
     the others."""
     kept = redact({k: v for k, v in payload.items() if k in PAYLOAD_KEYS})
-    others = sorted(str(k)[:64] for k in payload if k not in PAYLOAD_KEYS)[:20]
+    others = sorted(_key(k)[:64] for k in payload if k not in PAYLOAD_KEYS)[:20]
     return {**kept, **({"omitted_keys": others} if others else {})}
 
 
