@@ -28,6 +28,7 @@ def files(tmp_path, monkeypatch):
     (tmp_path / "bad.yml").write_bytes(b"drift:\n  alpha: 0.01 # \xff\n")
     (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
     (tmp_path / "card_list.json").write_text('{"model": [1, 2], "schema_version": 1}')
+    (tmp_path / "odd_verdict.json").write_text('{"passed": true, "checks": ["x"]}')
     (tmp_path / "a_dir").mkdir()
     (tmp_path / "a_file").write_text("not a folder")
     pd.DataFrame({"amount": [1.0, 2.0], "nested": [{"a": 1}, {"a": 2}]}).to_parquet(
@@ -81,6 +82,11 @@ CASES = {
         ["monitor", "--reference", "ref.csv", "--current", "ref.csv", "--output-dir", "a_file"],
         {},
         "output-dir: 'a_file' exists and is not a directory",
+    ),
+    "monitor: a performance verdict with odd checks": (
+        [*MONITOR, "--current", "ref.csv", "--performance-verdict", "odd_verdict.json"],
+        {},
+        "odd_verdict.json: field 'checks' must be a list of checks",
     ),
     "infer-schema: output is a folder": (
         ["infer-schema", "--data", "ref.csv", "--output", "a_dir"],

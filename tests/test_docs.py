@@ -65,11 +65,15 @@ def test_every_documented_command_line_uses_real_commands_and_options():
         except ValueError:
             words = line.split()
         command, rest = words[0], words[1:]
-        assert command in cli.COMMANDS, f"{path.relative_to(REPO)}: mlops-actions {command} is not a command"
+        assert command in cli.COMMANDS, (
+            f"{path.relative_to(REPO)}: mlops-actions {command} is not a command"
+        )
         known = _options(command)
         for word in rest:
             if word.startswith("--"):
-                assert word.split("=")[0] in known, f"{path.relative_to(REPO)}: {command} has no {word}"
+                assert word.split("=")[0] in known, (
+                    f"{path.relative_to(REPO)}: {command} has no {word}"
+                )
         seen += 1
     assert seen >= 8, seen  # the check read the docs' command lines
 

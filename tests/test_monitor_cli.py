@@ -151,6 +151,7 @@ def test_an_empty_feed_is_not_judged_and_fails_under_fail_on(tmp_path):
     proc, out = _monitor(tmp_path, empty, "--fail-on", "degraded", env={"GITHUB_ACTIONS": "true"})
     assert proc.returncode == 1, proc.stderr
     assert out["outcome"] == "not-judged" and out["degraded"] == "false"
+    assert out["drift-share"] == ""  # not 0.0000, which would read as "no drift"
     assert "::error title=model monitor%3A not judged::the current data has no rows" in proc.stdout
     report = (tmp_path / "out" / "report.md").read_text()
     assert "not judged (no all-clear)" in report
@@ -206,7 +207,10 @@ def test_a_token_that_cannot_dispatch_is_one_line(tmp_path):
         "could not dispatch on Acme/Fraud-Detector: GitHub did not accept the event; the token needs `contents: write`"
         in proc.stderr
     )
-    assert not (tmp_path / "out" / "monitor.json").exists()
+    # The report is kept, and says the dispatch did not happen.
+    document = json.loads((tmp_path / "out" / "monitor.json").read_text())
+    assert document["degraded"] is True and document["dispatched"] is False
+    assert "Not dispatched: could not dispatch" in (tmp_path / "out" / "report.md").read_text()
 
 
 def _dispatch(github, *args, token=None):
@@ -256,6 +260,7 @@ def test_one_stray_token_in_a_number_column_keeps_it_numeric(tmp_path):
         r[1] = f"{float(r[1]) * 3 + 500:.2f}"
     rows[7][1] = "oops"
     proc, out = _monitor(tmp_path, _write(tmp_path / "junk.csv", rows))
+    assert proc.returncode == 0 and out["degraded"] == "true", proc.stderr
     document = json.loads((tmp_path / "out" / "monitor.json").read_text())
     amount = document["features"]["amount"]
     assert amount["status"] == "drifted" and amount["method"] == "ks", amount

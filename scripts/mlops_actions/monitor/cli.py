@@ -49,7 +49,7 @@ def _document(decision: Any, request: Any) -> dict[str, Any]:
         "outcome": decision.outcome,
         "degraded": decision.degraded,
         "not_judged": list(decision.not_judged),
-        "drift_share": decision.drift_share,
+        "drift_share": decision.drift_share if decision.outcome != "not-judged" else None,
         "dataset_drifted": decision.dataset_drifted,
         "reasons": list(decision.reasons),
         "notes": list(decision.notes),
@@ -108,24 +108,31 @@ def run(args: argparse.Namespace) -> int:
     decision = monitor(request)
 
     text = report.render(decision, config, args.reference, args.current)
-    dispatched = "false"
+    dispatched, failed = "false", None
     if decision.degraded and dispatcher is not None:
-        result = dispatcher.dispatch(
-            args.event_type or "model-degraded",
-            _payload(decision, args.data_uri or ""),
-            quiet_period=timedelta(hours=quiet),
-        )
-        if result.dispatched:
-            dispatched = "true"
-            started = (
-                f"retraining queued: {result.run_url}"
-                if result.run_url
-                else "accepted; no run listed yet (does a workflow listen to this event type?)"
+        try:
+            result = dispatcher.dispatch(
+                args.event_type or "model-degraded",
+                _payload(decision, args.data_uri or ""),
+                quiet_period=timedelta(hours=quiet),
             )
-            text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: {started}\n"
-            runner.set_output("dispatch-run-url", result.run_url)
-        elif result.blocking:
-            text += f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
+        except UserError as exc:  # the report is still written; the step then fails on this
+            failed = exc
+            text += f"\n⚠️ Not dispatched: {exc.message}\n"
+        else:
+            if result.dispatched:
+                dispatched = "true"
+                started = (
+                    f"retraining queued: {result.run_url}"
+                    if result.run_url
+                    else "accepted; no run listed yet (does a workflow listen to this event type?)"
+                )
+                text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: {started}\n"
+                runner.set_output("dispatch-run-url", result.run_url)
+            elif result.blocking:
+                text += (
+                    f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
+                )
     document = _document(decision, request) | {"dispatched": dispatched == "true"}
     outputs.write_atomic(out / "monitor.json", json.dumps(document, indent=2) + "\n")
     outputs.write_atomic(out / "report.md", text)
@@ -133,9 +140,13 @@ def run(args: argparse.Namespace) -> int:
     runner.append_summary(text)
     runner.set_output("outcome", decision.outcome)
     runner.set_output("degraded", "true" if decision.degraded else "false")
-    runner.set_output("drift-share", f"{decision.drift_share:.4f}")
+    # Empty when nothing was judged: 0.0000 would read as "no drift".
+    judged = decision.outcome != "not-judged"
+    runner.set_output("drift-share", f"{decision.drift_share:.4f}" if judged else "")
     runner.set_output("report-path", str(out / "report.md"))
     runner.set_output("dispatched", dispatched)
+    if failed is not None:
+        raise failed
     if decision.not_judged and runner.in_actions():
         level = "error" if fail_on == "degraded" else "warning"
         runner.annotate(level, "; ".join(decision.not_judged), title="model monitor: not judged")

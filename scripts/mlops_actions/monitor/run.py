@@ -121,6 +121,14 @@ def read_performance(path: str) -> Mapping[str, Any]:
             f"{path}: not a model-gate verdict (no boolean 'passed'); performance-verdict takes "
             "the verdict.json the gate writes"
         )
+    checks = data.get("checks", [])
+    if not isinstance(checks, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("status"), str) for c in checks
+    ):
+        raise UserError(
+            f"{path}: field 'checks' must be a list of checks, each with a text 'status'; "
+            "performance-verdict takes the verdict.json the gate writes"
+        )
     return data
 
 
