@@ -260,7 +260,7 @@ def test_one_stray_token_in_a_number_column_keeps_it_numeric(tmp_path):
         r[1] = f"{float(r[1]) * 3 + 500:.2f}"
     rows[7][1] = "oops"
     proc, out = _monitor(tmp_path, _write(tmp_path / "junk.csv", rows))
-    assert proc.returncode == 0 and out["degraded"] == "true", proc.stderr
+    assert proc.returncode == 0 and out["outcome"] == "ok", proc.stderr  # 1 of 7 drifted
     document = json.loads((tmp_path / "out" / "monitor.json").read_text())
     amount = document["features"]["amount"]
     assert amount["status"] == "drifted" and amount["method"] == "ks", amount
