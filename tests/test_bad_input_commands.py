@@ -29,7 +29,11 @@ def files(tmp_path, monkeypatch):
     (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
     (tmp_path / "card_list.json").write_text('{"model": [1, 2], "schema_version": 1}')
     (tmp_path / "odd_verdict.json").write_text('{"passed": true, "checks": ["x"]}')
+    (tmp_path / "twice.json").write_text('{"passed": false, "metrics": {}, "passed": true}')
+    (tmp_path / "huge.yml").write_text("drift:\n  alpha: " + "9" * 5000 + "\n")
     (tmp_path / "a_dir").mkdir()
+    for taken in ("verdict.json", "monitor.json"):
+        (tmp_path / "taken" / taken).mkdir(parents=True)
     (tmp_path / "a_file").write_text("not a folder")
     pd.DataFrame({"amount": [1.0, 2.0], "nested": [{"a": 1}, {"a": 2}]}).to_parquet(
         "nested.parquet"
@@ -88,6 +92,25 @@ CASES = {
         {},
         "odd_verdict.json: field 'checks' must be a list of checks",
     ),
+    "monitor: a config number too long to read": (
+        [*MONITOR, "--current", "ref.csv", "--config", "huge.yml"],
+        {},
+        "huge.yml: a value cannot be read",
+    ),
+    "promote: a verdict with a key written twice": (
+        [
+            "promote",
+            *STORE,
+            "--version",
+            "v1",
+            "--verdict",
+            "twice.json",
+            "--aws-region",
+            "us-east-1",
+        ],
+        {},
+        "twice.json: the key 'passed' is written twice",
+    ),
     "infer-schema: output is a folder": (
         ["infer-schema", "--data", "ref.csv", "--output", "a_dir"],
         {},
@@ -142,6 +165,26 @@ CASES = {
         ["fetch-champion", *STORE, "--aws-region", "us-east-1", "--output-dir", "f"],
         {"AWS_ENDPOINT_URL": "localhost:9"},
         "AWS_ENDPOINT_URL: 'localhost:9' is not an http(s) URL",
+    ),
+    "fetch-champion: an endpoint URL with a space": (
+        ["fetch-champion", *STORE, "--aws-region", "us-east-1", "--output-dir", "f"],
+        {"AWS_ENDPOINT_URL": "http://local host:4566"},
+        "AWS_ENDPOINT_URL: 'http://local host:4566' holds a space",
+    ),
+    "fetch-champion: an endpoint URL with a newline": (
+        ["fetch-champion", *STORE, "--aws-region", "us-east-1", "--output-dir", "f"],
+        {"AWS_ENDPOINT_URL": "http://localhost:4566\n"},
+        "AWS_ENDPOINT_URL: 'http://localhost:4566\\n' holds a space or control character",
+    ),
+    "gate: output-dir holds a folder named verdict.json": (
+        [*GATE, "--predictions", "ref.csv", "--output-dir", "taken"],
+        {},
+        "is a directory, where the command writes a file",
+    ),
+    "monitor: output-dir holds a folder named monitor.json": (
+        ["monitor", "--reference", "ref.csv", "--current", "ref.csv", "--output-dir", "taken"],
+        {},
+        "is a directory, where the command writes a file",
     ),
     "fetch-champion: a store URI that is neither S3 nor MLflow": (
         [

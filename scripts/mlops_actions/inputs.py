@@ -85,6 +85,12 @@ def service_url(value: str, name: str) -> str:
     from urllib.parse import urlsplit
 
     text = value.strip()
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        # The clients read the raw variable, so a trailing newline is no typo to forgive.
+        raise UserError(
+            f"{name}: {shown(value)} holds a space or control character; give "
+            "http(s)://host[:port] alone"
+        )
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - parsing the port is what finds 'host:port' typos

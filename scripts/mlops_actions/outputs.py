@@ -17,20 +17,30 @@ def _umask() -> int:
     return mask
 
 
-def directory(path: str | Path, name: str) -> Path:
-    """`path` as an existing directory (made, with its parents, when missing)."""
+def directory(path: str | Path, name: str, files: tuple[str, ...] = ()) -> Path:
+    """`path` as an existing, writable directory (made, with its parents, when missing), in
+    which none of `files` (the names the command will write) is a directory."""
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise UserError(f"{name}: {shown(str(path))} exists and is not a directory; choose another")
     try:
         target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a parent that is a file, no permission
-        raise UserError(f"{name}: cannot create {shown(str(path))}: {exc.strerror}") from None
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".probe-")  # writable, before the work
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:  # a parent that is a file, no permission, a read-only file system
+        raise UserError(f"{name}: cannot write in {shown(str(path))}: {exc.strerror}") from None
+    for written in files:
+        if (target / written).is_dir():
+            raise UserError(
+                f"{name}: {shown(str(target / written))} is a directory, where the command "
+                "writes a file; remove it or choose another output-dir"
+            )
     return target
 
 
 def file(path: str | Path, name: str) -> Path:
-    """`path` as a file to write: not a directory, its folder made when missing."""
+    """`path` as a file to write: not a directory, its folder made (and writable)."""
     target = Path(path)
     if target.is_dir():
         raise UserError(f"{name}: {shown(str(path))} is a directory; give a file path")
@@ -41,12 +51,18 @@ def file(path: str | Path, name: str) -> Path:
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file and rename, so a reader never sees half a file and a failure
     leaves nothing behind."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write here: {exc.strerror}") from None
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would differ from every other output
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, the name taken by a folder meanwhile
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write it: {exc.strerror}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -64,6 +64,8 @@ def read(path: str, what: str) -> Any:
         raise UserError(
             f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8", file=path
         ) from None
+    except OSError as exc:  # no permission, a broken disk
+        raise UserError(f"{path}: cannot read the {what}: {exc.strerror}", file=path) from None
     return load(text, path)
 
 
@@ -89,6 +91,10 @@ def load(text: str, source: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise UserError(f"{source}: malformed YAML: {str(exc)[:200]}", file=source) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise UserError(
+            f"{source}: a value cannot be read ({str(exc)[:120]})", file=source
+        ) from None
     _check_expansion(data, source)
     return data
 

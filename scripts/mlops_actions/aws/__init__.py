@@ -41,7 +41,10 @@ def client(service: str, region: str | None, agent: str = "mlops-actions") -> An
         retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, user_agent_extra=agent
     )
     with errors("CreateClient", service=service):
-        return boto3.client(service, region_name=region or None, config=config)
+        try:
+            return boto3.client(service, region_name=region or None, config=config)
+        except ValueError as exc:  # botocore's own endpoint check, e.g. a host it refuses
+            raise UserError(f"AWS_ENDPOINT_URL: {exc}; give http(s)://host[:port]") from None
 
 
 @contextmanager

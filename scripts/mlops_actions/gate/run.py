@@ -230,9 +230,7 @@ def _fingerprint(path: str) -> dict[str, str]:
 
 
 def run(request: GateRequest) -> GateOutcome:
-    out_dir = Path(request.output_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"{out_dir}: output-dir exists and is not a directory; choose another path")
+    out_dir = outputs.directory(request.output_dir, "output-dir", (VERDICT_FILE, REPORT_FILE))
     verdict_path, report_path = out_dir / VERDICT_FILE, out_dir / REPORT_FILE
     # A verdict from an earlier run must not survive a failed one and look current.
     for stale in (verdict_path, report_path):
@@ -240,7 +238,6 @@ def run(request: GateRequest) -> GateOutcome:
     result = compute(request)
     verdict = build_verdict(result)
     report = render(result, request.name)
-    outputs.directory(out_dir, "output-dir")
     write_atomic(report_path, report)
     write_atomic(verdict_path, json.dumps(verdict, indent=2, sort_keys=False) + "\n")
     return GateOutcome(result, verdict, report, verdict_path, report_path)

@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
             repository=args.repository or os.environ.get("GITHUB_REPOSITORY", ""),
         )
     request = MonitorRequest(args.reference, args.current, config, args.performance_verdict or "")
-    out = outputs.directory(args.output_dir or "model-monitor", "output-dir")
+    out = outputs.directory(
+        args.output_dir or "model-monitor", "output-dir", ("monitor.json", "report.md")
+    )
     for stale in ("monitor.json", "report.md"):  # an earlier run's must not look current
         (out / stale).unlink(missing_ok=True)
     decision = monitor(request)

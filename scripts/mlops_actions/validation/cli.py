@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     args.data = args.data.strip()
     if not args.schema:
         raise UserError("schema: give its schema (write one with mlops-actions infer-schema)")
-    out = outputs.directory(args.output_dir or "data-validation", "output-dir")
+    out = outputs.directory(
+        args.output_dir or "data-validation", "output-dir", ("validation.json", "report.md")
+    )
     for stale in ("validation.json", "report.md"):  # an earlier run's must not look current
         (out / stale).unlink(missing_ok=True)
     result = validate(args.data, args.schema)
