@@ -175,3 +175,20 @@ def test_values_from_the_data_cannot_act_as_commands_or_markup(schema, tmp_path)
     report = (tmp_path / "dv" / "report.md").read_text()
     assert "Data invalid: 1 problem\n" in report
     assert "<b>" not in report and "\\<b\\>x\\</b\\>\\|" in report
+
+
+def test_a_true_false_label_gets_a_balance_check_that_fires(tmp_path):
+    """`positive-label true` on a true/false column: the bound is on True, not the text 'True'
+    (which no bool equals, so every file passed)."""
+    rows = [f"{i / 200},{'true' if i % 4 == 0 else 'false'}" for i in range(200)]
+    data = tmp_path / "labels.csv"
+    data.write_text("x,y\n" + "\n".join(rows) + "\n")
+    schema = tmp_path / "labels.yml"
+    made = run_cli("infer-schema", "--data", str(data), "--output", str(schema), "--label", "y",
+                   "--positive-label", "true")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    none_positive = tmp_path / "none.csv"
+    none_positive.write_text("x,y\n" + "\n".join(r for r in rows if r.endswith("false")) + "\n")
+    proc = run_cli("validate-data", "--data", str(none_positive), "--schema", str(schema),
+                   "--output-dir", str(tmp_path / "v"))  # fmt: skip
+    assert proc.returncode == 1 and "0.0% of rows are True" in proc.stdout + proc.stderr

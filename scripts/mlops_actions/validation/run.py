@@ -158,6 +158,13 @@ def infer_schema(
     wanted = [c for c in (label, *exclude) if c]
     tables.require_columns(data, list(frame.columns), wanted, "named by label/exclude")
     positive_value: Any = positive
+    if label and frame[label].dtype.kind == "b":  # true/false labels: the value is a bool
+        if positive.strip().lower() not in ("true", "false", "1", "0"):
+            raise UserError(
+                f"positive-label: {shown(positive)} for the true/false column {label}; give true"
+            )
+        positive_value = positive.strip().lower() in ("true", "1")
+        positive = str(positive_value)
     if label:
         _require_positive(data, frame[label], label, positive)
     if label and frame[label].dtype.kind in "iuf":
