@@ -31,6 +31,13 @@ def files(tmp_path, monkeypatch):
     (tmp_path / "odd_verdict.json").write_text('{"passed": true, "checks": ["x"]}')
     (tmp_path / "twice.json").write_text('{"passed": false, "metrics": {}, "passed": true}')
     (tmp_path / "huge.yml").write_text("drift:\n  alpha: " + "9" * 5000 + "\n")
+    import gzip
+
+    (tmp_path / "packed.csv").write_bytes(gzip.compress(b"amount,cat,y\n1,a,0\n"))
+    (tmp_path / "sheet.csv").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    (tmp_path / "header_only.csv").write_text("amount,cat,y\n")
+    (tmp_path / "twice.yml").write_text("features: [amount, amount]\n")
+    (tmp_path / "odd_schema.yml").write_text("schema_type: dataframe\ncolumns: {amount: 5}\n")
     (tmp_path / "a_dir").mkdir()
     for taken in ("verdict.json", "monitor.json"):
         (tmp_path / "taken" / taken).mkdir(parents=True)
@@ -110,6 +117,48 @@ CASES = {
         ],
         {},
         "twice.json: the key 'passed' is written twice",
+    ),
+    "monitor: gzip content named .csv": (
+        [*MONITOR, "--current", "packed.csv"],
+        {},
+        "packed.csv: this is compressed; name it .csv.gz",
+    ),
+    "monitor: a spreadsheet named .csv": (
+        [*MONITOR, "--current", "sheet.csv"],
+        {},
+        "sheet.csv: this is a zip archive",
+    ),
+    "monitor: a feature listed twice": (
+        [*MONITOR, "--current", "ref.csv", "--config", "twice.yml"],
+        {},
+        "twice.yml: features: lists 'amount' twice",
+    ),
+    "infer-schema: a file with no rows": (
+        ["infer-schema", "--data", "header_only.csv", "--output", "s.yml"],
+        {},
+        "header_only.csv: no rows to infer a schema from",
+    ),
+    "validate-data: a column spec that is not a mapping": (
+        ["validate-data", "--data", "ref.csv", "--schema", "odd_schema.yml", "--output-dir", "v"],
+        {},
+        "odd_schema.yml: columns.amount: expected a mapping",
+    ),
+    "monitor: an event type with a space": (
+        [
+            *MONITOR,
+            "--current",
+            "ref.csv",
+            "--dispatch",
+            "true",
+            "--github-token",
+            "t",
+            "--repository",
+            "a/b",
+            "--event-type",
+            "model degraded",
+        ],
+        {},
+        "event-type: 'model degraded' is not an event type",
     ),
     "infer-schema: output is a folder": (
         ["infer-schema", "--data", "ref.csv", "--output", "a_dir"],

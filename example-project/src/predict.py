@@ -24,8 +24,8 @@ def main() -> int:
     id_column = os.environ.get("MLOPS_ID_COLUMN", "transaction_id")
     try:
         serve.load_verified()
-    except (serve.ModelMismatch, RuntimeError, OSError) as exc:
-        print(f"predict: cannot load the model: {exc}", file=sys.stderr)
+    except Exception as exc:  # a broken card or model file: one line, exit 1
+        print(f"predict: cannot load the model: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     if "model" not in serve.state:
         print("predict: this image holds no model (MODEL_PATH)", file=sys.stderr)

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 import skops.io as sio
 from fastapi import FastAPI, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # Types the saved pipeline may contain beyond skops' defaults; anything else is refused.
 TRUSTED_TYPES = [
@@ -45,6 +45,8 @@ THRESHOLD = float(os.environ.get("DECISION_THRESHOLD", "0.5"))
 
 
 class Transaction(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)  # inf passes ge=0, then breaks the model
+
     amount: float = Field(ge=0)
     hour: int = Field(ge=0, le=23)
     merchant_category: str

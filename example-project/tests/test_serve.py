@@ -184,6 +184,9 @@ def test_the_sagemaker_contract_answers_on_the_same_port(baked):
         wrong = csv.replace(",3,", ",99,", 1)
         refused = _post(f"{url}/invocations", wrong.encode(), "text/csv")
         assert refused[0] == 400 and "hour" in refused[1]["detail"], refused
+        infinite = _post(f"{url}/invocations", json.dumps([{**row, "amount": "inf"}]).encode(),
+                         "application/json")  # fmt: skip
+        assert infinite[0] == 400 and "amount" in str(infinite[1]["detail"]), infinite
     finally:
         proc.terminate()
         proc.wait(10)

@@ -69,6 +69,13 @@ def test_predict_is_the_batch_contract(trained, tmp_path):
     broken = subprocess.run(predict, input="a,b\n1,2\n", capture_output=True, text=True, env=env)
     assert broken.returncode == 2 and "no column(s) transaction_id" in broken.stderr
     assert broken.stdout == ""
+    # A card that is not JSON: one line, exit 1, no traceback, nothing on stdout.
+    card = tmp_path / "broken-card.json"
+    card.write_text("{not json")
+    env_card = {**env, "MODEL_CARD": str(card), "MODEL_SHA256": ""}
+    bad_card = subprocess.run(predict, input=features, capture_output=True, text=True, env=env_card)
+    assert bad_card.returncode == 1 and bad_card.stdout == "", bad_card.stderr
+    assert "cannot load the model" in bad_card.stderr and "Traceback" not in bad_card.stderr
 
 
 def test_model_loads_with_the_serving_allow_list(trained):

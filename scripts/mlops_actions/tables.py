@@ -46,6 +46,13 @@ def sniff(path: str, fmt: str) -> None:
         head = handle.read(4096)
     if fmt == "csv" and head.startswith(PARQUET_MAGIC):
         raise UserError(f"{path}: this is a Parquet file; name it .parquet", file=path)
+    compressed = path.lower().endswith((".gz", ".bz2"))
+    if fmt == "csv" and not compressed and head.startswith((b"\x1f\x8b", b"BZh")):
+        raise UserError(f"{path}: this is compressed; name it .csv.gz (or .csv.bz2)", file=path)
+    if head.startswith(b"PK\x03\x04"):
+        raise UserError(
+            f"{path}: this is a zip archive (a spreadsheet?); export the sheet as CSV", file=path
+        )
     if fmt == "parquet" and head and not head.startswith(PARQUET_MAGIC):
         raise UserError(f"{path}: not a Parquet file (no PAR1 header); is it a CSV?", file=path)
     if fmt == "csv" and not path.lower().endswith((".gz", ".bz2")):

@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     dispatcher = None
     if dispatch:  # checked before the data is read, so a bad token fails fast
         from mlops_actions.github.dispatch import Dispatcher
+        from mlops_actions.monitor.dispatch_cli import check_event_type
+
+        check_event_type(args.event_type or "model-degraded")
 
         dispatcher = Dispatcher(
             token=args.github_token or os.environ.get("GITHUB_TOKEN", ""),

@@ -90,6 +90,9 @@ def _names(source: str, path: str, value: Any) -> tuple[str, ...] | None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise _fail(source, path, f"expected a list of column names, got {shown(value)}")
+    twice = sorted({v for v in value if value.count(v) > 1})
+    if twice:
+        raise _fail(source, path, f"lists {shown(twice[0])} twice; name each column once")
     return tuple(value)
 
 

@@ -16,6 +16,13 @@ from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, flag, numbe
 EVENT_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
+def check_event_type(event_type: str) -> None:
+    if not event_type or len(event_type) > 100 or not set(event_type.lower()) <= EVENT_TYPE_CHARS:
+        raise UserError(
+            f"event-type: {shown(event_type)} is not an event type (letters, digits, - _ .)"
+        )
+
+
 def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("dispatch", help="trigger the pipeline's data-changed path (or another)")
     add(p, "repository", "owner/name to dispatch to (default: GITHUB_REPOSITORY)")
@@ -30,10 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.github.dispatch import Dispatcher
 
     event_type = (args.event_type or "").strip()
-    if not event_type or len(event_type) > 100 or not set(event_type.lower()) <= EVENT_TYPE_CHARS:
-        raise UserError(
-            f"event-type: {shown(event_type)} is not an event type (letters, digits, - _ .)"
-        )
+    check_event_type(event_type)
     payload = safe_json.loads(args.payload or "{}", "payload", "client payload")
     if not isinstance(payload, dict):
         raise UserError('payload: expected a JSON object, e.g. \'{"data_uri": "s3://..."}\'')

@@ -242,7 +242,8 @@ def _numeric_bins(
             ref_counts = np.append(ref_counts, 0)
             cur_counts = np.append(cur_counts, int((~known).sum()))
         return labels, ref_counts, cur_counts, True
-    edges = quantile_edges(ref, bins)
+    # The edges come from the finite values; ±inf still land in the first and last bins.
+    edges = quantile_edges(ref[np.isfinite(ref)], bins)
     labels = _edge_labels(edges)
     ref_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(labels))
     cur_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(labels))

@@ -70,6 +70,12 @@ def _check_names(path: str, document: dict[str, Any]) -> None:
     if not isinstance(columns, dict):
         raise UserError(f"{path}: columns: expected a mapping of column names", file=path)
     for column, spec in columns.items():
+        if spec is not None and not isinstance(spec, dict):
+            raise UserError(
+                f"{path}: columns.{column}: expected a mapping (dtype, nullable, checks), got "
+                f"{shown(spec)}",
+                file=path,
+            )
         for key in spec or {}:
             if key not in _COLUMN_KEYS and not known(str(key)):
                 close = difflib.get_close_matches(str(key), [n for n in dir(Check) if known(n)], 1)
@@ -78,11 +84,8 @@ def _check_names(path: str, document: dict[str, Any]) -> None:
                     f"{path}: columns.{column}.{key}: unknown check or key{hint}", file=path
                 )
     for index, check in enumerate(document.get("checks") or []):
-        name = (
-            ((check or {}).get("options") or {}).get("check_name")
-            if isinstance(check, dict)
-            else None
-        )
+        options = check.get("options") if isinstance(check, dict) else None
+        name = options.get("check_name") if isinstance(options, dict) else None
         if not isinstance(name, str) or not known(name):
             raise UserError(
                 f"{path}: checks[{index}]: unknown check {shown(name)}; data-set checks are "
@@ -155,6 +158,10 @@ def infer_schema(
 ) -> tuple[Any, int]:  # fmt: skip
     target = outputs.file(output, "output")  # checked before the work
     frame, _ = read_frame(data)
+    if len(frame) == 0:
+        raise UserError(
+            f"{data}: no rows to infer a schema from; give the data the model trains on"
+        )
     wanted = [c for c in (label, *exclude) if c]
     tables.require_columns(data, list(frame.columns), wanted, "named by label/exclude")
     positive_value: Any = positive
