@@ -192,3 +192,20 @@ def test_a_true_false_label_gets_a_balance_check_that_fires(tmp_path):
     proc = run_cli("validate-data", "--data", str(none_positive), "--schema", str(schema),
                    "--output-dir", str(tmp_path / "v"))  # fmt: skip
     assert proc.returncode == 1 and "0.0% of rows are True" in proc.stdout + proc.stderr
+
+
+def test_annotations_give_a_line_only_when_rows_are_lines():
+    import os
+    import tempfile
+
+    from mlops_actions.validation.cli import _one_line_per_row
+
+    with tempfile.TemporaryDirectory() as folder:
+        plain = os.path.join(folder, "plain.csv")
+        with open(plain, "w") as handle:
+            handle.write("a,b\n1,2\n3,4")  # no final newline
+        spanning = os.path.join(folder, "spanning.csv")
+        with open(spanning, "w") as handle:
+            handle.write('a,b\n"x\ny",2\n\n1,3\n')  # a value over two lines, a blank line
+        assert _one_line_per_row(plain, 2) and not _one_line_per_row(spanning, 2)
+        assert not _one_line_per_row(plain + ".gz", 2)

@@ -20,6 +20,19 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "output-dir", "where validation.json and report.md go", "data-validation")
 
 
+def _one_line_per_row(path: str, rows: int) -> bool:
+    """Whether row n of a CSV is line n + 1 of the file, so an annotation's line is right: a
+    plain .csv with no blank lines and no values that span lines has its header plus one line
+    per row."""
+    if not path.lower().endswith(".csv"):
+        return False
+    newlines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            newlines, last = newlines + chunk.count(b"\n"), chunk[-1:]
+    return newlines + (last != b"\n") == rows + 1
+
+
 def run(args: argparse.Namespace) -> int:
     from mlops_actions.validation import report
     from mlops_actions.validation.run import validate
@@ -61,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     outputs.write_atomic(out / "report.md", text)
     runner.print_untrusted(text)  # names and values come from the data
     runner.append_summary(text)
-    line_numbers = args.data.lower().endswith((".csv", ".csv.gz", ".csv.bz2"))
+    line_numbers = _one_line_per_row(args.data, result.rows)
     for f in result.findings:
         runner.annotate(
             "error",
