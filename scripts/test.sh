@@ -9,6 +9,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
 source scripts/dev/env.sh
 
+# --fast: what needs neither the container testbed nor act (lint gates, unit, CLI, moto, the
+# example's tests), for iterating. The whole suite is the command without it.
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  MLOPS_FAST=1 python -m pytest tests -q -p no:cacheprovider "$@"
+  (cd example-project && python -m pytest -q tests -p no:cacheprovider)
+  exit 0
+fi
+
 # The container testbed (Docker engine, authenticated registry, base image); `down` stops only
 # what `up` started.
 python scripts/dev/testbed.py up

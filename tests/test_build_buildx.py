@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import docker_config_for
+from conftest import builder_env
 from support.registry_client import Registry, logged_in_docker
 from test_build_push import RUN, _cli_build, _consumer, _head
 
@@ -19,13 +19,13 @@ MAIN = ("push", "refs/heads/main", {"repository": {"default_branch": "main"}})
 
 @pytest.fixture
 def buildx(builder_configs):
-    return docker_config_for(builder_configs, "buildx")
+    return builder_env(builder_configs, "buildx")["DOCKER_CONFIG"]
 
 
 @pytest.fixture(scope="module")
 def named_builder(builder_configs):
     """A docker context, which buildx lists as a builder of its own (docker driver)."""
-    config = docker_config_for(builder_configs, "buildx")
+    config = builder_env(builder_configs, "buildx")["DOCKER_CONFIG"]
     name = f"mlops-ctx-{uuid.uuid4().hex[:6]}"
     host = subprocess.run(["docker", "context", "inspect", "--format",
                            "{{.Endpoints.docker.Host}}"], capture_output=True, text=True,
@@ -115,20 +115,16 @@ def test_an_unknown_builder_is_one_line_and_nothing_is_pushed(testbed, buildx, t
 
 
 def test_a_builder_input_without_buildx_is_one_line(testbed, builder_configs, tmp_path):
-    classic = docker_config_for(builder_configs, "classic")
     proc, _ = _cli_build(testbed, tmp_path, _consumer(tmp_path), "x", *MAIN,
                          image=f"acme/no-buildx-{RUN}", extra=("--builder", "mine"),
-                         env_extra={"DOCKER_CONFIG": classic})  # fmt: skip
-    assert proc.returncode == 2
-    assert (
-        "builder: 'mine' is a buildx builder, but this runner has no buildx plugin" in proc.stderr
-    )
+                         env_extra=builder_env(builder_configs, "classic"))  # fmt: skip
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "builder: 'mine' is a buildx builder, but DOCKER_BUILDKIT=0" in proc.stderr
 
 
 @pytest.mark.parametrize("path", ["classic", "buildx"])
 def test_platforms_the_builder_lacks_warn_or_fail(testbed, builder_configs, path, tmp_path):
-    config = docker_config_for(builder_configs, path)
-    env = {"DOCKER_CONFIG": config}
+    env = builder_env(builder_configs, path)
     # On buildx a container builder is tried first (it could build arm64), so the refusal comes
     # after login, from the fallback; on the classic path it comes before anything happens.
     password = testbed["registry"]["password"] if path == "buildx" else "not-needed"

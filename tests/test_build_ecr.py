@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import docker_config_for, run_cli
+from conftest import builder_env, run_cli
 from support.ecs_sim import AWS_ENV, moto_server
 from support.registry_client import Registry
 from test_build_push import RUN, _cli_build, _consumer, _head
@@ -35,7 +35,7 @@ def test_one_build_in_two_registries_with_an_ecr_login(
     env = {
         **AWS_ENV,
         "AWS_ENDPOINT_URL": ecr_api,
-        "DOCKER_CONFIG": docker_config_for(builder_configs, path),
+        **builder_env(builder_configs, path),
     }
     proc, outputs = _cli_build(
         testbed, tmp_path, consumer, testbed["registry"]["password"], *MAIN, image=name,

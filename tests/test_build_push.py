@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import docker_config_for, run_cli, tool
+from conftest import builder_env, run_cli, tool
 from support.act_harness import REPO, export_tree, init_consumer_repo, run_workflow
 from support.registry_client import Registry, logged_in_docker
 
@@ -67,7 +67,7 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
 ):
     """The same checks on both build paths. On buildx here (no Docker Hub), the temporary
     container builder cannot start, so the default builder builds and the summary says so."""
-    docker_config = docker_config_for(builder_configs, path)
+    path_env = builder_env(builder_configs, path)
     registry = testbed["registry"]
     consumer = _consumer(tmp_path, f"Fraud-Detector-{RUN}-{path}")
     sha = _head(consumer)
@@ -82,7 +82,7 @@ def test_push_under_act_gives_exact_tags_and_the_registry_digest(
             "repository": {"default_branch": "main"},
         },
         secrets={"REGISTRY_PASSWORD": registry["password"]},
-        env={"GITHUB_REF": "refs/heads/main", "DOCKER_CONFIG": docker_config},
+        env={"GITHUB_REF": "refs/heads/main", **path_env},
     )
     assert run.jobs.get("build") == "success", run.log[-5000:]
     outputs = run.outputs("build", "build")

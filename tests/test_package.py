@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import docker_config_for, run_cli
+from conftest import builder_env, run_cli
 from support.registry_client import Registry, logged_in_docker
 from support.train_fixtures import TRAIN, train_cli
 
@@ -41,7 +41,7 @@ def _package(pushed, artifacts, *args, env=None):
 def test_the_serving_image_holds_exactly_the_gated_model(pushed, trained, builder_configs, path):
     image, registry = pushed
     version = f"7-{uuid.uuid4().hex[:7]}"
-    env = {"DOCKER_CONFIG": docker_config_for(builder_configs, path)}
+    env = builder_env(builder_configs, path)
     proc, out = _package(pushed, trained, "--version", version, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     expected = "classic docker builder" if path == "classic" else "buildx builder 'default'"

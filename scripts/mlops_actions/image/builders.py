@@ -8,6 +8,7 @@ The Docker CLI itself (job-local config, login, registry errors) is the shared a
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,10 @@ DIGEST_LINE = re.compile(r"^Digest:\s+(sha256:[0-9a-f]{64})", re.M)  # buildx im
 
 
 def has_buildx(docker: Docker) -> bool:
+    """buildx is there and not switched off (DOCKER_BUILDKIT=0 is Docker's own switch to the
+    classic builder, which also holds where buildx is installed system-wide)."""
+    if os.environ.get("DOCKER_BUILDKIT") == "0":
+        return False
     return docker.run("buildx", "version").returncode == 0
 
 

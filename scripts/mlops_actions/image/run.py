@@ -257,6 +257,13 @@ def find_job_builder(docker: dk.Docker, request: BuildRequest) -> capabilities.B
     builder, else the classic builder where there is no buildx. No side effects."""
     named = request.builder or os.environ.get("BUILDX_BUILDER", "")
     source = "builder" if request.builder else "BUILDX_BUILDER"
+    if os.environ.get("DOCKER_BUILDKIT") == "0":  # Docker's own switch to the classic builder
+        if named:
+            raise UserError(
+                f"{source}: {shown(named)} is a buildx builder, but DOCKER_BUILDKIT=0 asks for "
+                "the classic builder; unset one of them"
+            )
+        return capabilities.Builder("classic")
     if not builders.has_buildx(docker):
         if named:
             raise UserError(
