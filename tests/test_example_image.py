@@ -1,5 +1,6 @@
 """The example image does both of its jobs: it trains, and it serves with a working health check."""
 
+import hashlib
 import json
 import os
 import socket
@@ -74,11 +75,15 @@ def test_image_serves_predictions_and_becomes_healthy(image, trained):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     name = f"fraud-serve-{port}"
+    # No card beside this model: the digest says which model the service must refuse all but.
+    digest = hashlib.sha256((artifacts / "model.skops").read_bytes()).hexdigest()
     started = docker(
         "run",
         "-d",
         "--name",
         name,
+        "-e",
+        f"MODEL_SHA256={digest}",
         "-v",
         f"{artifacts}:/app/artifacts:ro",
         "--health-interval",
