@@ -224,3 +224,19 @@ FEATHER_ICONS_USED = {
     "activity",
     "git-pull-request",
 }
+
+
+def test_release_publishes_to_pypi_by_trusted_publishing_after_the_release():
+    """The wheel is built without any token; the upload job alone holds `id-token: write`,
+    runs behind the `release` environment after the GitHub release, and passes no password."""
+    release = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    jobs = release["jobs"]
+    assert jobs["build-package"]["permissions"] == {"contents": "read"}
+    pypi = jobs["pypi"]
+    assert set(pypi["needs"]) == {"release", "build-package"}
+    assert pypi["environment"]["name"] == "release" and pypi["permissions"] == {"id-token": "write"}
+    (publish,) = [s for s in pypi["steps"] if "gh-action-pypi-publish" in s.get("uses", "")]
+    assert not (publish.get("with") or {}).get("password")
+    assert all(
+        "id-token" not in (j.get("permissions") or {}) for n, j in jobs.items() if n != "pypi"
+    )
