@@ -9,12 +9,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/dev/env.sh
 source scripts/dev/env.sh
 
-# --fast: what needs neither the container testbed nor act (lint gates, unit, CLI, moto, the
-# example's tests), for iterating. The whole suite is the command without it.
+# --fast: what needs neither the container testbed, act nor the package index (lint gates,
+# unit, CLI, moto, the example's tests), on every core, for iterating. The whole suite is the
+# command without it.
 if [ "${1:-}" = "--fast" ]; then
   shift
-  MLOPS_FAST=1 python -m pytest tests -q -p no:cacheprovider "$@"
-  (cd example-project && python -m pytest -q tests -p no:cacheprovider)
+  MLOPS_FAST=1 python -m pytest tests -q -p no:cacheprovider -n auto "$@"
+  (cd example-project && python -m pytest -q tests -p no:cacheprovider -n auto)
   exit 0
 fi
 

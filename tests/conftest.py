@@ -150,11 +150,15 @@ def helper_env(requirements: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """`bash scripts/test.sh --fast` (MLOPS_FAST=1): leave out what needs the container testbed
-    or nektos/act, for iterating; the whole suite is the README's test command."""
+    """`bash scripts/test.sh --fast` (MLOPS_FAST=1): leave out what needs the container testbed,
+    nektos/act or the package index, for iterating; the whole suite is the README's command."""
     if os.environ.get("MLOPS_FAST") != "1":
         return
-    heavy = [i for i in items if i.get_closest_marker("act") or "testbed" in i.fixturenames]
+    heavy = [
+        i for i in items
+        if i.get_closest_marker("act") or i.get_closest_marker("network")
+        or "testbed" in i.fixturenames
+    ]  # fmt: skip
     if heavy:
         config.hook.pytest_deselected(items=heavy)
         items[:] = [i for i in items if i not in heavy]

@@ -20,6 +20,9 @@ README = (REPO / "README.md").read_text()
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
 
+pytestmark = pytest.mark.network  # left out of scripts/test.sh --fast
+
+
 def _uv() -> str:
     found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     assert Path(found).exists(), "uv is a dev dependency: run the README's test command"

@@ -4,7 +4,11 @@ while its marker matches the lock. Real pip installs from the package index."""
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.network  # left out of scripts/test.sh --fast
 
 
 def _setup(cache, name="train", env=None):
