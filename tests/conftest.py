@@ -150,15 +150,18 @@ def helper_env(requirements: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """`bash scripts/test.sh --fast` (MLOPS_FAST=1): leave out what needs the container testbed,
-    nektos/act or the package index, for iterating; the whole suite is the README's command."""
-    if os.environ.get("MLOPS_FAST") != "1":
+    """MLOPS_SUBSET=fast (`bash scripts/test.sh --fast`): what needs neither the container
+    testbed, nektos/act nor the package index; MLOPS_SUBSET=heavy: the rest. The whole suite
+    runs both, the fast part on every core."""
+    subset = os.environ.get("MLOPS_SUBSET", "")
+    if subset not in ("fast", "heavy"):
         return
-    heavy = [
-        i for i in items
-        if i.get_closest_marker("act") or i.get_closest_marker("network")
-        or "testbed" in i.fixturenames
-    ]  # fmt: skip
-    if heavy:
-        config.hook.pytest_deselected(items=heavy)
-        items[:] = [i for i in items if i not in heavy]
+
+    def heavy(item) -> bool:
+        marked = item.get_closest_marker("act") or item.get_closest_marker("network")
+        return bool(marked) or "testbed" in item.fixturenames
+
+    left_out = [i for i in items if heavy(i) == (subset == "fast")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if i not in left_out]
