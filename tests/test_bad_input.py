@@ -34,6 +34,13 @@ def _scores_with(bad):
 
 
 CASES = {
+    "unquoted yes in YAML": (
+        lambda t: [
+            str(write_csv(t / "p.csv", {"label": ["yes", "no"] * 50, "score": [0.9, 0.1] * 50}))
+        ],
+        "columns: {label: label, score: score}\npositive_label: yes\nmetrics: {recall: {min: 0.1}}\n",
+        "YAML reads an unquoted yes/no as true/false: quote it, positive_label: 'yes'",
+    ),
     "missing label column": (
         lambda t: [str(_csv(t, is_fraud=None))],
         None,

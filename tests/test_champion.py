@@ -162,7 +162,7 @@ def test_a_late_promote_of_an_older_run_is_refused_and_the_champion_stays(s3, tm
     assert lines[1].split()[:2] == ["2", "7.1-aaaaaaa"] and "9.1-ccccccc (forced)" in lines[1]
     assert "passed 1✓ 0✗" in lines[1] and "recall=0.900" in lines[1]
     assert lines[2].split()[:2] == ["1", "9.1-ccccccc"] and TASKDEF.rsplit("/")[-1] in lines[2]
-    as_json, _ = _cli(endpoint, tmp_path, "champions", *store, "--json", "true", "--limit", "1")
+    as_json, _ = _cli(endpoint, tmp_path, "champions", *store, "--limit", "1", "--json")
     (only,) = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert only["version"] == "7.1-aaaaaaa" and only["previous_version"] == "9.1-ccccccc"
     bad, _ = _cli(endpoint, tmp_path, "champions", *store, "--limit", "0")

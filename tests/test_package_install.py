@@ -78,10 +78,11 @@ def test_the_wheel_carries_complete_metadata(wheel):
     assert {"gate", "monitor", "validate", "deploy", "champion", "mlflow", "all"} <= extras
     assert "One minute, on your own file" in meta  # the README is the long description
     assert not any("/tests/" in n or n.startswith("tests/") for n in names)
+    assert "mlops_actions/py.typed" in names  # type checkers read the fixture's result type
 
 
 def test_a_command_without_its_extra_names_the_extra(wheel, tmp_path):
-    bin_dir = _venv(tmp_path / "bare", str(wheel))
+    bin_dir = _venv(tmp_path / "bare", str(wheel), "pytest")
     data = tmp_path / "p.csv"
     data.write_text("label,score\n1,0.9\n0,0.1\n")
     cases = {
@@ -105,6 +106,16 @@ def test_a_command_without_its_extra_names_the_extra(wheel, tmp_path):
         assert proc.returncode == 2 and len(lines) == 1, (args, proc.stderr)
         assert f'pip install "{extra}"' in lines[0] and "Traceback" not in proc.stderr, lines[0]
     assert _run(bin_dir / "mlops-actions", "--version").stdout.startswith("mlops-actions ")
+    # The pytest plugin loads in every pytest run of that environment: without the extra, other
+    # tests still run, and only the fixture says what to install.
+    (tmp_path / "test_other.py").write_text(
+        "def test_unrelated():\n    assert 1\n\n"
+        "def test_gate(mlops_gate):\n    mlops_gate(y_true=[0, 1], y_score=[0.1, 0.9])\n"
+    )
+    tested = _run(bin_dir / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                  "test_other.py", cwd=tmp_path)  # fmt: skip
+    assert "1 failed, 1 passed" in tested.stdout, tested.stdout[-2000:]
+    assert 'pip install "mlops-actions[gate]"' in tested.stdout
 
 
 def _section(title: str) -> str:

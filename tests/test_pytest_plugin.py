@@ -92,3 +92,24 @@ def test_fixture_mistakes_are_the_clis_one_line_errors(mlops_gate):
                    config={"metrics": {"recal": {"min": 0.5}}})  # fmt: skip
     with pytest.raises(UserError, match="predictions must be a path, a DataFrame or a mapping"):
         mlops_gate(42)
+
+
+def test_arrays_of_predicted_labels_and_crossed_groups(mlops_gate):
+    y, score, region = _holdout()
+    predicted = (score >= 0.5).astype(int)
+    by_label = mlops_gate(y_true=y, y_pred=predicted, thresholds="recall>=0.1")
+    with_scores = mlops_gate(y_true=y, y_score=score, thresholds="recall>=0.1")
+    assert by_label.metrics["recall"] == pytest.approx(with_scores.metrics["recall"])
+    import pandas as pd
+
+    frame = pd.DataFrame({"y": y, "s": score, "region": region, "tier": region[::-1]})
+    one = mlops_gate(frame, label_column="y", score_column="s", group_columns="region",
+                     thresholds="recall>=0.1")  # fmt: skip
+    assert set(one.groups) == {"region"}
+    crossed = mlops_gate(frame, label_column="y", score_column="s",
+                         group_columns=[["region", "tier"]], thresholds="recall>=0.1")  # fmt: skip
+    assert list(crossed.groups) == ["region × tier"]
+    from mlops_actions.errors import UserError
+
+    with pytest.raises(UserError, match="leave out label_column"):
+        mlops_gate(y_true=y, y_score=score, label_column="y")

@@ -61,6 +61,13 @@ EXTRAS = {
 }
 # A module that only one extra brings, whatever the command (an MLflow store, DVC data).
 MODULE_EXTRAS = {"mlflow": "mlflow", "dvc": "dvc", "dvc_s3": "dvc"}
+# An import name -> the package pip installs, where they differ.
+DISTRIBUTIONS = {
+    "yaml": "PyYAML",
+    "github": "PyGithub",
+    "botocore": "boto3",
+    "mlflow": "mlflow-skinny",
+}
 
 
 def _modules() -> dict[str, ModuleType]:
@@ -83,7 +90,8 @@ def _missing_extra(command: str, exc: ModuleNotFoundError) -> UserError | None:
         return None  # our own import failed: a bug, keep the traceback
     extra = MODULE_EXTRAS.get(module) or EXTRAS.get(command, "all")
     return UserError(
-        f"{command}: needs the Python package '{module}', which is not installed; "
+        f"{command}: needs the Python package {DISTRIBUTIONS.get(module, module)!r}, which is "
+        "not installed; "
         f'install it with: pip install "mlops-actions[{extra}]"'
     )
 

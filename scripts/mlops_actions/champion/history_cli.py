@@ -10,7 +10,7 @@ from typing import Any
 
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
-from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, flag, number
+from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, env_input, flag, number
 
 STAGES = ("champion", "production")
 
@@ -22,7 +22,13 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "aws-region", "AWS region (default: AWS_REGION)")
     add(p, "stage", "champion or production", "champion")
     add(p, "limit", "how many moves to list, newest first", "20")
-    add(p, "json", "print JSON lines instead of a table: true or false", "false")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="true",
+        default=env_input("json", "false"),
+        help="print JSON lines instead of a table",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(entry, sort_keys=True))
         return EXIT_PASS
     if not entries:
-        print(f"no {stage} moves recorded in {runner.defuse(store.where(stage))}")
+        hint = (
+            "" if args.model_name else " (for model '" + store.model_name + "': give --model-name)"
+        )
+        print(runner.defuse(f"no {stage} moves recorded in {store.where(stage)}{hint}"))
         return EXIT_PASS
     # Values come from the store: printed defused, like any text we did not write.
     runner.print_untrusted(table(entries))

@@ -204,7 +204,7 @@ def decide(
     raise UserError(
         f"version: {version} ({order.describe()}) is older than the {stage} {theirs} "
         f"({current_order.describe() if current_order else '?'}); the {stage} only moves "
-        "forward. Set force: true for a deliberate rollback"
+        "forward. Set force: true (--force true) for a deliberate rollback"
     )
 
 

@@ -69,6 +69,11 @@ def check_config(path: str) -> int:
         print(f"{path}: note: with no checks the gate judges nothing and fails; add metrics")
     if counts["fairness"] and not config.fairness.slices:
         print(f"{path}: note: fairness checks need group-columns when the gate runs")
+    if isinstance(config.positive_label, bool):
+        print(
+            f"{path}: note: positive_label is {str(config.positive_label).lower()}; if the labels "
+            "are text such as yes/no, quote it (YAML reads an unquoted yes as true)"
+        )
     return EXIT_PASS
 
 

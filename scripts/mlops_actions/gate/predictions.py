@@ -272,11 +272,17 @@ class _BinaryColumn:
     def finish(self) -> BoolArray:
         if self.matched is None and len(self.values) == 2:
             a, b = self.values
+            # YAML reads an unquoted yes/no/on/off as true/false: say so, it looks like a typo.
+            quoted = (
+                "; YAML reads an unquoted yes/no as true/false: quote it, "
+                f"positive_label: {shown(_meant(self.positive, str(a), str(b)))}"
+                if isinstance(self.positive, bool) and isinstance(a, str)
+                else ""
+            )
             raise UserError(
                 f"{self.source.path}: positive_label {shown(self.positive)} is not a value of "
                 f"{self.role} column '{self.name}' (values: {shown(a)}, {shown(b)}); "
-                f"set positive_label / "
-                "positive-label",
+                f"set positive_label / positive-label{quoted}",
                 file=self.source.path,
             )
         mask: BoolArray = _concat(self.chunks, bool)
@@ -619,3 +625,9 @@ def align_champion(path: str, config: GateConfig, challenger: Predictions) -> Ch
     champion_score = lined_up(score.finish()) if score is not None else None
     champion_pred = lined_up(prediction.finish()) if prediction is not None else None
     return Champion(path, champion_score, champion_pred)
+
+
+def _meant(positive: bool, a: str, b: str) -> str:
+    """Which of two text labels an unquoted YAML yes/no (read as a bool) stood for."""
+    yes_like = a if a.lower() in ("yes", "y", "on", "true") else b
+    return yes_like if positive else (b if yes_like == a else a)

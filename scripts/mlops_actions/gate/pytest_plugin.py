@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from mlops_actions.errors import UserError
-from mlops_actions.gate.config import parse_config
-from mlops_actions.gate.decide import Check
-from mlops_actions.gate.run import GateRequest, compute
-from mlops_actions.gate.verdict import GateResult
+
+if TYPE_CHECKING:  # the gate (and numpy) load when the fixture is used, not at pytest's start
+    from mlops_actions.gate.decide import Check
+    from mlops_actions.gate.verdict import GateResult
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,14 @@ def _columns(
     return {name: list(values) for name, values in given.items() if values is not None}
 
 
+def _slices(group_columns: str | Iterable[str | Iterable[str]]) -> tuple[str, ...]:
+    """One column name, or a list of columns and crossings ([["region", "segment"]] or
+    "region*segment"), as the gate's group-columns input spells them."""
+    if isinstance(group_columns, str):
+        return (group_columns,)
+    return tuple(g if isinstance(g, str) else "*".join(g) for g in group_columns)
+
+
 def _write(data: DataLike, folder: Path, stem: str) -> str:
     """A path as given; a DataFrame or a mapping of arrays written as Parquet for the reader."""
     if isinstance(data, str | Path):
@@ -139,7 +147,7 @@ def mlops_gate(tmp_path_factory: pytest.TempPathFactory) -> Evaluate:
         label_column: str | None = None,
         score_column: str | None = None,
         prediction_column: str | None = None,
-        group_columns: Iterable[str] = (),
+        group_columns: str | Iterable[str | Iterable[str]] = (),
         positive_label: str | int | None = None,
         decision_threshold: float | None = None,
         thresholds: str | None = None,
@@ -148,12 +156,30 @@ def mlops_gate(tmp_path_factory: pytest.TempPathFactory) -> Evaluate:
         champion_predictions: DataLike = None,
         id_column: str | None = None,
     ) -> GateView:
+        __tracebackhide__ = True  # a failure shows the test's line, not the plugin's frames
+        try:
+            from mlops_actions.gate.config import parse_config
+            from mlops_actions.gate.run import GateRequest, compute
+        except ModuleNotFoundError as exc:
+            pytest.fail(
+                f"mlops_gate needs the Python package '{exc.name}'; install it with: "
+                'pip install "mlops-actions[gate]"',
+                pytrace=False,
+            )
         folder = tmp_path_factory.mktemp("mlops-gate")
         arrays = _columns(y_true, y_score, y_pred)
         if arrays:
             if predictions is not None:
                 raise UserError("mlops_gate: give predictions or y_true/y_score, not both")
+            if label_column or score_column or prediction_column:
+                raise UserError(
+                    "mlops_gate: with y_true/y_score/y_pred the columns are those arrays; "
+                    "leave out label_column, score_column and prediction_column"
+                )
             predictions = arrays
+            label_column = "label"
+            score_column = "score" if "score" in arrays else None
+            prediction_column = "prediction" if "prediction" in arrays else None
         request = GateRequest(
             output_dir="",
             predictions=_write(predictions, folder, "predictions")
@@ -172,7 +198,7 @@ def mlops_gate(tmp_path_factory: pytest.TempPathFactory) -> Evaluate:
             label_column=label_column,
             score_column=score_column,
             prediction_column=prediction_column,
-            group_columns=tuple(group_columns),
+            group_columns=_slices(group_columns),
             positive_label=None if positive_label is None else str(positive_label),
             decision_threshold=None if decision_threshold is None else str(decision_threshold),
         )

@@ -28,7 +28,12 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "github-token", "token with contents: write and actions: read on that repository")
     add(p, "quiet-period-hours", "no new dispatch within this many hours of the last", "12")
     add(p, "data-uri", "where the current data lives, for the dispatch payload")
-    add(p, "fail-on", "degraded (exit 1 when degraded or not judged) or never", "never")
+    add(
+        p,
+        "fail-on",
+        "degraded (exit 1 when degraded or not judged) or never (the default: report only)",
+        "never",
+    )
 
 
 def _payload(decision: Any, data_uri: str) -> dict[str, Any]:
