@@ -240,3 +240,12 @@ def test_release_publishes_to_pypi_by_trusted_publishing_after_the_release():
     assert all(
         "id-token" not in (j.get("permissions") or {}) for n, j in jobs.items() if n != "pypi"
     )
+
+
+def test_the_package_has_one_version():
+    import tomllib
+
+    from mlops_actions import __version__
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert __version__ == declared, "set the same version in pyproject.toml and __init__.py"
