@@ -27,6 +27,6 @@ python scripts/dev/testbed.py status
 
 # The part that needs no testbed on every core, then the testbed and act part one test at a
 # time (they share one engine and registry); coverage is the union of both.
-MLOPS_SUBSET=fast python -m pytest tests -q -n auto --cov --cov-report= --cov-fail-under=0 "$@"
+MLOPS_SUBSET=light python -m pytest tests -q -n auto --cov --cov-report= --cov-fail-under=0 "$@"
 MLOPS_SUBSET=heavy python -m pytest tests --cov --cov-append --cov-report=term --durations=30 "$@"
 (cd example-project && python -m pytest -q tests -p no:cacheprovider -n auto)

@@ -150,18 +150,23 @@ def helper_env(requirements: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """MLOPS_SUBSET=fast (`bash scripts/test.sh --fast`): what needs neither the container
-    testbed, nektos/act nor the package index; MLOPS_SUBSET=heavy: the rest. The whole suite
-    runs both, the fast part on every core."""
+    """Which part of the suite runs. MLOPS_SUBSET=light: what needs neither the container
+    testbed nor nektos/act (the whole suite runs it on every core); heavy: the rest, one test
+    at a time; fast (`bash scripts/test.sh --fast`): light without what installs from the
+    package index."""
     subset = os.environ.get("MLOPS_SUBSET", "")
-    if subset not in ("fast", "heavy"):
+    if subset not in ("fast", "light", "heavy"):
         return
 
     def heavy(item) -> bool:
-        marked = item.get_closest_marker("act") or item.get_closest_marker("network")
-        return bool(marked) or "testbed" in item.fixturenames
+        return bool(item.get_closest_marker("act")) or "testbed" in item.fixturenames
 
-    left_out = [i for i in items if heavy(i) == (subset == "fast")]
+    def wanted(item) -> bool:
+        if subset == "heavy":
+            return heavy(item)
+        return not heavy(item) and not (subset == "fast" and item.get_closest_marker("network"))
+
+    left_out = [i for i in items if not wanted(i)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [i for i in items if i not in left_out]
+        items[:] = [i for i in items if wanted(i)]
