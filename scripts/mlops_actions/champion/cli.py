@@ -16,10 +16,16 @@ from mlops_actions.model_store import ModelStore
 STAGES = ("champion", "production")
 
 
-def add_parser(sub: Subparsers[Parser]) -> None:
-    p = sub.add_parser("promote", help="make a stored model version the champion (after a deploy)")
+def add_store_options(p: Parser) -> None:
+    """Where the versions live: the options promote, fetch-champion and champions share."""
     add(p, "model-store", "s3://bucket/prefix where versions live, or an MLflow tracking URI")
     add(p, "model-name", "model name in the store (default: the repository name)")
+    add(p, "aws-region", "AWS region (default: AWS_REGION)")
+
+
+def add_parser(sub: Subparsers[Parser]) -> None:
+    p = sub.add_parser("promote", help="make a stored model version the champion (after a deploy)")
+    add_store_options(p)
     add(p, "version", "the version to promote")
     add(p, "verdict", "the gate's verdict.json for that version, or its JSON (must have passed)")
     add(p, "serving-image-ref", "the deployed serving image, by digest")
@@ -27,7 +33,6 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "endpoint-config", "the SageMaker endpoint config that serves it")
     add(p, "model-sha256", "when given, must equal the stored version's model sha256")
     add(p, "force", "move the champion even to an older version (a deliberate rollback)", "false")
-    add(p, "aws-region", "AWS region (default: AWS_REGION)")
 
 
 def model_name(given: str) -> str:

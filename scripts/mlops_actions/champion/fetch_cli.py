@@ -7,16 +7,15 @@ import argparse
 import os
 from pathlib import Path
 
+from mlops_actions.champion.cli import add_store_options
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add
 
 
 def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("fetch-champion", help="fetch the champion record and its verdict")
-    add(p, "model-store", "s3://bucket/prefix where versions live, or an MLflow tracking URI")
-    add(p, "model-name", "model name in the store (default: the repository name)")
+    add_store_options(p)
     add(p, "output-dir", "where champion.json and champion-verdict.json go")
-    add(p, "aws-region", "AWS region (default: AWS_REGION)")
     add(p, "challenger-version", "fail unless this stored version may replace the champion")
 
 

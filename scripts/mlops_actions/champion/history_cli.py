@@ -8,18 +8,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_actions.champion.cli import STAGES, add_store_options
 from mlops_actions.errors import UserError, shown
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, env_input, flag, number
 
-STAGES = ("champion", "production")
-
 
 def add_parser(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("champions", help="list past champions and their gate verdicts")
-    add(p, "model-store", "s3://bucket/prefix where versions live, or an MLflow tracking URI")
-    add(p, "model-name", "model name in the store (default: the repository name)")
-    add(p, "aws-region", "AWS region (default: AWS_REGION)")
+    add_store_options(p)
     add(p, "stage", "champion or production", "champion")
     add(p, "limit", "how many moves to list, newest first", "20")
     p.add_argument(
