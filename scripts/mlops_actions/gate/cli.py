@@ -40,7 +40,8 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "group-columns", "comma-separated columns for fairness checks")
     add(p, "positive-label", "the label value of the positive class (default 1)")
     add(p, "decision-threshold", "score >= threshold predicts positive (default 0.5)")
-    add(p, "output-dir", "where verdict.json and report.md go (default: ./model-gate)")
+    add(p, "output-dir", "where verdict.json, report.md and report.html go (default: ./model-gate)")
+    add(p, "html", "write the HTML report here instead (default: report.html in output-dir)")
     add(p, "fail-on", "failure (exit 1 when the gate fails) or never (report only)", "failure")
     add(p, "name", "report name; keys the sticky PR comment", "model-gate")
     add(p, "comment-on-pr", "on pull requests, keep one sticky comment with the report", "true")
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         positive_label=args.positive_label,
         decision_threshold=args.decision_threshold,
         name=args.name,
+        html=args.html or None,
     )
     started = time.perf_counter()
     outcome = run(request)
@@ -124,9 +126,15 @@ def run(args: argparse.Namespace) -> int:
     decision = outcome.result.decision
 
     if not args.quiet:
-        # The hidden marker is for the PR comment; a terminal needs only the report. Group
-        # names and columns in it come from the predictions file: untrusted.
-        runner.print_untrusted(outcome.report.removeprefix(marker(args.name) + "\n"))
+        # A terminal gets plain text; a pipe or a log the Markdown, without the hidden marker
+        # (that is for the PR comment). Group names and columns in both come from the
+        # predictions file: untrusted.
+        shown_report = (
+            outcome.text
+            if sys.stdout.isatty()
+            else outcome.report.removeprefix(marker(args.name) + "\n")
+        )
+        runner.print_untrusted(shown_report)
     print(
         f"gate {'passed' if decision.passed else 'FAILED'} in {elapsed:.2f}s; "
         f"verdict: {outcome.verdict_path}",
@@ -136,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("passed", "true" if decision.passed else "false")
     runner.set_output("verdict-path", str(outcome.verdict_path.resolve()))
     runner.set_output("report-path", str(outcome.report_path.resolve()))
+    runner.set_output("html-path", str(outcome.html_path.resolve()))
     runner.set_output("metrics", json.dumps(outcome.verdict["metrics"], separators=(",", ":")))
     runner.set_output("failed-checks", str(len(decision.failed)))
     runner.set_output("verdict", json.dumps(outcome.verdict, separators=(",", ":")))
@@ -164,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
                 token=token,
                 repository=repository,
                 number=number,
-                body=outcome.report,
+                body=outcome.comment,
                 marker=marker(args.name),
             )
             if result.action == "failed":

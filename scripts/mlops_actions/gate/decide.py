@@ -80,6 +80,9 @@ class Check:
     difference: float | None = None  # challenger − champion
     difference_ci: tuple[float, float] | None = None
     detectable: float | None = None  # the difference interval's half-width
+    # the line a chart draws: baseline, the worst challenger − champion allowed (signed, in the
+    # metric's own units); fairness, the lowest group value the highest one allows
+    limit: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -244,6 +247,7 @@ def _baseline_check(
         "champion was measured on its own holdout)"
     )
     detectable = None
+    allowed = _tolerance(rule, champion) * (-1.0 if higher_better else 1.0)
     if estimate.low is not None and estimate.high is not None and stored.low is not None:
         assert stored.high is not None
         # Two independent intervals: the difference's half-width is their quadrature sum.
@@ -251,6 +255,7 @@ def _baseline_check(
     return _result(
         rule, "pass" if ok else "fail", message, observed=observed, ci=ci, baseline=champion,
         comparison="unpaired", difference=observed - champion, detectable=detectable,
+        limit=allowed,
     )  # fmt: skip
 
 
@@ -276,6 +281,7 @@ def _paired_check(rule: Rule, paired: PairedComparison, estimate: Estimate, how:
         difference=difference.value,
         difference_ci=(difference.low, difference.high) if interval else None,
         detectable=(interval[1] - interval[0]) / 2 if interval else None,
+        limit=-sign * tolerance,
     )
     if how != "point" and interval is None:
         message = (
@@ -363,17 +369,21 @@ def _fairness_check(
     low, high = values[low_name], values[high_name]
     if rule.op == "max_difference":
         observed = high - low
+        limit = high - rule.bound
         ok = observed <= rule.bound
         text = f"difference {_fmt(observed)} {'<=' if ok else '>'} {_fmt(rule.bound)}"
     else:
         observed = low / high if high > 0 else 1.0
+        limit = high * rule.bound
         ok = observed >= rule.bound
         text = f"ratio {_fmt(observed)} {'>=' if ok else '<'} {_fmt(rule.bound)}"
     message = (
         f"{rule.metric} by {column}: {text} "
         f"(lowest {low_name} {_fmt(low)}, highest {high_name} {_fmt(high)})"
     )
-    return _result(rule, "pass" if ok else "fail", message, observed=observed, **column_detail)
+    return _result(
+        rule, "pass" if ok else "fail", message, observed=observed, limit=limit, **column_detail
+    )
 
 
 def decide(

@@ -12,7 +12,7 @@ import numpy as np
 
 from mlops_actions import outputs
 from mlops_actions.errors import UserError
-from mlops_actions.gate import loader, paired, predictions
+from mlops_actions.gate import curves, loader, paired, predictions
 from mlops_actions.gate.config import (
     CROSS,
     Fairness,
@@ -22,12 +22,13 @@ from mlops_actions.gate.config import (
 )
 from mlops_actions.gate.decide import GroupResult, Groups, PairedComparison, decide
 from mlops_actions.gate.metrics import BoolArray, Estimate, Evaluation, FloatArray, evaluate
-from mlops_actions.gate.report import render
+from mlops_actions.gate.report import render_all
 from mlops_actions.gate.verdict import GateResult, build_verdict
 from mlops_actions.outputs import write_atomic
 
 VERDICT_FILE = "verdict.json"
 REPORT_FILE = "report.md"
+HTML_FILE = "report.html"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class GateRequest:
     positive_label: str | None = None
     decision_threshold: str | None = None
     name: str = "model-gate"
+    html: str | None = None  # where report.html goes (default: in output_dir)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class GateOutcome:
     report: str
     verdict_path: Path
     report_path: Path
+    html_path: Path
+    comment: str  # the report within GitHub's comment limit
+    text: str  # the report for a terminal
 
 
 def resolve_config(request: GateRequest, given: GateConfig | None = None) -> GateConfig:
@@ -178,6 +183,7 @@ def compute(request: GateRequest, config: GateConfig | None = None) -> GateResul
     groups: Groups | None = None
     comparison: PairedComparison | None = None
     metrics: dict[str, Estimate]
+    drawn: dict[str, dict[str, Any]] = {}  # each model's curves (gate/curves.py)
     if request.predictions:
         id_column = request.id_column or config.columns.id
         if request.champion_predictions and not id_column:
@@ -194,14 +200,22 @@ def compute(request: GateRequest, config: GateConfig | None = None) -> GateResul
             y_pred=data.y_pred,
             threshold=config.decision_threshold,
             level=config.confidence_level,
-            keep_sorted=bool(request.champion_predictions),
+            keep_sorted=data.score is not None,
         )
         metrics, confusion = evaluation.metrics, evaluation.confusion
+        if data.score is not None and data.rows:
+            drawn["challenger"] = curves.compute(
+                data.y_true, data.score, config.decision_threshold, evaluation.sorted_scores
+            )
         groups = _group_results(data, config) if data.groups else None
         inputs["predictions"] = _fingerprint(request.predictions)
         if request.champion_predictions:
             champion = predictions.align_champion(request.champion_predictions, config, data)
             comparison = _paired(data, champion, config, evaluation)
+            if champion.score is not None and "challenger" in drawn:
+                drawn["champion"] = curves.compute(
+                    data.y_true, champion.score, config.decision_threshold
+                )
             inputs["champion_predictions"] = _fingerprint(request.champion_predictions)
     else:
         assert request.metrics is not None
@@ -222,6 +236,7 @@ def compute(request: GateRequest, config: GateConfig | None = None) -> GateResul
         baseline=baseline,
         inputs=inputs,
         paired=comparison,
+        curves=drawn or None,
     )
 
 
@@ -230,14 +245,21 @@ def _fingerprint(path: str) -> dict[str, str]:
 
 
 def run(request: GateRequest) -> GateOutcome:
-    out_dir = outputs.directory(request.output_dir, "output-dir", (VERDICT_FILE, REPORT_FILE))
+    out_dir = outputs.directory(
+        request.output_dir, "output-dir", (VERDICT_FILE, REPORT_FILE, HTML_FILE)
+    )
     verdict_path, report_path = out_dir / VERDICT_FILE, out_dir / REPORT_FILE
+    html_path = outputs.file(request.html, "html") if request.html else out_dir / HTML_FILE
     # A verdict from an earlier run must not survive a failed one and look current.
-    for stale in (verdict_path, report_path):
+    for stale in (verdict_path, report_path, html_path):
         stale.unlink(missing_ok=True)
     result = compute(request)
     verdict = build_verdict(result)
-    report = render(result, request.name)
-    write_atomic(report_path, report)
+    drawn = render_all(result, verdict, request.name)
+    write_atomic(html_path, drawn["html"])
+    write_atomic(report_path, drawn["markdown"])
     write_atomic(verdict_path, json.dumps(verdict, indent=2, sort_keys=False) + "\n")
-    return GateOutcome(result, verdict, report, verdict_path, report_path)
+    return GateOutcome(
+        result, verdict, drawn["markdown"], verdict_path, report_path, html_path,
+        drawn["comment"], drawn["text"],
+    )  # fmt: skip

@@ -25,6 +25,8 @@ class GateResult:
     inputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     rows: int | None = None
     paired: PairedComparison | None = None  # the champion on these rows
+    # gate/curves.py's points per model ("challenger", and "champion" when paired with scores)
+    curves: Mapping[str, Mapping[str, Any]] | None = None
 
 
 def _number(x: float | None) -> float | None:
@@ -80,6 +82,7 @@ def build_verdict(result: GateResult) -> dict[str, Any]:
                 "difference": _number(c.difference),
                 "difference_ci": list(c.difference_ci) if c.difference_ci else None,
                 "detectable": _number(c.detectable),
+                "limit": _number(c.limit),
                 "status": c.status,
                 "passed": c.passed,
                 "message": c.message,
@@ -117,4 +120,6 @@ def build_verdict(result: GateResult) -> dict[str, Any]:
             }
             for column, groups in result.groups.items()
         }
+    if result.curves is not None:
+        verdict["curves"] = {name: dict(c) for name, c in result.curves.items()}
     return verdict

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,9 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "current", "current data (recent production inputs): CSV or Parquet")
     add(p, "config", "monitor config YAML (e.g. .mlops/monitor.yml); defaults when empty")
     add(p, "performance-verdict", "model-gate's verdict.json on labelled current data")
-    add(p, "output-dir", "where monitor.json and report.md go", "model-monitor")
+    add(p, "output-dir", "where monitor.json, report.md and report.html go", "model-monitor")
+    add(p, "html", "write the HTML report here instead (default: report.html in output-dir)")
+    add(p, "history", "a folder of earlier runs' monitor.json files: drift over time")
     add(p, "dispatch", "when degraded, send repository_dispatch (true/false)", "false")
     add(p, "event-type", "the dispatch's event type", "model-degraded")
     add(p, "repository", "owner/name to dispatch to (default: GITHUB_REPOSITORY)")
@@ -49,8 +52,32 @@ def _payload(decision: Any, data_uri: str) -> dict[str, Any]:
     }
 
 
-def _document(decision: Any, request: Any) -> dict[str, Any]:
+_JSON_BINS = 100  # bins kept per feature in monitor.json (categories: the most frequent)
+
+
+def _bins(v: Any) -> dict[str, Any]:
+    """A feature's bins as the report draws them: shares rounded as shown."""
+    from mlops_actions.monitor.drift import UNSEEN
+    from mlops_actions.tables import MISSING
+
+    bins = v.drift.bins
+    keep = list(range(min(len(bins.labels), _JSON_BINS)))
+    keep += [i for i in range(_JSON_BINS, len(bins.labels)) if bins.labels[i] in (UNSEEN, MISSING)]
     return {
+        "labels": [bins.labels[i] for i in keep],
+        "reference": [round(float(bins.reference[i]), 4) + 0.0 for i in keep],
+        "current": [round(float(bins.current[i]), 4) + 0.0 for i in keep],
+        "left_out": len(bins.labels) - len(keep),
+    }
+
+
+def _document(decision: Any, request: Any) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    from mlops_actions.monitor.report import drift_level
+
+    return {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "outcome": decision.outcome,
         "degraded": decision.degraded,
         "not_judged": list(decision.not_judged),
@@ -67,6 +94,7 @@ def _document(decision: Any, request: Any) -> dict[str, Any]:
                 "method": v.method,
                 "score": v.score,
                 "threshold": v.threshold,
+                "level": drift_level(v.method, v.score, v.threshold),
                 "test": v.drift.test,
                 "pvalue": v.drift.pvalue,
                 "psi": v.drift.psi,
@@ -75,6 +103,7 @@ def _document(decision: Any, request: Any) -> dict[str, Any]:
                 "js_distance": v.drift.js_distance,
                 "unseen": list(v.drift.unseen[:50]),
                 "missing_share": list(v.drift.missing_share),
+                "bins": _bins(v),
             }
             for v in decision.features
         },
@@ -85,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions import safe_yaml
     from mlops_actions.monitor import report
     from mlops_actions.monitor.config import MonitorConfig, parse_config
+    from mlops_actions.monitor.history import read_history
     from mlops_actions.monitor.run import MonitorRequest, monitor
 
     for name in ("reference", "current"):
@@ -111,13 +141,16 @@ def run(args: argparse.Namespace) -> int:
         )
     request = MonitorRequest(args.reference, args.current, config, args.performance_verdict or "")
     out = outputs.directory(
-        args.output_dir or "model-monitor", "output-dir", ("monitor.json", "report.md")
-    )
-    for stale in ("monitor.json", "report.md"):  # an earlier run's must not look current
-        (out / stale).unlink(missing_ok=True)
+        args.output_dir or "model-monitor", "output-dir", ("monitor.json", "report.md",
+                                                           "report.html")
+    )  # fmt: skip
+    html_path = outputs.file(args.html, "html") if args.html else out / "report.html"
+    history = read_history(args.history) if args.history else []  # checked before the work
+    for stale in (out / "monitor.json", out / "report.md", html_path):
+        stale.unlink(missing_ok=True)  # an earlier run's must not look current
     decision = monitor(request)
 
-    text = report.render(decision, config, args.reference, args.current)
+    extra: list[str] = []
     dispatched, failed = "false", None
     if decision.degraded and dispatcher is not None:
         try:
@@ -128,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
             )
         except UserError as exc:  # the report is still written; the step then fails on this
             failed = exc
-            text += f"\n⚠️ Not dispatched: {exc.message}\n"
+            extra.append(f"⚠️ Not dispatched: {exc.message}")
         else:
             if result.dispatched:
                 dispatched = "true"
@@ -137,16 +170,20 @@ def run(args: argparse.Namespace) -> int:
                     if result.run_url
                     else "accepted; no run listed yet (does a workflow listen to this event type?)"
                 )
-                text += f"\n🔁 Sent `{args.event_type}` to {dispatcher.repository}: {started}\n"
+                extra.append(f"🔁 Sent {args.event_type} to {dispatcher.repository}: {started}")
                 runner.set_output("dispatch-run-url", result.run_url)
             elif result.blocking:
-                text += (
-                    f"\n⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url}).\n"
+                extra.append(
+                    f"⏸️ Not dispatched again: {result.blocking.why} ({result.blocking.url})."
                 )
     document = _document(decision, request) | {"dispatched": dispatched == "true"}
+    drawn = report.render_all(decision, config, document, history, extra)
+    text = drawn["markdown"]
+    outputs.write_atomic(html_path, drawn["html"])
     outputs.write_atomic(out / "monitor.json", json.dumps(document, indent=2) + "\n")
     outputs.write_atomic(out / "report.md", text)
-    runner.print_untrusted(text)  # column and category names come from the data
+    # Column and category names come from the data: untrusted. A terminal gets plain text.
+    runner.print_untrusted(drawn["text"] if sys.stdout.isatty() else text)
     runner.append_summary(text)
     runner.set_output("outcome", decision.outcome)
     runner.set_output("degraded", "true" if decision.degraded else "false")
@@ -154,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     judged = decision.outcome != "not-judged"
     runner.set_output("drift-share", f"{decision.drift_share:.4f}" if judged else "")
     runner.set_output("report-path", str(out / "report.md"))
+    runner.set_output("html-path", str(html_path.resolve()))
     runner.set_output("dispatched", dispatched)
     if failed is not None:
         raise failed

@@ -1,0 +1,246 @@
+"""A report as Markdown with Mermaid charts (job summary, PR comment, report.md). Pure.
+
+Figures become Mermaid `xychart-beta` blocks, which GitHub renders natively, so nothing is
+uploaded to an image host. Text from data is escaped for Markdown (charts.cell) and, inside a
+chart, reduced to characters Mermaid's grammar and sanitizer take as plain text.
+
+GitHub's limits: a step summary holds at most 1 MiB, a comment 65,536 characters. A report
+over its limit loses its charts first (with a note saying so), then its tail.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from mlops_actions.charts import bar, cell
+from mlops_actions.reporting.doc import (
+    Bar,
+    Block,
+    Bullets,
+    Code,
+    Details,
+    Figure,
+    Heading,
+    Inline,
+    Paragraph,
+    Quote,
+    Report,
+    Strong,
+    Table,
+    num,
+    spans,
+)
+
+SUMMARY_LIMIT = 1_000_000  # bytes: GitHub's step summary takes 1 MiB (1,048,576)
+COMMENT_LIMIT = 65_000  # characters: GitHub's comment body takes 65,536
+CHARTS_CUT = (
+    "Charts left out: with them the report would be over GitHub's size limit here "
+    "({limit}). report.html and the JSON hold every chart."
+)
+TAIL_CUT = "… report cut at GitHub's size limit ({limit}); report.md and the JSON hold it all."
+
+# The Mermaid palette: series are coloured in this order, and captions name the colours.
+PALETTE = (
+    ("#1f77b4", "blue"),
+    ("#ff7f0e", "orange"),
+    ("#7f7f7f", "grey"),
+    ("#2ca02c", "green"),
+    ("#d62728", "red"),
+    ("#9467bd", "purple"),
+)
+_SAFE_PUNCTUATION = set(" .,:+-=/()_–—≥≤·×'*↑↓▲▼")
+_SUBSTITUTES = {
+    "<": "‹",
+    ">": "›",
+    "%": "％",
+    "&": "＆",
+    "#": "＃",
+    '"': "'",
+    "[": "(",
+    "]": ")",
+    "{": "(",
+    "}": ")",
+    ";": ",",
+    "`": "'",
+    "\\": "/",
+}
+
+
+def inline(text: Inline) -> str:
+    out = []
+    for s in spans(text):
+        if isinstance(s, Code):
+            out.append(f"`{cell(s.text, 200)}`" if s.text else "")
+        elif isinstance(s, Strong):
+            out.append(f"**{cell(s.text, 200)}**")
+        elif isinstance(s, Bar):
+            shown = bar(s.value, s.width)
+            out.append(f"`{shown}`{' (lower is better)' if s.lower_is_better else ''}")
+        else:
+            out.append(_text(s))
+    return "".join(out)
+
+
+def _text(s: str, limit: int = 400) -> str:
+    """Plain text escaped for Markdown, its edge spaces kept (it may sit between spans)."""
+    stripped = s.strip()
+    if not stripped:
+        return " " if s else ""
+    start, end = s[: len(s) - len(s.lstrip())], s[len(s.rstrip()) :]
+    return (" " if start else "") + cell(stripped, limit) + (" " if end else "")
+
+
+def mermaid_text(text: str, limit: int = 40) -> str:
+    """Text for a Mermaid label: one line, at most `limit` characters, only characters the
+    xychart grammar reads as text and no markup (a `"` would end the string, `]` the list)."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    out = []
+    for ch in flat:
+        if ch in _SUBSTITUTES:
+            out.append(_SUBSTITUTES[ch])
+        elif (
+            ch in _SAFE_PUNCTUATION
+            or unicodedata.category(ch)[:1] in "LN"
+            or (unicodedata.category(ch) in ("Pd", "Sm", "So", "Po") and ch not in "|~!?@$^\\")
+        ):
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out) or "?"
+
+
+def mermaid_series(figure: Figure) -> list[tuple[str, str, tuple[float, ...]]]:
+    """What a Mermaid chart draws: (kind, what it is, values). Intervals become two lines,
+    rules a flat line; a series with a missing value is left out (Mermaid has no gaps)."""
+    drawn: list[tuple[str, str, tuple[float, ...]]] = []
+    n = len(figure.categories)
+    for s in figure.series:
+        if any(v is None for v in s.values):
+            continue
+        drawn.append((s.kind, s.name, tuple(float(v) for v in s.values if v is not None)))
+        for end, values in (("low", s.low), ("high", s.high)):
+            if values is not None and all(v is not None for v in values):
+                drawn.append(
+                    (
+                        "line",
+                        f"{s.name}: interval {end}",
+                        tuple(float(v) for v in values if v is not None),
+                    )
+                )
+    for rule in figure.rules:
+        drawn.append(("line", rule.label, (rule.value,) * n))
+    return drawn
+
+
+def mermaid(figure: Figure) -> str:
+    drawn = mermaid_series(figure)
+    # Bars first, then lines: the palette goes to plots in the order they are written.
+    drawn.sort(key=lambda d: d[0] != "bar")
+    palette = ", ".join(colour for colour, _ in PALETTE)
+    categories = ", ".join(
+        f'"{mermaid_text(c, 16)}{" ◆" if figure.mark == i else ""}"'
+        for i, c in enumerate(figure.categories)
+    )
+    low, high = figure.y_range
+    lines = [
+        "```mermaid",
+        '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + palette + '"}}}}%%',
+        "xychart-beta",
+        f'  title "{mermaid_text(figure.title, 80)}"',
+        f'  x-axis "{mermaid_text(figure.x_label, 60)}" [{categories}]',
+        f'  y-axis "{mermaid_text(figure.y_label, 60)}" {num(low)} --> {num(high)}',
+    ]
+    for kind, _, values in drawn:
+        lines.append(f"  {kind} [{', '.join(num(v) for v in values)}]")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def legend(figure: Figure) -> str:
+    drawn = sorted(mermaid_series(figure), key=lambda d: d[0] != "bar")
+    colours = [name for _, name in PALETTE]
+    parts = [
+        f"{colours[i % len(colours)]} {'bars' if kind == 'bar' else 'line'}: {what}"
+        for i, (kind, what, _) in enumerate(drawn)
+    ]
+    left = [s.name for s in figure.series if any(v is None for v in s.values)]
+    if left:
+        parts.append(f"not drawn (a value is undefined): {', '.join(left)}")
+    if figure.mark is not None and figure.mark_label:
+        parts.append(f"◆ {figure.mark_label}")
+    return "; ".join(parts)
+
+
+def _figure(figure: Figure, charts: bool) -> list[str]:
+    if not charts:
+        return []
+    caption = " ".join(x for x in (figure.caption, f"({legend(figure)})") if x)
+    return [mermaid(figure), "", f"<sub>{cell(caption, 600)}</sub>", ""]
+
+
+def _table(table: Table) -> list[str]:
+    def row(cells: tuple[Inline, ...]) -> str:
+        return "| " + " | ".join(inline(c) for c in cells) + " |"
+
+    return [row(table.header), "|" + "---|" * len(table.header), *(row(r) for r in table.rows), ""]
+
+
+def _block(block: Block, charts: bool) -> list[str]:
+    if isinstance(block, Heading):
+        return ["#" * block.level + " " + inline(block.text), ""]
+    if isinstance(block, Paragraph):
+        return [inline(block.text), ""]
+    if isinstance(block, Quote):
+        return ["> " + inline(block.text), ""]
+    if isinstance(block, Bullets):
+        return [*(f"- {inline(i)}" for i in block.items), ""]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Figure):
+        return _figure(block, charts)
+    if isinstance(block, Details):
+        inner = [line for b in block.blocks for line in _block(b, charts)]
+        return [
+            f"<details><summary>{cell(block.summary, 200)}</summary>",
+            "",
+            *inner,
+            "</details>",
+            "",
+        ]
+    raise TypeError(type(block))
+
+
+def _render(report: Report, charts: bool, note: str = "") -> str:
+    lines = [report.marker] if report.marker else []
+    for block in report.blocks:
+        lines += _block(block, charts)
+    if note:
+        lines += [f"> {note}", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _size(text: str, in_bytes: bool) -> int:
+    return len(text.encode("utf-8")) if in_bytes else len(text)
+
+
+def render(report: Report, limit: int = SUMMARY_LIMIT, in_bytes: bool = True) -> str:
+    """The Markdown, within `limit` (bytes, or characters when not in_bytes): charts cut
+    first, with a note, then the tail."""
+    full = _render(report, charts=True)
+    if _size(full, in_bytes) <= limit:
+        return full
+    shown = f"{limit:,} {'bytes' if in_bytes else 'characters'}"
+    lean = _render(report, charts=False, note=CHARTS_CUT.format(limit=shown))
+    if _size(lean, in_bytes) <= limit:
+        return lean
+    note = "\n> " + TAIL_CUT.format(limit=shown) + "\n"
+    room = limit - _size(note, in_bytes) - 8
+    kept = lean.encode("utf-8")[:room].decode("utf-8", "ignore") if in_bytes else lean[:room]
+    return kept[: kept.rfind("\n") + 1] + note
+
+
+def comment(report: Report) -> str:
+    """The PR comment's body: within GitHub's comment limit, in characters."""
+    return render(report, COMMENT_LIMIT, in_bytes=False)
