@@ -146,16 +146,17 @@ def calibration(y_true: BoolArray, score: FloatArray) -> list[dict[str, Any]]:
 
 def histogram(y_true: BoolArray, score: FloatArray, threshold: float) -> dict[str, Any]:
     """Counts of each class's scores in HISTOGRAM_BINS equal bins of [0, 1] (the last closed)."""
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)  # as numpy.histogram's
     pos = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
     neg = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
     for part in _chunks(score.size):
         s, y = score[part], y_true[part]
-        ids = np.minimum((s * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
+        ids = np.minimum(np.searchsorted(edges, s, side="right") - 1, HISTOGRAM_BINS - 1)
         pos += np.bincount(ids[y], minlength=HISTOGRAM_BINS)
         neg += np.bincount(ids[~y], minlength=HISTOGRAM_BINS)
     p_total, n_total = int(pos.sum()), int(neg.sum())
     return {
-        "edges": [_r(i / HISTOGRAM_BINS) for i in range(HISTOGRAM_BINS + 1)],
+        "edges": [_r(e) for e in edges],
         "positives": pos.tolist(),
         "negatives": neg.tolist(),
         "positives_total": p_total,
