@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli
-from support import browser
 
+from conftest import REPO, run_cli
 from mlops_actions.gate import curves
 from mlops_actions.reporting import doc, markdown
+from support import browser
 
 HOSTILE = ["<script>alert(1)</script>", 'a"b]c', "</svg><b>x</b>", "::warning::pwned"]
 
@@ -67,8 +67,7 @@ def test_curve_points_equal_sklearn(n, seed, ties):
         assert p["precision"] == pytest.approx(want_p, abs=6e-5)
         assert p["recall"] == pytest.approx(want_r, abs=6e-5)
     # The grid: the precision at the highest threshold whose recall reaches r.
-    for r, got in zip(drawn["pr"]["grid"]["recall"], drawn["pr"]["grid"]["precision"],
-                      strict=True):  # fmt: skip
+    for r, got in zip(drawn["pr"]["grid"]["recall"], drawn["pr"]["grid"]["precision"], strict=True):
         reached = recall[:-1] >= max(r, 1 / y.sum()) - 1e-12
         assert got == pytest.approx(precision[:-1][reached][np.argmax(thr[reached])], abs=6e-5)
 
@@ -105,10 +104,13 @@ def _gate_inputs(tmp_path: Path, n: int = 3000, seed: int = 7) -> list[str]:
     def quoted(text: str) -> str:
         return '"' + text.replace('"', '""') + '"'
 
-    (tmp_path / "pred.csv").write_text("id,label,p,region\n" + "".join(
-        f"{i},{y[i]},{s[i]},{quoted(region[i])}\n" for i in range(n)))  # fmt: skip
-    (tmp_path / "champ.csv").write_text("id,label,p\n" + "".join(
-        f"{i},{y[i]},{c[i]}\n" for i in range(n)))  # fmt: skip
+    (tmp_path / "pred.csv").write_text(
+        "id,label,p,region\n"
+        + "".join(f"{i},{y[i]},{s[i]},{quoted(region[i])}\n" for i in range(n))
+    )
+    (tmp_path / "champ.csv").write_text(
+        "id,label,p\n" + "".join(f"{i},{y[i]},{c[i]}\n" for i in range(n))
+    )
     (tmp_path / "gate.yml").write_text(
         "columns: {id: id, label: label, score: p}\n"
         "metrics:\n  precision: {min: 0.5}\n  recall: {min: 0.5}\n"
@@ -116,8 +118,15 @@ def _gate_inputs(tmp_path: Path, n: int = 3000, seed: int = 7) -> list[str]:
         "  log_loss: {max_drop: 0.05}\n"
         "fairness:\n  group_columns: [region]\n  metrics: {recall: {max_difference: 0.3}}\n"
     )
-    return ["gate", "--predictions", str(tmp_path / "pred.csv"), "--champion-predictions",
-            str(tmp_path / "champ.csv"), "--config", str(tmp_path / "gate.yml")]  # fmt: skip
+    return [
+        "gate",
+        "--predictions",
+        str(tmp_path / "pred.csv"),
+        "--champion-predictions",
+        str(tmp_path / "champ.csv"),
+        "--config",
+        str(tmp_path / "gate.yml"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +149,14 @@ def test_gate_markdown_has_the_charts_and_every_mermaid_block_parses(gate_run):
     md = gate_run["markdown"]
     blocks = browser.mermaid_blocks(md)
     titles = [re.search(r'title "([^"]*)"', b).group(1) for b in blocks]
-    for wanted in ("ROC curve", "Precision-recall curve", "Calibration", "Scores by class",
-                   "Challenger − champion", "recall by region"):  # fmt: skip
+    for wanted in (
+        "ROC curve",
+        "Precision-recall curve",
+        "Calibration",
+        "Scores by class",
+        "Challenger − champion",
+        "recall by region",
+    ):
         assert any(t.startswith(wanted) for t in titles), (wanted, titles)
     results = browser.parse_mermaid(blocks)
     failed = [(t, r["error"]) for t, r in zip(titles, results, strict=True) if not r["ok"]]
@@ -180,15 +195,18 @@ def test_gate_html_in_chromium_shows_the_verdicts_numbers(gate_run, tmp_path):
     mine, theirs = v["curves"]["challenger"], v["curves"]["champion"]
 
     def labelled(points, x, y):
-        return {f"threshold {doc.num(p['threshold'])}: {x} {doc.num(p[x])}, {y} {doc.num(p[y])}"
-                for p in points}  # fmt: skip
+        return {
+            f"threshold {doc.num(p['threshold'])}: {x} {doc.num(p[x])}, {y} {doc.num(p[y])}"
+            for p in points
+        }
 
     roc_titles = set(found.figures["roc"]["titles"])
     assert {f"challenger: {t}" for t in labelled(mine["roc"]["points"], "fpr", "tpr")} <= roc_titles
     assert {f"champion: {t}" for t in labelled(theirs["roc"]["points"], "fpr", "tpr")} <= roc_titles
     pr_titles = set(found.figures["pr"]["titles"])
-    assert {f"challenger: {t}" for t in labelled(mine["pr"]["points"], "recall", "precision")} \
-        <= pr_titles  # fmt: skip
+    assert {
+        f"challenger: {t}" for t in labelled(mine["pr"]["points"], "recall", "precision")
+    } <= pr_titles
     assert found.figures["pr"]["rules"] == [mine["pr"]["prevalence"]]
     calibration = found.figures["calibration"]["values"]
     bins = mine["calibration"]
@@ -219,8 +237,11 @@ def test_gate_hostile_names_stay_text(gate_run):
     for block in browser.mermaid_blocks(md):
         for line in block.splitlines()[2:]:  # past the init directive and the chart type
             # a quote inside a label would end it early: every label is one "..." string
-            assert line.count('"') % 2 == 0 and "<" not in line and "]" not in line[:-1].split(
-                "[", 1)[-1]  # fmt: skip
+            assert (
+                line.count('"') % 2 == 0
+                and "<" not in line
+                and "]" not in line[:-1].split("[", 1)[-1]
+            )
     assert not any(line.startswith("::warning::pwned") for line in proc.stdout.splitlines())
 
 
@@ -229,8 +250,12 @@ def _on_a_terminal(args: list[str]) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PYTHONPATH"] = str(REPO / "scripts")
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "mlops_actions", *args], stdout=follower,
-                            stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlops_actions", *args],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -246,8 +271,15 @@ def _on_a_terminal(args: list[str]) -> tuple[int, str]:
 
 
 def test_gate_on_a_terminal_prints_plain_text(tmp_path):
-    code, shown = _on_a_terminal([*_gate_inputs(tmp_path, n=800), "--output-dir",
-                                  str(tmp_path / "out"), "--fail-on", "never"])  # fmt: skip
+    code, shown = _on_a_terminal(
+        [
+            *_gate_inputs(tmp_path, n=800),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--fail-on",
+            "never",
+        ]
+    )
     assert code == 0, shown[-2000:]
     assert "Model gate" in shown and "[chart] ROC curve" in shown
     assert "roc_auc" in shown and "roc\\_auc" not in shown
@@ -285,9 +317,15 @@ def test_markdown_over_the_limit_cuts_charts_first_then_the_tail():
 def test_mermaid_labels_cannot_break_the_chart():
     _need_browser()
     names = (*HOSTILE, "%%{init: x}%%", "```", "a;b#c&d", "x\ny", "名前", "—")
-    figure = doc.Figure("h", 'ti"tle]', 'x"]', "y", names,
-                        (doc.Series("s", tuple(0.1 * i for i in range(len(names))), kind="bar"),),
-                        (0, 1))  # fmt: skip
+    figure = doc.Figure(
+        "h",
+        'ti"tle]',
+        'x"]',
+        "y",
+        names,
+        (doc.Series("s", tuple(0.1 * i for i in range(len(names))), kind="bar"),),
+        (0, 1),
+    )
     block = markdown.mermaid(figure)
     assert "<" not in block.split("xychart-beta", 1)[1] and "```" not in block[3:-3]
     result = browser.parse_mermaid(browser.mermaid_blocks(block))
@@ -305,14 +343,25 @@ def _feeds(tmp_path: Path, shift: float, seed: int) -> tuple[Path, Path]:
     kinds = ["card", "cash", HOSTILE[0], HOSTILE[1]]
 
     def write(path: Path, amount, kind, age):
-        path.write_text("amount,kind,age\n" + "".join(
-            f'{a:.3f},"{k.replace(chr(34), chr(34) * 2)}",{g}\n'
-            for a, k, g in zip(amount, kind, age, strict=True)))  # fmt: skip
+        path.write_text(
+            "amount,kind,age\n"
+            + "".join(
+                f'{a:.3f},"{k.replace(chr(34), chr(34) * 2)}",{g}\n'
+                for a, k, g in zip(amount, kind, age, strict=True)
+            )
+        )
 
-    write(ref, rng.normal(100, 15, n), rng.choice(kinds[:3], n, p=[0.6, 0.3, 0.1]),
-          rng.integers(18, 80, n))  # fmt: skip
-    kind = rng.choice(kinds, n, p=[0.4, 0.2, 0.1, 0.3]) if shift else rng.choice(
-        kinds[:3], n, p=[0.6, 0.3, 0.1])  # fmt: skip
+    write(
+        ref,
+        rng.normal(100, 15, n),
+        rng.choice(kinds[:3], n, p=[0.6, 0.3, 0.1]),
+        rng.integers(18, 80, n),
+    )
+    kind = (
+        rng.choice(kinds, n, p=[0.4, 0.2, 0.1, 0.3])
+        if shift
+        else rng.choice(kinds[:3], n, p=[0.6, 0.3, 0.1])
+    )
     write(cur, rng.normal(100 + shift, 15, n), kind, rng.integers(18, 80, n))
     return ref, cur
 
@@ -323,13 +372,31 @@ def monitor_run(tmp_path_factory):
     history = tmp / "history"
     for i, shift in enumerate((0.0, 2.0)):
         ref, cur = _feeds(tmp, shift, seed=10 + i)
-        proc = run_cli("monitor", "--reference", str(ref), "--current", str(cur),
-                       "--output-dir", str(history / f"run-{i}"))  # fmt: skip
+        proc = run_cli(
+            "monitor",
+            "--reference",
+            str(ref),
+            "--current",
+            str(cur),
+            "--output-dir",
+            str(history / f"run-{i}"),
+        )
         assert proc.returncode == 0, proc.stderr
     ref, cur = _feeds(tmp, 12.0, seed=20)
     out = tmp / "out"
-    proc = run_cli("monitor", "--reference", str(ref), "--current", str(cur), "--output-dir",
-                   str(out), "--history", str(history), "--html", str(tmp / "page.html"))  # fmt: skip
+    proc = run_cli(
+        "monitor",
+        "--reference",
+        str(ref),
+        "--current",
+        str(cur),
+        "--output-dir",
+        str(out),
+        "--history",
+        str(history),
+        "--html",
+        str(tmp / "page.html"),
+    )
     assert proc.returncode == 0, proc.stderr
     return {
         "proc": proc,
@@ -408,8 +475,9 @@ def test_monitor_bad_history_and_html_are_one_line_errors(tmp_path, monitor_run)
 def test_gate_html_that_is_a_directory_is_refused_before_the_work(tmp_path):
     (tmp_path / "r.html").mkdir()
     out = tmp_path / "out"
-    proc = run_cli(*_gate_inputs(tmp_path, n=300), "--output-dir", str(out), "--html",
-                   str(tmp_path / "r.html"))  # fmt: skip
+    proc = run_cli(
+        *_gate_inputs(tmp_path, n=300), "--output-dir", str(out), "--html", str(tmp_path / "r.html")
+    )
     assert proc.returncode == 2 and "html:" in proc.stderr and "is a directory" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (out / "verdict.json").exists()

@@ -5,7 +5,9 @@
 #   - the package in editable mode with its dev extra, constrained to the same pinned versions
 #     the actions install (scripts/requirements/*.in, example-project/requirements.txt);
 #   - Debian packages when missing: shellcheck, docker.io, docker-registry, debootstrap,
-#     apache2-utils, skopeo.
+#     apache2-utils, skopeo, chromium (the report tests render report.html in it);
+#   - the npm `mermaid` package, pinned, in ~/.cache/mlops-actions/node (outside the tree), which
+#     the report tests load in that Chromium to parse every Mermaid block.
 # Re-installs only when pyproject.toml or a requirements file changed.
 _mlops_setup() (
 set -euo pipefail
@@ -37,7 +39,7 @@ fi
 # (docker.io engine, docker-registry, debootstrap for the base image, htpasswd, skopeo).
 missing=""
 for pair in shellcheck:shellcheck dockerd:docker.io docker-registry:docker-registry \
-            debootstrap:debootstrap htpasswd:apache2-utils skopeo:skopeo; do
+            debootstrap:debootstrap htpasswd:apache2-utils skopeo:skopeo chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
 if [ -n "$missing" ]; then
@@ -48,6 +50,20 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "warning: missing Debian packages:$missing; install them for the full test suite" >&2
+  fi
+fi
+
+# The npm mermaid package for the report tests (tests/support/browser.py), outside the tree.
+MERMAID_VERSION=11.17.2
+node_dir="${MLOPS_NODE_DIR:-$HOME/.cache/mlops-actions/node}"
+if [ "$(cat "$node_dir/.mermaid-version" 2>/dev/null)" != "$MERMAID_VERSION" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "installing mermaid@$MERMAID_VERSION into $node_dir ..." >&2
+    mkdir -p "$node_dir"
+    (cd "$node_dir" && npm install --silent --no-audit --no-fund --no-save \
+      "mermaid@$MERMAID_VERSION" >/dev/null) && echo "$MERMAID_VERSION" > "$node_dir/.mermaid-version"
+  else
+    echo "warning: npm is missing; install nodejs and npm for the report tests (mermaid)" >&2
   fi
 fi
 )

@@ -22,10 +22,16 @@ NODE_MODULES = Path(
     or Path.home() / ".cache" / "mlops-actions" / "node" / "node_modules"
 )
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--disable-default-apps", "--hide-scrollbars",
-)  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+)
 
 
 class Missing(RuntimeError):
@@ -50,8 +56,11 @@ def _run(args: list[str], timeout: int = 90) -> str:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         proc = subprocess.run(
             [chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     if proc.returncode != 0:
         raise RuntimeError(f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return proc.stdout
@@ -60,13 +69,19 @@ def _run(args: list[str], timeout: int = 90) -> str:
 def dump_dom(page: Path, budget_ms: int = 10_000, allow_files: bool = False) -> str:
     """The page's DOM once it loaded and its scripts ran (within the virtual-time budget)."""
     extra = ["--allow-file-access-from-files"] if allow_files else []
-    return _run([*extra, f"--virtual-time-budget={budget_ms}", "--dump-dom",
-                 page.resolve().as_uri()])  # fmt: skip
+    return _run(
+        [*extra, f"--virtual-time-budget={budget_ms}", "--dump-dom", page.resolve().as_uri()]
+    )
 
 
 def screenshot(page: Path, png: Path, width: int = 1100, height: int = 2400) -> None:
-    _run([f"--window-size={width},{height}", f"--screenshot={png.resolve()}",
-          page.resolve().as_uri()])  # fmt: skip
+    _run(
+        [
+            f"--window-size={width},{height}",
+            f"--screenshot={png.resolve()}",
+            page.resolve().as_uri(),
+        ]
+    )
     if not png.is_file() or png.stat().st_size == 0:
         raise RuntimeError(f"chromium wrote no screenshot at {png}")
 
@@ -141,8 +156,7 @@ class Charts(HTMLParser):
         a = dict(attrs)
         if tag == "svg" and a.get("data-figure"):
             self._figure = a["data-figure"]
-            self.figures[self._figure] = {"values": [], "titles": [], "intervals": [],
-                                          "rules": []}  # fmt: skip
+            self.figures[self._figure] = {"values": [], "titles": [], "intervals": [], "rules": []}
         if self._figure is None:
             return
         cls = a.get("class") or ""

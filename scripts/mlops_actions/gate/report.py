@@ -117,6 +117,7 @@ def _champion(result: GateResult, verdict: Mapping[str, Any]) -> list[Block]:
         return []
     level = f"{result.config.confidence_level:.0%}"
     paired = result.paired
+    how: tuple[str | Code, ...]
     if paired is not None:
         how = (
             f"Paired: the champion scored on these same {paired.rows:,} rows "
@@ -176,7 +177,7 @@ def difference_figure(verdict: Mapping[str, Any]) -> Figure | None:
                 low=tuple(ci[0] if ci else None for ci in cis),
                 high=tuple(ci[1] if ci else None for ci in cis),
             ),
-            Series("allowed limit", tuple(limits)),
+            Series("allowed limit", tuple(limits), kind="tick"),
         ),
         y_range=(_round_down(min(ends) - pad), _round_up(max(ends) + pad)),
         caption=(
@@ -252,7 +253,8 @@ def curve_figures(verdict: Mapping[str, Any]) -> list[Figure]:
         auc = f"ROC AUC {num(metrics.get('roc_auc'))}"
         if theirs and theirs.get("roc"):
             series.append(_curve_series("champion", theirs["roc"], "fpr", "tpr"))
-            auc += f", champion {num(champion_metrics.get('roc_auc', {}).get('value'))}"
+            value = champion_metrics.get("roc_auc", {}).get("value")
+            auc += f", champion {num(value)}" if value is not None else ""
         grid = mine["roc"]["grid"]["fpr"]
         series.append(Series("chance", tuple(grid)))
         figures.append(
@@ -277,7 +279,7 @@ def curve_figures(verdict: Mapping[str, Any]) -> list[Figure]:
         if theirs and theirs.get("pr"):
             series.append(_curve_series("champion", theirs["pr"], "recall", "precision"))
             value = champion_metrics.get("average_precision", {}).get("value")
-            ap += f", champion {num(value)}"
+            ap += f", champion {num(value)}" if value is not None else ""
         grid = mine["pr"]["grid"]["recall"]
         prevalence = mine["pr"]["prevalence"]
         figures.append(
@@ -360,7 +362,7 @@ def fairness_figures(result: GateResult, verdict: Mapping[str, Any]) -> list[Fig
         named = sorted(groups[column].items())
         values = tuple(g["metrics"][metric]["value"] for _, g in named)
         cis = [g["metrics"][metric].get("ci") for _, g in named]
-        rules = ()
+        rules: tuple[Rule, ...] = ()
         if check["limit"] is not None:
             what = "spread" if check["rule"] == "max_difference" else "ratio"
             rules = (Rule(check["limit"], f"lowest allowed (the {what} rule)"),)

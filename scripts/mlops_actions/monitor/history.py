@@ -4,6 +4,7 @@ DIR holds monitor.json files, directly (any name ending in .json) or one folder 
 (<run>/monitor.json, as downloaded artifacts unpack). Each must be a monitor.json this command
 wrote: a bad one is a one-line error naming the file and the field, not a gap in the chart.
 Runs are ordered by their `generated_at`, then by path; at most MAX_RUNS of the latest are kept.
+Each is labelled by when it ran, or, where that does not tell them apart, by its file name.
 """
 
 from __future__ import annotations
@@ -61,10 +62,7 @@ def read_run(path: Path) -> dict[str, Any]:
     generated = data.get("generated_at")
     if generated is not None and not isinstance(generated, str):
         raise _bad(path, "generated_at", "is not text")
-    if generated:
-        label = generated[:16].replace("T", " ")
-    else:
-        label = path.parent.name if path.name == "monitor.json" else path.stem
+    label = path.parent.name if path.name == "monitor.json" else path.stem
     return {"label": label, "generated_at": generated or "", "path": str(path),
             "features": levels}  # fmt: skip
 
@@ -72,4 +70,11 @@ def read_run(path: Path) -> dict[str, Any]:
 def read_history(folder: str) -> list[dict[str, Any]]:
     runs = [read_run(p) for p in _files(Path(folder))]
     runs.sort(key=lambda r: (r["generated_at"], r["path"]))
-    return runs[-MAX_RUNS:]
+    runs = runs[-MAX_RUNS:]
+    # A run is named by when it ran (month, day, time) where that tells the runs apart, else
+    # by its file or folder name.
+    stamps = [r["generated_at"][5:16].replace("T", " ") for r in runs]
+    if all(stamps) and len(set(stamps)) == len(stamps):
+        for run, stamp in zip(runs, stamps, strict=True):
+            run["label"] = stamp
+    return runs

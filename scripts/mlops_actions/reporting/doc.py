@@ -93,7 +93,7 @@ class Series:
 
     name: str
     values: tuple[float | None, ...]
-    kind: str = "line"  # line | bar
+    kind: str = "line"  # line | bar | tick (a mark per category; a line in Mermaid)
     low: tuple[float | None, ...] | None = None
     high: tuple[float | None, ...] | None = None
     # the exact curve (x, y, label) for the HTML drawing, when the values are its grid

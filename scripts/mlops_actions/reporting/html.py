@@ -109,12 +109,12 @@ def svg(figure: Figure) -> str:
     ]
     # axes and y ticks
     for k in range(6):
-        v = p.low + (p.high - p.low) * k / 5
-        y = p.y(v)
+        tick = p.low + (p.high - p.low) * k / 5
+        y = p.y(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>'
         )
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{num(v)}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{num(tick)}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{H - BOTTOM}" stroke="#57606a"/>')
     parts.append(
         f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{H - BOTTOM}" y2="{H - BOTTOM}" stroke="#57606a"/>'
@@ -156,6 +156,18 @@ def svg(figure: Figure) -> str:
                     f'<rect class="pt" x="{x0:.1f}" y="{top:.1f}" width="{w * 0.95:.1f}" '
                     f'height="{max(height, 0.5):.1f}" fill="{colour}" fill-opacity="0.8" '
                     f'data-value="{num(v)}"><title>{_e(label)}</title></rect>'
+                )
+        elif s.kind == "tick":  # a value per category, not a path between them
+            half = slot / 2
+            for i, v in enumerate(s.values):
+                if v is None:
+                    continue
+                y = p.y(v)
+                label = f"{s.name} · {f.categories[i]}: {num(v)}"
+                parts.append(
+                    f'<line class="pt" x1="{p.x(i) - half:.1f}" x2="{p.x(i) + half:.1f}" '
+                    f'y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="3" '
+                    f'data-value="{num(v)}"><title>{_e(label)}</title></line>'
                 )
         elif s.points and f.numeric_x:
             path = " ".join(f"{p.x_value(x):.1f},{p.y(y):.1f}" for x, y, _ in s.points)

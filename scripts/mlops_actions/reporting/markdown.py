@@ -119,7 +119,8 @@ def mermaid_series(figure: Figure) -> list[tuple[str, str, tuple[float, ...]]]:
     for s in figure.series:
         if any(v is None for v in s.values):
             continue
-        drawn.append((s.kind, s.name, tuple(float(v) for v in s.values if v is not None)))
+        kind = "bar" if s.kind == "bar" else "line"  # Mermaid draws a tick series as a line
+        drawn.append((kind, s.name, tuple(float(v) for v in s.values if v is not None)))
         for end, values in (("low", s.low), ("high", s.high)):
             if values is not None and all(v is not None for v in values):
                 drawn.append(

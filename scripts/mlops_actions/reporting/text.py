@@ -83,7 +83,8 @@ def figure(f: Figure) -> list[str]:
         for s in f.series:
             row.append(num(s.values[i]))
             if s.low is not None and s.high is not None:
-                row.append(f"{num(s.low[i])} – {num(s.high[i])}")
+                lo, hi = s.low[i], s.high[i]
+                row.append("—" if lo is None or hi is None else f"{num(lo)} – {num(hi)}")
         first = f.series[0].values[i]
         scaled = None if first is None or high == low else (first - low) / (high - low)
         row.append(bar(scaled, 16))
