@@ -492,3 +492,10 @@ def test_readme_shows_the_screenshots():
         png = REPO / "docs" / name
         assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert f"docs/{name}" in readme
+
+
+def test_code_spans_cannot_be_closed_or_break_a_table():
+    assert markdown.code("my_file.csv") == "`my_file.csv`"  # no escapes shown inside code
+    assert markdown.code("a`b|c") == "``a`b\\|c``"
+    assert markdown.code("`x") == "`` `x ``"
+    assert markdown.code("two\nlines") == "`two lines`"

@@ -10,6 +10,7 @@ over its limit loses its charts first (with a note saying so), then its tail.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from mlops_actions.charts import bar, cell
@@ -70,7 +71,7 @@ def inline(text: Inline) -> str:
     out = []
     for s in spans(text):
         if isinstance(s, Code):
-            out.append(f"`{cell(s.text, 200)}`" if s.text else "")
+            out.append(code(s.text))
         elif isinstance(s, Strong):
             out.append(f"**{cell(s.text, 200)}**")
         elif isinstance(s, Bar):
@@ -79,6 +80,21 @@ def inline(text: Inline) -> str:
         else:
             out.append(_text(s))
     return "".join(out)
+
+
+def code(text: str, limit: int = 200) -> str:
+    """A code span that nothing in `text` can close or break: one line, delimited by more
+    backticks than any run inside, `|` escaped (GFM reads it as a cell break even there).
+    Backslash escapes are not processed in a code span, so nothing else is escaped."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    if not flat:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
 def _text(s: str, limit: int = 400) -> str:
