@@ -76,6 +76,8 @@ PY
 }
 
 how=""
+stale=""  # a venv at the path that must not be used
+[ -e "$venv" ] && stale="yes"
 if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ]; then
   recorded="$(sed -n 2p "$venv/.complete")"
   if [ -z "$recorded" ]; then
@@ -84,6 +86,7 @@ if [ "$(head -n1 "$venv/.complete" 2>/dev/null)" = "$lock_sha" ]; then
     echo "::warning title=mlops-actions setup::the cached helper environment $venv changed after it was built; building a new one"
   elif "$venv/bin/python" -I -S -c '' 2>/dev/null; then  # only now run anything of it
     how="reused"
+    stale=""
   fi
 fi
 if [ -z "$how" ]; then
@@ -102,8 +105,9 @@ if [ -z "$how" ]; then
   fi
   # Only bin/python is used (never the console scripts, whose shebangs name the old path).
   printf '%s\n%s\n' "$lock_sha" "$(tree_digest "$building")" > "$building/.complete"
-  rm -rf "$venv"
-  # -T: never move into a folder another job made meanwhile; that job's venv is as good.
+  # Remove only the venv judged unusable above: one that appeared while this job built is
+  # another job's, maybe in use; -T never moves into it, and that venv is as good as ours.
+  [ -n "$stale" ] && rm -rf "$venv"
   mv -T "$building" "$venv" 2>/dev/null || rm -rf "$building"
   how="installed"
 fi

@@ -85,10 +85,16 @@ def testbed() -> dict:
     """The container testbed (engine, authenticated registry, base image), started if needed."""
     import json
 
+    import fcntl
+
     script = REPO / "scripts" / "dev" / "testbed.py"
-    up = subprocess.run(
-        [sys.executable, str(script), "up"], capture_output=True, text=True, timeout=900
-    )
+    lock_path = Path.home() / ".cache" / "mlops-actions" / "testbed-up.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:  # parallel workers: one `up` at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        up = subprocess.run(
+            [sys.executable, str(script), "up"], capture_output=True, text=True, timeout=900
+        )
     if up.returncode != 0:
         pytest.fail(f"testbed did not come up: {up.stderr or up.stdout}")
     info = json.loads(

@@ -35,9 +35,11 @@ def _live(state_file) -> dict:
 def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(testbed, tmp_path):
     home = tmp_path / "demo"
     run = _demo(home)
+    stack = None
     try:
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
         state = json.loads((home / "stack.json").read_text())
+        stack = state["stack"]  # the label its containers carry (other tests may run beside it)
         url = state["services"]["fraud-detector"]
         with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
             live = json.loads(response.read())
@@ -99,7 +101,8 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
     finally:
         down = _demo(home, "down")
     assert down.returncode == 0, down.stdout + down.stderr
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
+    assert stack, "the demo's stack never started"
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dev.mlops-actions.stack={stack}"],
                           capture_output=True, text=True).stdout.split()  # fmt: skip
     assert left == [] and not (home / "stack.json").exists()
 

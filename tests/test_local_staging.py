@@ -104,7 +104,7 @@ def test_a_broken_image_fails_its_rollout_and_the_champion_keeps_serving(images,
     local.wait_idle()
     assert _version(local)["model_sha256"] == sha  # the champion answers, at the same URL
     assert local.url("fraud-detector") == url
-    running = subprocess.run(["docker", "ps", "--filter", "label=dev.mlops-actions.local-staging",
+    running = subprocess.run(["docker", "ps", "--filter", f"label=dev.mlops-actions.stack={local.stack}",
                               "--format", "{{.Image}}"], capture_output=True, text=True).stdout  # fmt: skip
     assert broken.split("@")[1][:12] not in running
 
@@ -150,10 +150,14 @@ def test_down_leaves_no_container_behind(images, staging, tmp_path):
     good, _, _, _ = images
     local, endpoint, _ = staging
     assert _deploy(endpoint, good, tmp_path)[0].returncode == 0
+
+    def mine() -> list[str]:  # this driver's containers: others may run beside it
+        return subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dev.mlops-actions.stack={local.stack}"],
+                              capture_output=True, text=True).stdout.split()  # fmt: skip
+
+    assert mine(), "the service's containers carry the driver's stack label"
     local.down()
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=dev.mlops-actions.local-staging"],
-                          capture_output=True, text=True).stdout.split()  # fmt: skip
-    assert left == []
+    assert mine() == []
 
 
 def test_run_task_smoke_test_passes_on_its_exit_code(images, staging, tmp_path):

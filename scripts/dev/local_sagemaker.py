@@ -93,8 +93,8 @@ class LocalSageMaker(ContainerDriver):
         image = model.primary_container["Image"]
         env = model.primary_container.get("Environment") or {}
         name = f"sagemaker-{endpoint.endpoint_name}-{uuid.uuid4().hex[:6]}"
-        args = ["run", "--detach", "--name", name, "--label", f"{LABEL}={endpoint.endpoint_name}",
-                "--publish", "127.0.0.1::8080"]  # fmt: skip
+        args = self._run_args(name, endpoint.endpoint_name, "--detach")
+        args += ["--publish", "127.0.0.1::8080"]
         for key, value in env.items():
             args += ["--env", f"{key}={value}"]
         self._docker("pull", "--quiet", image)

@@ -4,8 +4,8 @@ container it started.
 
     python scripts/dev/local_stack.py --state STATE.json --docker-config DIR
 
-It writes {"endpoint", "pid", "services": {name: url}} to STATE.json and keeps `services`
-current as rollouts complete.
+It writes {"endpoint", "pid", "services": {name: url}, "stack"} to STATE.json and keeps
+`services` current as rollouts complete; `stack` is the label value its containers carry.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def main() -> int:
 
     def write_state() -> None:
         services = {name: staging.url(name) for name in staging.serving}
-        state = {"endpoint": f"http://{host}:{port}", "pid": os.getpid(), "services": services}
+        state = {"endpoint": f"http://{host}:{port}", "pid": os.getpid(), "services": services,
+                 "stack": staging.stack}
         tmp = state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(state_path)

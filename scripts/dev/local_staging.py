@@ -43,6 +43,9 @@ from typing import Any, ClassVar
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LABEL = "dev.mlops-actions.local-staging"
+# Every container a driver starts also carries its driver's own id, so drivers that run at the
+# same time on one engine (parallel tests, a demo beside them) clean up only their own.
+STACK_LABEL = "dev.mlops-actions.stack"
 
 
 def backend() -> Any:
@@ -109,6 +112,7 @@ class ContainerDriver:
 
     label: ClassVar[str]
     docker_config: str | None = None  # a DOCKER_CONFIG logged in to the registry, for pulls
+    stack: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _threads: list[threading.Thread] = field(default_factory=list)
     _forwarders: dict[str, Forwarder] = field(default_factory=dict)
 
@@ -121,6 +125,11 @@ class ContainerDriver:
     def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
         return docker_cli(self.docker_config, *args)
 
+    def _run_args(self, name: str, role: str, *more: str) -> list[str]:
+        """`docker run` with the container's name and this driver's labels."""
+        labels = ["--label", f"{self.label}={role}", "--label", f"{STACK_LABEL}={self.stack}"]
+        return ["run", *more, "--name", name, *labels]
+
     def _in_background(self, work: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=work, args=args, daemon=True)
         thread.start()
@@ -132,7 +141,8 @@ class ContainerDriver:
 
     def down(self) -> None:
         """Stop every container this driver started, and only those, and their URLs."""
-        names = self._docker("ps", "-aq", "--filter", f"label={self.label}").stdout.split()
+        mine = f"label={STACK_LABEL}={self.stack}"
+        names = self._docker("ps", "-aq", "--filter", mine).stdout.split()
         if names:
             self._docker("rm", "--force", *names)
         for forwarder in self._forwarders.values():
@@ -218,7 +228,7 @@ class LocalStaging(ContainerDriver):
             definition.container_definitions[0],
         )
         name = f"staging-task-{record.task_arn.rsplit('/', 1)[-1][:12]}"
-        args = ["run", "--name", name, "--label", f"{LABEL}=task"]
+        args = self._run_args(name, "task")
         for env in spec.get("environment") or []:
             args += ["--env", f"{env['name']}={env.get('value', '')}"]
         command = override.get("command") or spec.get("command") or []
@@ -260,7 +270,7 @@ class LocalStaging(ContainerDriver):
         definition = backend().describe_task_definition(deployment["taskDefinition"])
         spec = definition.container_definitions[0]
         name = f"staging-{service.name}-{deployment['id'].rsplit('/', 1)[-1][-8:]}-{index}"
-        args = ["run", "--detach", "--name", name, "--label", f"{LABEL}={service.name}"]
+        args = self._run_args(name, service.name, "--detach")
         for env in spec.get("environment") or []:
             args += ["--env", f"{env['name']}={env.get('value', '')}"]
         ports = [p["containerPort"] for p in spec.get("portMappings") or [] if "containerPort" in p]

@@ -20,12 +20,17 @@ VENV = Path.home() / ".cache" / "mlops-actions" / "mlflow-server-venv"
 
 
 def server_binary() -> Path:
+    import fcntl
+
     binary, marker = VENV / "bin" / "mlflow", VENV / ".installed"
-    if not binary.exists() or not marker.exists() or marker.read_text() != MLFLOW:
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", MLFLOW],
-                       check=True, timeout=900)  # fmt: skip
-        marker.write_text(MLFLOW)
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / "mlflow-server-venv.lock", "w") as lock:  # parallel test workers
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not binary.exists() or not marker.exists() or marker.read_text() != MLFLOW:
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+            subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                            MLFLOW], check=True, timeout=900)  # fmt: skip
+            marker.write_text(MLFLOW)
     return binary
 
 
