@@ -25,8 +25,10 @@ python scripts/dev/testbed.py up
 trap 'python scripts/dev/testbed.py down' EXIT
 python scripts/dev/testbed.py status
 
-# The part that needs no testbed on every core, then the testbed and act part one test at a
-# time (they share one engine and registry); coverage is the union of both.
+# The part that needs no testbed on every core, then the testbed and act part a file per
+# worker on two workers (one engine and registry; each test names its own images, stacks and
+# caches), longest files first; coverage is the union of both.
 MLOPS_SUBSET=light python -m pytest tests -q -n auto --cov --cov-report= --cov-fail-under=0 "$@"
-MLOPS_SUBSET=heavy python -m pytest tests --cov --cov-append --cov-report=term --durations=30 "$@"
+MLOPS_SUBSET=heavy python -m pytest tests -n 2 --dist loadfile --no-loadscope-reorder \
+  --cov --cov-append --cov-report=term --durations=30 "$@"
 (cd example-project && python -m pytest -q tests -p no:cacheprovider -n auto)

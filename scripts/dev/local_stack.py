@@ -39,8 +39,12 @@ def main() -> int:
 
     def write_state() -> None:
         services = {name: staging.url(name) for name in staging.serving}
-        state = {"endpoint": f"http://{host}:{port}", "pid": os.getpid(), "services": services,
-                 "stack": staging.stack}
+        state = {
+            "endpoint": f"http://{host}:{port}",
+            "pid": os.getpid(),
+            "services": services,
+            "stack": staging.stack,
+        }
         tmp = state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(state_path)
