@@ -499,3 +499,77 @@ def test_code_spans_cannot_be_closed_or_break_a_table():
     assert markdown.code("a`b|c") == "``a`b\\|c``"
     assert markdown.code("`x") == "`` `x ``"
     assert markdown.code("two\nlines") == "`two lines`"
+
+
+# ---------------------------------------------------------------- --html never over another file
+
+
+def _one_line_refusal(proc, *names: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "--html" in proc.stderr and "of its own" in proc.stderr
+    for name in names:
+        assert name in proc.stderr, (name, proc.stderr)
+
+
+def test_gate_html_over_an_input_or_an_output_is_refused_and_nothing_is_touched(tmp_path):
+    args = _gate_inputs(tmp_path, n=300)
+    out = tmp_path / "g9"
+    before = {
+        name: (tmp_path / name).read_bytes() for name in ("pred.csv", "champ.csv", "gate.yml")
+    }
+    cases = [
+        (str(tmp_path / "pred.csv"), "predictions file"),
+        (str(tmp_path / "champ.csv"), "champion-predictions file"),
+        (str(tmp_path / "gate.yml"), "config file"),
+        (str(out / "verdict.json"), "verdict.json output"),
+        (str(out / ".." / "g9" / "report.md"), "report.md output"),
+    ]
+    for html, role in cases:
+        proc = run_cli(*args, "--output-dir", str(out), "--html", html)
+        _one_line_refusal(proc, role)
+        assert not out.exists(), "refused before output-dir was made"
+    # a hard link to an input is that input too
+    os.link(tmp_path / "pred.csv", tmp_path / "linked.csv")
+    _one_line_refusal(run_cli(*args, "--output-dir", str(out), "--html",
+                              str(tmp_path / "linked.csv")), "predictions file")  # fmt: skip
+    for name, data in before.items():
+        assert (tmp_path / name).read_bytes() == data, f"{name} was changed"
+
+
+def test_gate_html_elsewhere_survives_a_failed_run_and_is_replaced_whole(tmp_path):
+    args = _gate_inputs(tmp_path, n=300)
+    mine = tmp_path / "keep" / "page.html"
+    mine.parent.mkdir()
+    mine.write_text("the user's own page")
+    proc = run_cli(*args, "--thresholds", "recall>=", "--output-dir", str(tmp_path / "o"),
+                   "--html", str(mine))  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert mine.read_text() == "the user's own page", "a failed run removed a file of the user's"
+    proc = run_cli(*args, "--output-dir", str(tmp_path / "o"), "--html", str(mine),
+                   "--fail-on", "never")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert mine.read_text().startswith("<!DOCTYPE html>")
+    assert [p.name for p in mine.parent.iterdir()] == ["page.html"]  # no temp file left
+
+
+def test_monitor_html_over_an_input_or_an_output_is_refused(tmp_path, monitor_run):
+    ref, cur = _feeds(tmp_path, 0.0, seed=31)
+    before = {p: p.read_bytes() for p in (ref, cur)}
+    earlier = next(monitor_run["history"].glob("*/monitor.json"))
+    kept = earlier.read_bytes()
+    out = tmp_path / "m"
+    base = ["monitor", "--reference", str(ref), "--current", str(cur), "--output-dir", str(out)]
+    cases = [
+        (str(ref), "reference data"),
+        (str(cur), "current data"),
+        (str(out / "monitor.json"), "monitor.json output"),
+        (str(earlier), "history file"),
+    ]
+    for html, role in cases:
+        proc = run_cli(*base, "--history", str(monitor_run["history"]), "--html", html)
+        _one_line_refusal(proc, role)
+        assert not out.exists()
+    for path, data in before.items():
+        assert path.read_bytes() == data
+    assert earlier.read_bytes() == kept

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mlops_actions.errors import UserError, shown
@@ -46,6 +47,32 @@ def file(path: str | Path, name: str) -> Path:
         raise UserError(f"{name}: {shown(str(path))} is a directory; give a file path")
     directory(target.parent, f"{name} (its folder)")
     return target
+
+
+def _same(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)  # a hard link, or a path through a bind mount
+    except OSError:  # either does not exist (yet)
+        return False
+
+
+def apart(
+    path: Path,
+    flag: str,
+    others: Mapping[str, str | Path | None],
+    more: Iterable[tuple[str, str | Path]] = (),
+) -> None:
+    """Refuse a path to write (`flag`, e.g. --html) that is one of the run's other files (its
+    inputs, or another output): writing it would destroy an input or one output would
+    overwrite another. Checked before anything is written or removed."""
+    for role, other in [*others.items(), *more]:
+        if other and _same(path, Path(other)):
+            raise UserError(
+                f"{flag}: {shown(str(path))} is also the {role}; give {flag} a file of its own "
+                "(or leave it out: report.html in output-dir)"
+            )
 
 
 def write_atomic(path: Path, text: str) -> None:

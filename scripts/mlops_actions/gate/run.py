@@ -245,13 +245,23 @@ def _fingerprint(path: str) -> dict[str, str]:
 
 
 def run(request: GateRequest) -> GateOutcome:
+    planned = Path(request.output_dir)
+    if request.html:  # before anything is made or removed: never over an input or an output
+        outputs.apart(Path(request.html), "--html", {
+            "predictions file": request.predictions, "metrics file": request.metrics,
+            "config file": request.config, "baseline file": request.baseline,
+            "champion-predictions file": request.champion_predictions,
+            f"{VERDICT_FILE} output": planned / VERDICT_FILE,
+            f"{REPORT_FILE} output": planned / REPORT_FILE,
+        })  # fmt: skip
     out_dir = outputs.directory(
         request.output_dir, "output-dir", (VERDICT_FILE, REPORT_FILE, HTML_FILE)
     )
     verdict_path, report_path = out_dir / VERDICT_FILE, out_dir / REPORT_FILE
     html_path = outputs.file(request.html, "html") if request.html else out_dir / HTML_FILE
-    # A verdict from an earlier run must not survive a failed one and look current.
-    for stale in (verdict_path, report_path, html_path):
+    # A verdict from an earlier run must not survive a failed one and look current. Only our
+    # own files in output-dir are removed: an --html elsewhere is replaced whole when written.
+    for stale in (verdict_path, report_path, out_dir / HTML_FILE):
         stale.unlink(missing_ok=True)
     result = compute(request)
     verdict = build_verdict(result)

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from mlops_actions import outputs
@@ -140,14 +141,21 @@ def run(args: argparse.Namespace) -> int:
             repository=args.repository or os.environ.get("GITHUB_REPOSITORY", ""),
         )
     request = MonitorRequest(args.reference, args.current, config, args.performance_verdict or "")
-    out = outputs.directory(
-        args.output_dir or "model-monitor", "output-dir", ("monitor.json", "report.md",
-                                                           "report.html")
-    )  # fmt: skip
-    html_path = outputs.file(args.html, "html") if args.html else out / "report.html"
     history = read_history(args.history) if args.history else []  # checked before the work
-    for stale in (out / "monitor.json", out / "report.md", html_path):
-        stale.unlink(missing_ok=True)  # an earlier run's must not look current
+    planned = Path(args.output_dir or "model-monitor")
+    if args.html:  # before anything is made or removed: never over an input or an output
+        outputs.apart(Path(args.html), "--html", {
+            "reference data": args.reference, "current data": args.current,
+            "config file": args.config, "performance-verdict file": args.performance_verdict,
+            "monitor.json output": planned / "monitor.json",
+            "report.md output": planned / "report.md",
+        }, [("history file (--history)", run["path"]) for run in history])  # fmt: skip
+    out = outputs.directory(planned, "output-dir", ("monitor.json", "report.md", "report.html"))
+    html_path = outputs.file(args.html, "html") if args.html else out / "report.html"
+    # An earlier run's must not look current. Only our own files in output-dir are removed: an
+    # --html elsewhere is replaced whole when written.
+    for stale in (out / "monitor.json", out / "report.md", out / "report.html"):
+        stale.unlink(missing_ok=True)
     decision = monitor(request)
 
     extra: list[str] = []
