@@ -19,7 +19,7 @@ import pytest
 
 from conftest import REPO, run_cli
 from mlops_actions.gate import curves
-from mlops_actions.reporting import doc, markdown
+from mlops_actions.reporting import doc, html, markdown
 from support import browser
 
 HOSTILE = ["<script>alert(1)</script>", 'a"b]c', "</svg><b>x</b>", "::warning::pwned"]
@@ -573,3 +573,50 @@ def test_monitor_html_over_an_input_or_an_output_is_refused(tmp_path, monitor_ru
     for path, data in before.items():
         assert path.read_bytes() == data
     assert earlier.read_bytes() == kept
+
+
+# ---------------------------------------------------------------- axis labels stay distinct
+
+
+def _x_labels(block: str) -> list[str]:
+    axis = next(line for line in block.splitlines() if line.strip().startswith("x-axis"))
+    return re.findall(r'"([^"]*)"', axis.split("[", 1)[1])
+
+
+COLLIDING = (
+    "region_north_east_1",
+    "region_north_east_2",
+    "region_north_east_1 × tier_gold",  # a crossed fairness slice
+    "region_north_east_2 × tier_gold",
+    "a_very_long_prefix_here_then_same_end",
+    "a_very_long_prefix_there_then_same_end",
+    "short",
+)
+
+
+def test_mermaid_axis_labels_of_long_colliding_names_stay_distinct():
+    _need_browser()
+    figure = doc.Figure(
+        "c", "t", "group", "recall", COLLIDING,
+        (doc.Series("recall", tuple(0.1 * i for i in range(len(COLLIDING))), kind="bar"),),
+        (0, 1),
+    )  # fmt: skip
+    block = markdown.mermaid(figure)
+    labels = _x_labels(block)
+    assert len(labels) == len(COLLIDING) and len(set(labels)) == len(labels), labels
+    assert all(len(label) <= markdown.LABEL_LIMIT for label in labels), labels
+    assert labels[0].endswith("_1") and labels[1].endswith("_2")  # the end is kept
+    assert labels[-1] == "short"
+    result = browser.parse_mermaid(browser.mermaid_blocks(block))
+    assert result[0]["ok"], result
+
+
+def test_html_axis_labels_of_long_colliding_names_stay_distinct():
+    figure = doc.Figure(
+        "c", "t", "group", "recall", COLLIDING,
+        (doc.Series("recall", tuple(0.1 * i for i in range(len(COLLIDING))), kind="bar"),),
+        (0, 1),
+    )  # fmt: skip
+    svg = html.svg(figure)
+    labels = re.findall(r'<text [^>]*transform="rotate\(-30[^>]*>([^<]*)</text>', svg)
+    assert len(labels) == len(COLLIDING) and len(set(labels)) == len(labels), labels

@@ -159,3 +159,30 @@ def num(x: float | None, digits: int = 4) -> str:
         return "—"
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def short_labels(texts: tuple[str, ...], limit: int, mark: str = "#") -> list[str]:
+    """Axis labels of at most about `limit` characters that stay distinct: a long one keeps its
+    start and its end, cut in the middle (`region_north_east_1` and `…_2` differ at the end);
+    two that still collide get `<mark><n>` (the category's number) added."""
+
+    def cut(text: str, room: int) -> str:
+        if len(text) <= room:
+            return text
+        tail = room // 2
+        return text[: room - 1 - tail] + "…" + text[len(text) - tail :]
+
+    out: list[str] = []
+    taken: set[str] = set()
+    shortened = [cut(t, limit) for t in texts]
+    repeated = {x for x in shortened if shortened.count(x) > 1}
+    for i, (text, short) in enumerate(zip(texts, shortened, strict=True)):
+        label = short
+        if short in repeated or label in taken:
+            suffix = f" {mark}{i + 1}"
+            label = cut(text, max(limit - len(suffix), 4)) + suffix
+        while label in taken:  # a suffixed label equal to another's own text
+            label += mark
+        taken.add(label)
+        out.append(label)
+    return out

@@ -28,6 +28,7 @@ from mlops_actions.reporting.doc import (
     Strong,
     Table,
     num,
+    short_labels,
     spans,
 )
 from mlops_actions.reporting.markdown import PALETTE
@@ -120,11 +121,12 @@ def svg(figure: Figure) -> str:
         f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{H - BOTTOM}" y2="{H - BOTTOM}" stroke="#57606a"/>'
     )
     step = max(1, p.n // 12)
+    labels = short_labels(f.categories, 14)  # distinct, cut in the middle
     for i, c in enumerate(f.categories):
         if i % step and i != p.n - 1:
             continue
         x = p.x_value(float(c)) if f.numeric_x else p.x(i)
-        label = c if len(c) <= 14 else c[:13] + "…"
+        label = labels[i]
         parts.append(
             f'<text x="{x:.1f}" y="{H - BOTTOM + 14}" text-anchor="end" '
             f'transform="rotate(-30 {x:.1f} {H - BOTTOM + 14})">{_e(label)}</text>'

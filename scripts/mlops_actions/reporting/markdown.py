@@ -29,9 +29,11 @@ from mlops_actions.reporting.doc import (
     Strong,
     Table,
     num,
+    short_labels,
     spans,
 )
 
+LABEL_LIMIT = 16  # characters of an x-axis label in a Mermaid chart
 SUMMARY_LIMIT = 1_000_000  # bytes: GitHub's step summary takes 1 MiB (1,048,576)
 COMMENT_LIMIT = 65_000  # characters: GitHub's comment body takes 65,536
 CHARTS_CUT = (
@@ -156,9 +158,13 @@ def mermaid(figure: Figure) -> str:
     # Bars first, then lines: the palette goes to plots in the order they are written.
     drawn.sort(key=lambda d: d[0] != "bar")
     palette = ", ".join(colour for colour, _ in PALETTE)
+    # Cut in the middle and numbered where they would collide: two categories never share a
+    # label (Mermaid would draw them in one slot).
+    labels = short_labels(
+        tuple(mermaid_text(c, 10_000) for c in figure.categories), LABEL_LIMIT, mark="＃"
+    )
     categories = ", ".join(
-        f'"{mermaid_text(c, 16)}{" ◆" if figure.mark == i else ""}"'
-        for i, c in enumerate(figure.categories)
+        f'"{label}{" ◆" if figure.mark == i else ""}"' for i, label in enumerate(labels)
     )
     low, high = figure.y_range
     lines = [
