@@ -408,6 +408,8 @@ class MlflowStore:
                 k: stored.get(k)
                 for k in ("previous_version", "promoted_at", "sequence", "source", "forced")
             }
+            if isinstance(stored.get("release"), dict):  # production: the tag and the staging
+                record["release"] = stored["release"]
             record["registry_version"] = str(version.version)
             self._call(
                 "record the move",
@@ -446,6 +448,10 @@ class MlflowStore:
                     ),
                 )
         return None
+
+    def record(self, stage: str, version: str) -> dict[str, Any] | None:
+        found = self.find(version)
+        return self._record(stage, found) if found is not None else None
 
     def add_history(self, stage: str, entry: dict[str, Any]) -> None:
         key = f"mlops.{stage}.history.{int(entry['sequence']):06d}"

@@ -183,6 +183,9 @@ class ModelStore(Protocol):
     ) -> dict[str, Any] | None:
         """Write the version's record if it has none; the existing record (unchanged) if it has."""
 
+    def record(self, stage: str, version: str) -> dict[str, Any] | None:
+        """The version's record for the stage (what create_record wrote), or None."""
+
     def add_history(self, stage: str, entry: dict[str, Any]) -> None:
         """Keep one move (entry["sequence"] is its place); a second write of a place is a no-op."""
 
@@ -306,6 +309,9 @@ class S3Store:
             return None
         existing, _ = self._get(folder, f"{version}.json")
         return existing
+
+    def record(self, stage: str, version: str) -> dict[str, Any] | None:
+        return self._get(STAGES[stage][1], f"{check_name(version, 'version')}.json")[0]
 
     def add_history(self, stage: str, entry: dict[str, Any]) -> None:
         self._put(entry, "history", stage, f"{int(entry['sequence']):010d}.json", IfNoneMatch="*")

@@ -33,6 +33,18 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "endpoint-config", "the SageMaker endpoint config that serves it")
     add(p, "model-sha256", "when given, must equal the stored version's model sha256")
     add(p, "force", "move the champion even to an older version (a deliberate rollback)", "false")
+    add(p, "stage", "champion (staging) or production (a release of the staging champion)",
+        "champion")  # fmt: skip
+    add(p, "release-tag", "with --stage production: the release's tag, kept in the production move")
+
+
+def check_stage(value: str | None) -> str:
+    from mlops_actions.errors import shown
+
+    stage = (value or "champion").strip()
+    if stage not in STAGES:
+        raise UserError(f"stage: expected champion or production, got {shown(stage)}")
+    return stage
 
 
 def model_name(given: str) -> str:
@@ -54,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("version: give the model version to promote")
     verdict, _ = verdicts.read(args.verdict)
     force = flag(args.force, "force", False)
+    stage = check_stage(args.stage)
     store = open_store(args)  # checks model-store and model-name before any call
     source = {
         k.lower(): os.environ[k]
@@ -70,13 +83,18 @@ def run(args: argparse.Namespace) -> int:
         expected_sha256=(args.model_sha256 or "").strip(),
         source=source,
         force=force,
+        stage=stage,
+        release_tag=(args.release_tag or "").strip(),
         log=lambda line: print(runner.defuse(line)),
     )
-    text = champion.summary(promotion)
+    text = champion.summary(promotion, stage)
     runner.print_untrusted(text)
     runner.append_summary(text)
     runner.set_output("champion-version", str(promotion.record["version"]))
     runner.set_output("record-uri", promotion.where)
     runner.set_output("previous-version", str(promotion.record.get("previous_version") or ""))
     runner.set_output("status", promotion.status)
+    release = promotion.record.get("release")
+    tag = release.get("tag") if isinstance(release, dict) else ""
+    runner.set_output("release-tag", str(tag or ""))
     return EXIT_PASS

@@ -8,8 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_actions.champion.cli import STAGES, add_store_options
-from mlops_actions.errors import UserError, shown
+from mlops_actions.champion.cli import add_store_options, check_stage
 from mlops_actions.github import runner
 from mlops_actions.inputs import EXIT_PASS, Parser, Subparsers, add, env_input, flag, number
 
@@ -31,9 +30,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from mlops_actions.champion.cli import open_store
 
-    stage = (args.stage or "champion").strip()
-    if stage not in STAGES:
-        raise UserError(f"stage: expected champion or production, got {shown(stage)}")
+    stage = check_stage(args.stage)
     limit = int(number(args.limit, "limit", minimum=1, maximum=10_000, integer=True) or 20)
     as_json = flag(args.json, "json", False)
     store = open_store(args)

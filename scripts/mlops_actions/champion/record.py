@@ -30,7 +30,9 @@ from mlops_actions.inputs import IMAGE_BY_DIGEST
 SCHEMA_VERSION = 1
 # The pipeline names versions <run number>.<attempt>-<sha7>; older ones <run number>-<sha7>.
 _VERSION_RUN = re.compile(r"^(?P<number>\d+)(?:\.(?P<attempt>\d+))?-[0-9a-f]{7,40}$")
-MOVE_FIELDS = ("previous_version", "promoted_at", "sequence", "source", "forced")
+# `release` (production only: the tag and the staging record) belongs to the move, so the same
+# version released again under a new tag, or rolled back to, is no change of its record.
+MOVE_FIELDS = ("previous_version", "promoted_at", "sequence", "source", "forced", "release")
 
 
 def build(
@@ -215,17 +217,22 @@ def moved(
     *,
     promoted_at: str,
     source: Mapping[str, Any],
+    release: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The pointer after this move: the version's record, what it replaced, one up in sequence."""
+    """The pointer after this move: the version's record, what it replaced, one up in sequence
+    (and, for production, the release this move made)."""
     sequence = current.get("sequence") if current else 0
-    return {
-        **record,
+    pointer = {
+        **{k: v for k, v in record.items() if k != "release"},
         "previous_version": current.get("version") if current else None,
         "promoted_at": promoted_at,
         "sequence": (sequence if isinstance(sequence, int) else 0) + 1,
         "source": dict(source),
         "forced": decision.rollback,
     }
+    if release is not None:
+        pointer["release"] = dict(release)
+    return pointer
 
 
 def history_entry(pointer: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,4 +266,5 @@ def history_entry(pointer: Mapping[str, Any]) -> dict[str, Any]:
             "metrics": headline,
         },
         "source": pointer.get("source") or {},
+        **({"release": pointer["release"]} if isinstance(pointer.get("release"), Mapping) else {}),
     }

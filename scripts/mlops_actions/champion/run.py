@@ -20,6 +20,7 @@ from typing import Any
 
 from mlops_actions import model_store
 from mlops_actions.champion import record as rules
+from mlops_actions.champion import release as releases
 from mlops_actions.charts import cell
 from mlops_actions.errors import UserError, shown
 from mlops_actions.model_store import ModelStore
@@ -70,9 +71,11 @@ def promote(
     expected_sha256: str = "",
     source: dict[str, Any] | None = None,
     force: bool = False,
+    release_tag: str = "",
     log: Callable[[str], None] = print,
 ) -> Promotion:
     model_store.check_name(version, "version")
+    release, origin = _release_of(store, stage, version, release_tag, force)
     card = store.card(version)
     if card is None:
         raise UserError(
@@ -96,6 +99,8 @@ def promote(
         promoted_at=now,
         source=source or {},
     )
+    if release is not None:  # the first release of this version, kept with its record
+        record["release"] = releases.release_move(release, origin, rollback=force)
     order = rules.order_of(version, card)
     existing = store.create_record(stage, version, record)
     if existing is not None:
@@ -105,6 +110,9 @@ def promote(
                 "or server; records are immutable: give this build a new version"
             )
         record = {**existing, "order": existing.get("order") or record["order"]}
+        if release is not None and origin is None:  # a rollback: where it first came from
+            first = existing.get("release") if isinstance(existing.get("release"), dict) else {}
+            origin = first.get("staging") if isinstance(first.get("staging"), dict) else None
     for _ in range(MAX_ATTEMPTS):
         current, token = store.read_pointer(stage)
         if current is not None and isinstance(current.get("sequence"), int):
@@ -116,7 +124,12 @@ def promote(
         if not decision.move:
             return Promotion(_held(store, stage, version), "unchanged", store.where(stage),
                              decision.note)  # fmt: skip
-        pointer = rules.moved(record, current, decision, promoted_at=now, source=source or {})
+        moves = None
+        if release is not None:
+            moves = releases.release_move(release, origin, rollback=decision.rollback)
+        pointer = rules.moved(
+            record, current, decision, promoted_at=now, source=source or {}, release=moves
+        )
         stored = store.swap_pointer(stage, pointer, token)
         if stored is not None:
             log(f"{stage}: {decision.note}")
@@ -128,6 +141,35 @@ def promote(
         f"{store.where(stage)} kept moving under this promotion ({MAX_ATTEMPTS} tries); "
         "nothing was changed by it: run it again"
     )
+
+
+def _release_of(
+    store: ModelStore, stage: str, version: str, release_tag: str, force: bool
+) -> tuple[str | None, dict[str, Any] | None]:
+    """(the release tag, the staging record it came from) for a production promotion, checked
+    before anything is written; (None, None) for the champion. Without `force` production takes
+    only the current staging champion; with it (a rollback) the version's first release says
+    where it came from."""
+    if stage != "production":
+        if release_tag:
+            raise UserError("release-tag: only a production promotion names a release (stage)")
+        return None, None
+    if not release_tag:
+        raise UserError(
+            "release-tag: a production promotion names its release: give the tag (e.g. v1.2.0)"
+        )
+    tag = releases.check_tag(release_tag)
+    if force:
+        return tag, None
+    staging, _ = store.read_pointer("champion")
+    if staging is None or staging.get("version") != version:
+        now = shown(staging.get("version")) if staging else "none"
+        raise UserError(
+            f"version: {version} is not the staging champion ({now}, in "
+            f"{store.where('champion')}); production takes only the staging champion, or a "
+            "rollback (force)"
+        )
+    return tag, releases.staging_origin(staging, store.where("champion"))
 
 
 def _held(store: ModelStore, stage: str, version: str) -> dict[str, Any]:
@@ -211,6 +253,15 @@ def summary(promotion: Promotion, stage: str = "champion") -> str:
         ("Move", f"#{r.get('sequence') or '?'}" + (" (forced)" if r.get("forced") else "")),
         ("Where", code(promotion.where)),
     ]  # fmt: skip
+    release = r.get("release") if isinstance(r.get("release"), Mapping) else None
+    if release is not None:
+        staging = release.get("staging") if isinstance(release.get("staging"), Mapping) else {}
+        assert isinstance(staging, Mapping)
+        came = (f"staging {code(staging.get('version'))} (move #{staging.get('sequence') or '?'})"
+                if staging else "—")  # fmt: skip
+        rows.insert(1, ("Release", code(release.get("tag"))
+                        + (" (rollback)" if release.get("rollback") else "")))  # fmt: skip
+        rows.insert(2, ("From", came))
     title = "## 🏆 Champion promoted" if stage == "champion" else f"## 🏆 Promoted to {stage}"
     if promotion.status == "unchanged":
         title = f"## 🏆 Already the {stage}"
