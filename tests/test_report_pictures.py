@@ -154,10 +154,12 @@ def test_gate_markdown_has_the_charts_and_every_mermaid_block_parses(gate_run):
         "Precision-recall curve",
         "Calibration",
         "Scores by class",
-        "Challenger − champion",
         "recall by region",
     ):
         assert any(t.startswith(wanted) for t in titles), (wanted, titles)
+    # The differences go below zero: Mermaid would draw them as tall bars; report.html has them.
+    assert not any(t.startswith("Challenger − champion") for t in titles)
+    assert "Challenger − champion, with the allowed limit” is in report.html" in md
     results = browser.parse_mermaid(blocks)
     failed = [(t, r["error"]) for t, r in zip(titles, results, strict=True) if not r["ok"]]
     assert not failed, failed
@@ -525,8 +527,8 @@ def test_gate_html_over_an_input_or_an_output_is_refused_and_nothing_is_touched(
         (str(out / "verdict.json"), "verdict.json output"),
         (str(out / ".." / "g9" / "report.md"), "report.md output"),
     ]
-    for html, role in cases:
-        proc = run_cli(*args, "--output-dir", str(out), "--html", html)
+    for page, role in cases:
+        proc = run_cli(*args, "--output-dir", str(out), "--html", page)
         _one_line_refusal(proc, role)
         assert not out.exists(), "refused before output-dir was made"
     # a hard link to an input is that input too
@@ -566,8 +568,8 @@ def test_monitor_html_over_an_input_or_an_output_is_refused(tmp_path, monitor_ru
         (str(out / "monitor.json"), "monitor.json output"),
         (str(earlier), "history file"),
     ]
-    for html, role in cases:
-        proc = run_cli(*base, "--history", str(monitor_run["history"]), "--html", html)
+    for page, role in cases:
+        proc = run_cli(*base, "--history", str(monitor_run["history"]), "--html", page)
         _one_line_refusal(proc, role)
         assert not out.exists()
     for path, data in before.items():
@@ -620,3 +622,87 @@ def test_html_axis_labels_of_long_colliding_names_stay_distinct():
     svg = html.svg(figure)
     labels = re.findall(r'<text [^>]*transform="rotate\(-30[^>]*>([^<]*)</text>', svg)
     assert len(labels) == len(COLLIDING) and len(set(labels)) == len(labels), labels
+
+
+# ---------------------------------------------------------------- charts that cannot mislead
+
+
+def _verdict_with_groups(metric: str, groups: dict[str, tuple[float, float, float]], limit):
+    return {
+        "checks": [
+            {"kind": "fairness", "group_column": "region", "metric": metric,
+             "rule": "max_difference", "limit": limit},
+        ],
+        "groups": {
+            "region": {
+                name: {"metrics": {metric: {"value": v, "ci": [lo, hi]}}}
+                for name, (v, lo, hi) in groups.items()
+            }
+        },
+    }  # fmt: skip
+
+
+def test_negative_differences_are_not_drawn_as_mermaid_bars():
+    from mlops_actions.gate.report import difference_figure
+
+    verdict = {"checks": [
+        {"kind": "baseline", "metric": "recall", "difference": -0.03,
+         "difference_ci": [-0.05, -0.01], "limit": -0.05},
+        {"kind": "baseline", "metric": "roc_auc", "difference": 0.01,
+         "difference_ci": [-0.002, 0.02], "limit": -0.02},
+    ]}  # fmt: skip
+    figure = difference_figure(verdict)
+    assert figure is not None and figure.y_range[0] < 0
+    report = doc.Report("r", (doc.Heading("x"), figure))
+    md = markdown.render(report)
+    assert "```mermaid" not in md, "a negative difference would rise from the axis minimum"
+    assert "report.html" in md
+    # report.html draws it, with the bars going down from zero
+    svg = html.svg(figure)
+    assert 'data-value="-0.03"' in svg and 'data-value="0.01"' in svg
+
+
+def test_mermaid_category_charts_leave_intervals_and_ticks_to_report_html():
+    figure = doc.Figure(
+        "f", "recall by region", "region", "recall", ("a", "b", "c"),
+        (
+            doc.Series("recall", (0.7, 0.8, 0.75), kind="bar", low=(0.6, 0.7, 0.7),
+                       high=(0.8, 0.9, 0.8)),
+            doc.Series("allowed", (0.5, 0.55, 0.6), kind="tick"),
+        ),
+        (0, 1),
+        rules=(doc.Rule(0.6, "lowest allowed"),),
+    )  # fmt: skip
+    md = markdown.render(doc.Report("r", (figure,)))
+    block = browser.mermaid_blocks(md)[0]
+    plots = [
+        line.strip() for line in block.splitlines() if line.strip().startswith(("bar", "line"))
+    ]
+    assert plots == ["bar [0.7, 0.8, 0.75]", "line [0.6, 0.6, 0.6]"], plots
+    assert "recall intervals, allowed: in report.html and the table" in md
+
+
+def test_fairness_axis_holds_every_value_interval_and_limit():
+    from mlops_actions.gate.report import fairness_figures
+
+    verdict = _verdict_with_groups("log_loss", {"a": (0.9, 0.7, 1.4), "b": (1.2, 1.0, 1.6)}, 0.95)
+    figure = fairness_figures(None, verdict)[0]
+    low, high = figure.y_range
+    assert low <= 0.7 and high >= 1.6, figure.y_range  # log loss is not capped at 1
+    verdict = _verdict_with_groups("recall", {"a": (0.5, 0.31, 0.69), "b": (0.9, 0.8, 0.97)}, 0.6)
+    figure = fairness_figures(None, verdict)[0]
+    low, high = figure.y_range
+    assert low <= 0.31 and 0.97 <= high <= 1.0, figure.y_range  # a share: at most 1
+    svg = html.svg(figure)
+    assert "beyond the axis" not in svg
+
+
+def test_html_never_clips_a_whisker_silently():
+    figure = doc.Figure(
+        "f", "t", "g", "v", ("a", "b"),
+        (doc.Series("v", (0.5, 0.6), kind="bar", low=(0.4, -0.2), high=(0.6, 1.3)),),
+        (0, 1),
+    )  # fmt: skip
+    svg = html.svg(figure)
+    assert svg.count('data-clipped="true"') == 1 and svg.count('class="ci-cut"') == 2
+    assert "interval -0.2 – 1.3 (beyond the axis: drawn to its edge)" in svg

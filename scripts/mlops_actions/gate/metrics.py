@@ -55,6 +55,7 @@ class MetricInfo:
     higher_is_better: bool
     needs_score: bool
     description: str
+    at_most_one: bool = True  # a share or a probability; log loss is not bounded above
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -67,7 +68,7 @@ METRICS: dict[str, MetricInfo] = {
     "selection_rate": MetricInfo(True, False, "share of rows predicted positive"),
     "roc_auc": MetricInfo(True, True, "area under the ROC curve"),
     "average_precision": MetricInfo(True, True, "area under the precision-recall curve"),
-    "log_loss": MetricInfo(False, True, "mean negative log-likelihood"),
+    "log_loss": MetricInfo(False, True, "mean negative log-likelihood", at_most_one=False),
     "brier": MetricInfo(False, True, "mean squared error of the probability"),
 }
 

@@ -366,7 +366,13 @@ def fairness_figures(result: GateResult, verdict: Mapping[str, Any]) -> list[Fig
         if check["limit"] is not None:
             what = "spread" if check["rule"] == "max_difference" else "ratio"
             rules = (Rule(check["limit"], f"lowest allowed (the {what} rule)"),)
-        low = min([v for v in values if v is not None] + [r.value for r in rules] + [1.0])
+        ends = [v for v in values if v is not None] + [r.value for r in rules]
+        ends += [x for ci in cis if ci for x in ci if x is not None]
+        low, high = min([*ends, 1.0]), max([*ends, 0.0])
+        pad = 0.1 * ((high - low) or 1.0)
+        top = high + pad
+        if METRICS[metric].at_most_one:  # a share: its axis ends at 1
+            top = min(top, 1.0)
         figures.append(
             Figure(
                 key=f"fairness-{len(figures)}",
@@ -383,7 +389,7 @@ def fairness_figures(result: GateResult, verdict: Mapping[str, Any]) -> list[Fig
                         high=tuple(ci[1] if ci else None for ci in cis),
                     ),
                 ),
-                y_range=(_round_down(max(0.0, low - 0.1)), 1.0),
+                y_range=(_round_down(max(0.0, low - pad)), _round_up(top)),
                 rules=rules,
                 caption=(
                     f"Each group's {metric} with its interval; groups too small to judge are "

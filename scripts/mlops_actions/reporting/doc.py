@@ -89,7 +89,8 @@ class Table:
 @dataclass(frozen=True)
 class Series:
     """One series of a figure: a value per category (None: no value there), drawn as a line or
-    bars. `low`/`high`: an interval per category (whiskers in HTML; in Mermaid, two lines)."""
+    bars. `low`/`high`: an interval per category (whiskers in HTML; left out of Mermaid, where a
+    line through categories would read as a trend; the tables hold them)."""
 
     name: str
     values: tuple[float | None, ...]

@@ -202,9 +202,22 @@ def svg(figure: Figure) -> str:
                     (bars.index(s) + 0.5) * slot / len(bars) - slot / 2 if s.kind == "bar" else 0
                 )
                 label = f"{s.name} · {f.categories[i]}: interval {num(lo)} – {num(hi)}"
+                beyond = lo < p.low or hi > p.high
+                if beyond:  # never clipped silently: said, and an arrow at the cut end
+                    label += " (beyond the axis: drawn to its edge)"
+                    # an arrowhead at each cut end: down at the bottom, up at the top
+                    for cut, edge, back in ((lo < p.low, p.low, 5), (hi > p.high, p.high, -5)):
+                        if cut:
+                            y = p.y(edge)
+                            parts.append(
+                                f'<path class="ci-cut" d="M{x - 4:.1f},{y - back:.1f} '
+                                f'L{x + 4:.1f},{y - back:.1f} L{x:.1f},{y:.1f} Z" '
+                                'fill="#1f2328"/>'
+                            )
+                clipped = ' data-clipped="true"' if beyond else ""
                 parts.append(
                     f'<line class="ci" x1="{x:.1f}" x2="{x:.1f}" y1="{p.y(lo):.1f}" '
-                    f'y2="{p.y(hi):.1f}" stroke="#1f2328" stroke-width="1.5" '
+                    f'y2="{p.y(hi):.1f}" stroke="#1f2328" stroke-width="1.5"{clipped} '
                     f'data-low="{num(lo)}" data-high="{num(hi)}"><title>{_e(label)}</title></line>'
                 )
     for r in f.rules:

@@ -130,27 +130,26 @@ def mermaid_text(text: str, limit: int = 40) -> str:
 
 
 def mermaid_series(figure: Figure) -> list[tuple[str, str, tuple[float, ...]]]:
-    """What a Mermaid chart draws: (kind, what it is, values). Intervals become two lines,
-    rules a flat line; a series with a missing value is left out (Mermaid has no gaps)."""
+    """What a Mermaid chart draws: (kind, what it is, values). Rules become a flat line. Left
+    out: a series with a missing value (Mermaid has no gaps), intervals and per-category ticks
+    (a line through categories that are not a sequence reads as a trend; report.html draws them
+    as whiskers and marks, and the tables hold the numbers)."""
     drawn: list[tuple[str, str, tuple[float, ...]]] = []
     n = len(figure.categories)
     for s in figure.series:
-        if any(v is None for v in s.values):
+        if any(v is None for v in s.values) or s.kind == "tick":
             continue
-        kind = "bar" if s.kind == "bar" else "line"  # Mermaid draws a tick series as a line
+        kind = "bar" if s.kind == "bar" else "line"
         drawn.append((kind, s.name, tuple(float(v) for v in s.values if v is not None)))
-        for end, values in (("low", s.low), ("high", s.high)):
-            if values is not None and all(v is not None for v in values):
-                drawn.append(
-                    (
-                        "line",
-                        f"{s.name}: interval {end}",
-                        tuple(float(v) for v in values if v is not None),
-                    )
-                )
     for rule in figure.rules:
         drawn.append(("line", rule.label, (rule.value,) * n))
     return drawn
+
+
+def drawn_in_mermaid(figure: Figure) -> bool:
+    """Mermaid draws every bar up from the bottom of the y axis: a bar chart whose axis goes
+    below zero would show a negative value as a tall bar. Such a chart is left to report.html."""
+    return not (figure.y_range[0] < 0 and any(s.kind == "bar" for s in figure.series))
 
 
 def mermaid(figure: Figure) -> str:
@@ -181,6 +180,10 @@ def mermaid(figure: Figure) -> str:
     return "\n".join(lines)
 
 
+def _has_intervals(ends: tuple[float | None, ...] | None) -> bool:
+    return ends is not None and any(v is not None for v in ends)
+
+
 def legend(figure: Figure) -> str:
     drawn = sorted(mermaid_series(figure), key=lambda d: d[0] != "bar")
     colours = [name for _, name in PALETTE]
@@ -191,6 +194,10 @@ def legend(figure: Figure) -> str:
     left = [s.name for s in figure.series if any(v is None for v in s.values)]
     if left:
         parts.append(f"not drawn (a value is undefined): {', '.join(left)}")
+    elsewhere = [f"{s.name} intervals" for s in figure.series if _has_intervals(s.low)]
+    elsewhere += [s.name for s in figure.series if s.kind == "tick"]
+    if elsewhere:
+        parts.append(f"{', '.join(elsewhere)}: in report.html and the table")
     if figure.mark is not None and figure.mark_label:
         parts.append(f"◆ {figure.mark_label}")
     return "; ".join(parts)
@@ -199,6 +206,12 @@ def legend(figure: Figure) -> str:
 def _figure(figure: Figure, charts: bool) -> list[str]:
     if not charts:
         return []
+    if not drawn_in_mermaid(figure):
+        note = (
+            f"Chart “{figure.title}” is in report.html (the workflow artifact): Mermaid would "
+            "draw a negative value as a tall bar. The table holds its numbers."
+        )
+        return [f"<sub>{cell(note, 600)}</sub>", ""]
     caption = " ".join(x for x in (figure.caption, f"({legend(figure)})") if x)
     return [mermaid(figure), "", f"<sub>{cell(caption, 600)}</sub>", ""]
 
