@@ -706,3 +706,50 @@ def test_html_never_clips_a_whisker_silently():
     svg = html.svg(figure)
     assert svg.count('data-clipped="true"') == 1 and svg.count('class="ci-cut"') == 2
     assert "interval -0.2 – 1.3 (beyond the axis: drawn to its edge)" in svg
+
+
+# ---------------------------------------------------------------- control characters and mentions
+
+NASTY = "\x1b[2J\x07grp\u202eevil\u2066x\u200b @team"
+
+
+def _no_controls(text: str) -> None:
+    import unicodedata
+
+    bad = sorted({hex(ord(ch)) for ch in text if unicodedata.category(ch)[0] == "C"} - {"0xa"})
+    assert not bad, bad
+
+
+def test_markdown_cells_and_code_spans_carry_no_control_character_and_no_mention():
+    from mlops_actions.charts import cell
+
+    shown = cell(NASTY, 200)
+    _no_controls(shown)
+    assert "@team" not in shown and "@&#8203;team" in shown
+    spans = markdown.code(NASTY)
+    _no_controls(spans)
+    assert "grp?evil?x?" in spans
+    page = html.render(doc.Report("r", (doc.Paragraph(NASTY),)))
+    _no_controls(page)
+
+
+def test_gate_report_and_piped_stdout_carry_no_control_character_from_the_data(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 400
+    y = (rng.random(n) < 0.3).astype(int)
+    s = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1).round(4)
+    groups = [NASTY, "plain"]
+    (tmp_path / "p.csv").write_text(
+        "label,p,region\n" + "".join(f'{y[i]},{s[i]},"{groups[i % 2]}"\n' for i in range(n))
+    )
+    proc = run_cli(
+        "gate", "--predictions", str(tmp_path / "p.csv"), "--score-column", "p",
+        "--group-columns", "region", "--thresholds", "recall>=0.1",
+        "--output-dir", str(tmp_path / "out"), "--fail-on", "never",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "grp" in md
+    for shown in (md, proc.stdout):
+        _no_controls(shown)
+        assert "@team" not in shown

@@ -3,6 +3,8 @@ comment, and nothing goes to an image host. Pure."""
 
 from __future__ import annotations
 
+import unicodedata
+
 BAR_WIDTH = 20
 
 
@@ -17,12 +19,25 @@ def bar(value: float | None, width: int = BAR_WIDTH) -> str:
 
 
 _MARKDOWN_SPECIAL = "\\`*_[]<>|#!~"
+# After an @, so `@team` from the data cannot notify anyone from a PR comment (as Dependabot
+# writes mentions it quotes): the zero-width space breaks GitHub's mention, the text reads the same.
+NO_MENTION = "@&#8203;"
+
+
+def printable(text: str) -> str:
+    """`text` with every control, format or unassigned character (Unicode category C: ESC, BEL,
+    the bidi overrides U+202A-U+202E and U+2066-U+2069, zero-width ones) replaced by `?`: an
+    escape sequence could rewrite a terminal, a bidi override reverse what a reader sees. The
+    one function every renderer of text from the data uses."""
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else "?" for ch in text)
 
 
 def cell(text: str, limit: int = 60) -> str:
     """Text from data (column and category names) made safe for a Markdown table cell: one
-    line, no markup, no HTML, no table breaks, at most `limit` characters."""
-    flat = " ".join(str(text).split())
+    line, no markup, no HTML, no table breaks, no control characters, no @-mention, at most
+    `limit` characters."""
+    flat = printable(" ".join(str(text).split()))
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in flat)
+    escaped = "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in flat)
+    return escaped.replace("@", NO_MENTION)

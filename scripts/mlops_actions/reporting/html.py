@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from mlops_actions.charts import bar
+from mlops_actions.charts import bar, printable
 from mlops_actions.reporting.doc import (
     Bar,
     Block,
@@ -50,7 +50,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1f2328}.bar{font-family:ui-monospa
 
 
 def _e(text: str) -> str:
-    return escape(str(text), quote=True)
+    return escape(printable(str(text)), quote=True)  # no bidi override reorders what is read
 
 
 def inline(text: Inline) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mlops_actions.charts import bar, cell
+from mlops_actions.charts import bar, cell, printable
 from mlops_actions.reporting.doc import (
     Bar,
     Block,
@@ -86,9 +86,10 @@ def inline(text: Inline) -> str:
 
 def code(text: str, limit: int = 200) -> str:
     """A code span that nothing in `text` can close or break: one line, delimited by more
-    backticks than any run inside, `|` escaped (GFM reads it as a cell break even there).
-    Backslash escapes are not processed in a code span, so nothing else is escaped."""
-    flat = " ".join(str(text).split())
+    backticks than any run inside, `|` escaped (GFM reads it as a cell break even there), no
+    control characters. Backslash escapes are not processed in a code span, so nothing else is
+    escaped (and GitHub links no @-mention inside one)."""
+    flat = printable(" ".join(str(text).split()))  # no ESC, no bidi override
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     if not flat:

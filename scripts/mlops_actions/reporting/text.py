@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from mlops_actions.charts import bar
+from mlops_actions.charts import bar, printable
 from mlops_actions.reporting.doc import (
     Bar,
     Block,
@@ -31,7 +31,7 @@ def clean(text: str) -> str:
     the terminal)."""
     flat = " ".join(str(text).split())
     flat = (" " if text[:1].isspace() else "") + flat + (" " if text[-1:].isspace() else "")
-    return "".join(ch if unicodedata.category(ch)[0] != "C" else "?" for ch in flat)
+    return printable(flat)
 
 
 def inline(text: Inline) -> str:
