@@ -104,6 +104,74 @@ CASES = {
         {},
         "huge.yml: a value cannot be read",
     ),
+    "release-plan: a release tag with a space": (
+        ["release-plan", *STORE, "--release-tag", "v1 2"],
+        {},
+        "release-tag: 'v1 2' is not a release tag name; give the tag",
+    ),
+    "release-plan: min-staging-minutes that is not a number": (
+        ["release-plan", *STORE, "--min-staging-minutes", "soon"],
+        {},
+        "min-staging-minutes: expected a number from 0 to 525600, got 'soon'",
+    ),
+    "release-plan: an expect-version that is no version name": (
+        ["release-plan", *STORE, "--expect-version", "../v1"],
+        {},
+        "expect-version: '../v1' must be 1-128 letters",
+    ),
+    "release-plan: an output-dir that is a file": (
+        ["release-plan", *STORE, "--output-dir", "a_file"],
+        {},
+        "output-dir: 'a_file' is a file; give a folder",
+    ),
+    "release-plan: a model store that is not one": (
+        ["release-plan", "--model-store", "gs://bucket", "--model-name", "fraud"],
+        {},
+        "model-store: 'gs://bucket' must look like s3://bucket/prefix",
+    ),
+    "rollback-plan: an output-dir that is a file": (
+        ["rollback-plan", *STORE, "--output-dir", "a_file"],
+        {},
+        "output-dir: 'a_file' is a file; give a folder",
+    ),
+    "promote: a stage that does not exist": (
+        ["promote", *STORE, "--version", "v1", "--verdict", '{"passed": true}', "--stage", "prod"],
+        {},
+        "stage: expected champion or production, got 'prod'",
+    ),
+    "promote: a production promotion without a release tag": (
+        ["promote", *STORE, "--version", "v1", "--verdict", '{"passed": true}', "--stage",
+         "production"],
+        {},
+        "release-tag: a production promotion names its release: give the tag",
+    ),
+    "promote: a release tag for the staging champion": (
+        ["promote", *STORE, "--version", "v1", "--verdict", '{"passed": true}', "--release-tag",
+         "v1.0.0"],
+        {},
+        "release-tag: only a production promotion names a release (stage)",
+    ),
+    "promote: a release tag that is no tag name": (
+        ["promote", *STORE, "--version", "v1", "--verdict", '{"passed": true}', "--stage",
+         "production", "--release-tag", "v1..2"],
+        {},
+        "release-tag: 'v1..2' is not a release tag name",
+    ),
+    "release-readback: neither a service nor an endpoint": (
+        ["release-readback", "--cluster", "production"],
+        {},
+        "cluster, service, endpoint-name: give an ECS cluster and service, or a SageMaker",
+    ),
+    "release-readback: an expected image by tag": (
+        ["release-readback", "--endpoint-name", "fraud", "--expect-image", "ghcr.io/a/b:v1"],
+        {},
+        "expect-image: 'ghcr.io/a/b:v1' must be an image by digest",
+    ),
+    "release-readback: a region with spaces": (
+        ["release-readback", "--endpoint-name", "fraud", "--aws-region", "us east 1"],
+        {},
+        "aws-region: 'us east 1' is not an AWS region name",
+    ),
     "promote: a verdict with a key written twice": (
         [
             "promote",

@@ -39,6 +39,9 @@ COMMANDS = {
     "pipeline-plan": "mlops_actions.pipeline.cli",
     "pipeline-report": "mlops_actions.pipeline.cli",
     "champions": "mlops_actions.champion.history_cli",
+    "release-plan": "mlops_actions.champion.release_cli",
+    "rollback-plan": "mlops_actions.champion.rollback_cli",
+    "release-readback": "mlops_actions.champion.readback_cli",
 }
 
 # The pip extra that brings a command's dependencies (pyproject.toml's optional-dependencies).
@@ -54,6 +57,9 @@ EXTRAS = {
     "fetch-champion": "champion",
     "score-champion": "champion",
     "champions": "champion",
+    "release-plan": "champion",
+    "rollback-plan": "champion",
+    "release-readback": "champion",
     "monitor": "monitor",
     "dispatch": "monitor",
     "validate-data": "validate",

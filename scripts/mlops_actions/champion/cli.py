@@ -64,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.version:
         raise UserError("version: give the model version to promote")
+    stage = check_stage(args.stage)
+    tag = (args.release_tag or "").strip()
+    if stage == "production" or tag:  # the same checks promote makes, before the verdict is read
+        from mlops_actions.champion.run import check_release
+
+        tag = check_release(stage, tag)
     verdict, _ = verdicts.read(args.verdict)
     force = flag(args.force, "force", False)
-    stage = check_stage(args.stage)
     store = open_store(args)  # checks model-store and model-name before any call
     source = {
         k.lower(): os.environ[k]
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         source=source,
         force=force,
         stage=stage,
-        release_tag=(args.release_tag or "").strip(),
+        release_tag=tag,
         log=lambda line: print(runner.defuse(line)),
     )
     text = champion.summary(promotion, stage)

@@ -141,7 +141,9 @@ def staging_origin(staging: Mapping[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-def release_move(tag: str, staging: Mapping[str, Any] | None, *, rollback: bool = False) -> dict:
+def release_move(
+    tag: str, staging: Mapping[str, Any] | None, *, rollback: bool = False
+) -> dict[str, Any]:
     """The `release` field of a production move: the tag, the staging record, a rollback."""
     move: dict[str, Any] = {"tag": tag, "staging": dict(staging) if staging else None}
     if rollback:

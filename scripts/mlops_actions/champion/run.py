@@ -111,8 +111,9 @@ def promote(
             )
         record = {**existing, "order": existing.get("order") or record["order"]}
         if release is not None and origin is None:  # a rollback: where it first came from
-            first = existing.get("release") if isinstance(existing.get("release"), dict) else {}
-            origin = first.get("staging") if isinstance(first.get("staging"), dict) else None
+            first = existing.get("release")
+            staged = first.get("staging") if isinstance(first, dict) else None
+            origin = staged if isinstance(staged, dict) else None
     for _ in range(MAX_ATTEMPTS):
         current, token = store.read_pointer(stage)
         if current is not None and isinstance(current.get("sequence"), int):
@@ -143,6 +144,19 @@ def promote(
     )
 
 
+def check_release(stage: str, release_tag: str) -> str:
+    """The release tag, as given for `stage`: required for production, refused otherwise."""
+    if stage != "production":
+        if release_tag:
+            raise UserError("release-tag: only a production promotion names a release (stage)")
+        return ""
+    if not release_tag:
+        raise UserError(
+            "release-tag: a production promotion names its release: give the tag (e.g. v1.2.0)"
+        )
+    return releases.check_tag(release_tag)
+
+
 def _release_of(
     store: ModelStore, stage: str, version: str, release_tag: str, force: bool
 ) -> tuple[str | None, dict[str, Any] | None]:
@@ -151,14 +165,9 @@ def _release_of(
     only the current staging champion; with it (a rollback) the version's first release says
     where it came from."""
     if stage != "production":
-        if release_tag:
-            raise UserError("release-tag: only a production promotion names a release (stage)")
+        check_release(stage, release_tag)
         return None, None
-    if not release_tag:
-        raise UserError(
-            "release-tag: a production promotion names its release: give the tag (e.g. v1.2.0)"
-        )
-    tag = releases.check_tag(release_tag)
+    tag = check_release(stage, release_tag)
     if force:
         return tag, None
     staging, _ = store.read_pointer("champion")
