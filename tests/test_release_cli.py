@@ -5,6 +5,7 @@ production champion as it was served and moves the pointer back, and every refus
 with nothing written."""
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -107,7 +108,7 @@ def test_release_then_rollback_through_the_records(s3, tmp_path):
     assert out["model-sha256"] == "7" * 64 and out["release-tag"] == "v1.0.0"
     assert out["staging-sequence"] == "1" and out["refused"] == ""
     assert out["staging-record-uri"] == "s3://models/ci/fraud/champion.json"
-    assert json.loads(open(out["verdict-path"]).read())["passed"] is True
+    assert json.loads(Path(out["verdict-path"]).read_text())["passed"] is True
     assert "Release plan" in summary
 
     # Too soon after staging: refused.
@@ -140,7 +141,7 @@ def test_release_then_rollback_through_the_records(s3, tmp_path):
     assert (out["current-version"], out["version"]) == ("8.1-bbbbbbb", "7.1-aaaaaaa")
     assert out["serving-image-ref"] == IMAGES["7.1-aaaaaaa"]
     assert out["task-definition-arn"] == PROD_TD.format(1) and out["release-tag"] == "v1.0.0"
-    assert json.loads(open(out["verdict-path"]).read()) == {**VERDICT, "passed": True}
+    assert json.loads(Path(out["verdict-path"]).read_text()) == {**VERDICT, "passed": True}
 
     proc, out, _ = _cli(endpoint, tmp_path, "promote", *STORE, "--stage", "production",
                         "--force", "true", "--release-tag", out["release-tag"], "--version",
