@@ -753,3 +753,22 @@ def test_gate_report_and_piped_stdout_carry_no_control_character_from_the_data(t
     for shown in (md, proc.stdout):
         _no_controls(shown)
         assert "@team" not in shown
+
+
+def test_monitor_levels_chart_counts_capped_and_unscored_features_apart():
+    from types import SimpleNamespace
+
+    from mlops_actions.monitor.report import levels_figure
+
+    def feature(name: str, level):
+        return SimpleNamespace(status="drifted" if level else "not_judged",
+                               drift=SimpleNamespace(name=name))  # fmt: skip
+
+    levels = {f"f{i:02d}": 1.0 + i / 100 for i in range(35)} | {"blank1": None, "blank2": None}
+    decision = SimpleNamespace(features=[feature(n, v) for n, v in levels.items()])
+    document = {"features": {n: {"level": v} for n, v in levels.items()}}
+    figure = levels_figure(decision, document)
+    assert len(figure.categories) == 30 and figure.title.endswith("(first 30 shown)")
+    assert "The 30 most drifted of 35 scored features are shown" in figure.caption
+    assert "2 features without a score are not drawn" in figure.caption
+    assert figure.categories[0] == "f34"  # the most drifted kept

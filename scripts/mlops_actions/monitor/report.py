@@ -103,15 +103,17 @@ def _feature_table(decision: MonitorDecision, document: Mapping[str, Any]) -> Ta
 
 def levels_figure(decision: MonitorDecision, document: Mapping[str, Any]) -> Figure | None:
     features = document["features"]
-    drawn = [v for v in _order(decision, document) if features[v.drift.name]["level"] is not None]
-    drawn = drawn[:_MAX_FEATURES_DRAWN]
+    scored = [v for v in _order(decision, document) if features[v.drift.name]["level"] is not None]
+    drawn = scored[:_MAX_FEATURES_DRAWN]
     if not drawn:
         return None
     levels = tuple(features[v.drift.name]["level"] for v in drawn)
-    more = len(decision.features) - len(drawn)
+    unscored = len(decision.features) - len(scored)
+    capped = len(scored) - len(drawn)  # the most drifted first: the cap drops the least
     return Figure(
         key="drift-levels",
-        title="Drift of each feature against its threshold",
+        title="Drift of each feature against its threshold"
+        + (f" (first {_MAX_FEATURES_DRAWN} shown)" if capped else ""),
         x_label="feature",
         y_label="drift level (1 = threshold)",
         categories=tuple(v.drift.name for v in drawn),
@@ -122,7 +124,13 @@ def levels_figure(decision: MonitorDecision, document: Mapping[str, Any]) -> Fig
             "Lower is better; at or above the threshold line a feature drifted. The level puts "
             "every method on one scale: log(p) / log(alpha) for a test's p-value, the score / "
             f"threshold for PSI or the JS distance (capped at {LEVEL_CAP:g})."
-            + (f" {more} features without a score are not drawn." if more else "")
+            + (
+                f" The {_MAX_FEATURES_DRAWN} most drifted of {len(scored)} scored features are "
+                f"shown; the table lists all."
+                if capped
+                else ""
+            )
+            + (f" {unscored} features without a score are not drawn." if unscored else "")
         ),
     )
 
