@@ -109,23 +109,28 @@ CASES = {
         {},
         "release-tag: 'v1 2' is not a release tag name; give the tag",
     ),
+    "release-plan: no release tag": (
+        ["release-plan", *STORE],
+        {},
+        "release-tag: give the release's tag",
+    ),
     "release-plan: min-staging-minutes that is not a number": (
-        ["release-plan", *STORE, "--min-staging-minutes", "soon"],
+        ["release-plan", *STORE, "--release-tag", "v1", "--min-staging-minutes", "soon"],
         {},
         "min-staging-minutes: expected a number from 0 to 525600, got 'soon'",
     ),
     "release-plan: an expect-version that is no version name": (
-        ["release-plan", *STORE, "--expect-version", "../v1"],
+        ["release-plan", *STORE, "--release-tag", "v1", "--expect-version", "../v1"],
         {},
         "expect-version: '../v1' must be 1-128 letters",
     ),
     "release-plan: an output-dir that is a file": (
-        ["release-plan", *STORE, "--output-dir", "a_file"],
+        ["release-plan", *STORE, "--release-tag", "v1", "--output-dir", "a_file"],
         {},
         "output-dir: 'a_file' is a file; give a folder",
     ),
     "release-plan: a model store that is not one": (
-        ["release-plan", "--model-store", "gs://bucket", "--model-name", "fraud"],
+        ["release-plan", "--release-tag", "v1", "--model-store", "gs://bucket"],
         {},
         "model-store: 'gs://bucket' must look like s3://bucket/prefix",
     ),

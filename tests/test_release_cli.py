@@ -112,7 +112,8 @@ def test_release_then_rollback_through_the_records(s3, tmp_path):
     assert "Release plan" in summary
 
     # Too soon after staging: refused.
-    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE, "--min-staging-minutes", "60")
+    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE, "--min-staging-minutes", "60",
+                      "--release-tag", "v1")  # fmt: skip
     assert proc.returncode == 1 and "less than min-staging-minutes (60)" in _errors(proc)[0]
 
     proc, out, summary = _release(endpoint, tmp_path, "7.1-aaaaaaa", "v1.0.0", PROD_TD.format(1))
@@ -169,11 +170,11 @@ def test_a_failed_verdict_or_an_undigested_image_in_staging_is_refused(s3, tmp_p
     pointer = {"version": "7.1-aaaaaaa", "serving_image": IMAGES["7.1-aaaaaaa"],
                "model_sha256": "7" * 64, "verdict": {"passed": False}, "sequence": 1}  # fmt: skip
     client.put_object(Bucket="models", Key="ci/fraud/champion.json", Body=json.dumps(pointer))
-    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE)
+    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE, "--release-tag", "v1")
     assert proc.returncode == 1 and "verdict did not pass" in _errors(proc)[0]
     pointer.update(verdict={"passed": True}, serving_image="ghcr.io/acme/serving:latest")
     client.put_object(Bucket="models", Key="ci/fraud/champion.json", Body=json.dumps(pointer))
-    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE)
+    proc, _, _ = _cli(endpoint, tmp_path, "release-plan", *STORE, "--release-tag", "v1")
     assert proc.returncode == 1 and "not pinned by digest" in _errors(proc)[0]
     assert "production.json" not in str(client.list_objects_v2(Bucket="models"))
 

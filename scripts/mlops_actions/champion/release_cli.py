@@ -22,7 +22,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
         "release-plan", help="check that the staging champion may go to production, and name it"
     )
     add_store_options(p)
-    add(p, "release-tag", "the release's tag (e.g. v1.2.0), checked and passed on")
+    add(p, "release-tag", "the release's tag (e.g. v1.2.0): required, checked and passed on")
     add(p, "min-staging-minutes", "refuse a staging champion promoted less than this ago", "0")
     add(p, "expect-version", "refuse unless the staging champion is still this version")
     add(p, "output-dir", "where release-verdict.json and staging.json go")
@@ -65,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions.champion import release
     from mlops_actions.champion.cli import open_store
 
-    tag = release.check_tag(args.release_tag) if args.release_tag else ""
+    if not (args.release_tag or "").strip():
+        raise UserError(
+            "release-tag: give the release's tag (a published release's tag_name, or the pushed "
+            "v* tag); the production move records it"
+        )
+    tag = release.check_tag(args.release_tag)
     minutes = number(args.min_staging_minutes, "min-staging-minutes", maximum=525_600) or 0
     expect = (args.expect_version or "").strip()
     if expect:
@@ -92,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("staging-sequence", str(plan.staging.get("sequence") or ""))
     runner.set_output("staging-record-uri", where)
     runner.set_output("release-tag", tag)
-    line = f"release {tag or '(no tag)'}: {plan.note}, serving image {plan.serving_image}"
+    line = f"release {tag}: {plan.note}, serving image {plan.serving_image}"
     runner.print_untrusted(line)
     runner.append_summary(
         "## 🚦 Release plan\n\n"
