@@ -772,3 +772,39 @@ def test_monitor_levels_chart_counts_capped_and_unscored_features_apart():
     assert "The 30 most drifted of 35 scored features are shown" in figure.caption
     assert "2 features without a score are not drawn" in figure.caption
     assert figure.categories[0] == "f34"  # the most drifted kept
+
+
+def test_champion_curves_reuse_the_scores_the_paired_comparison_sorted(tmp_path, monkeypatch):
+    from mlops_actions.gate import run as gate_run_module
+
+    rng = np.random.default_rng(5)
+    n = 600
+    y = (rng.random(n) < 0.3).astype(int)
+    s = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1).round(4)
+    c = np.clip(rng.normal(0.3 + 0.3 * y, 0.2), 1e-6, 0.99) + 1e-9  # off the 6-decimal grid
+    (tmp_path / "p.csv").write_text("id,label,p\n" + "".join(
+        f"{i},{y[i]},{s[i]}\n" for i in range(n)))  # fmt: skip
+    (tmp_path / "c.csv").write_text("id,label,p\n" + "".join(
+        f"{i},{y[i]},{float(c[i])!r}\n" for i in range(n)))  # fmt: skip
+    (tmp_path / "gate.yml").write_text(
+        "columns: {id: id, label: label, score: p}\nbaseline:\n  roc_auc: {max_drop: 0.05}\n"
+    )
+    calls = []
+    real = curves.compute
+
+    def spy(y_true, score, threshold, sorted_scores=None):
+        calls.append(sorted_scores)
+        return real(y_true, score, threshold, sorted_scores)
+
+    monkeypatch.setattr(curves, "compute", spy)
+    request = gate_run_module.GateRequest(
+        output_dir=str(tmp_path / "o"), predictions=str(tmp_path / "p.csv"),
+        champion_predictions=str(tmp_path / "c.csv"), config=str(tmp_path / "gate.yml"),
+    )  # fmt: skip
+    result = gate_run_module.compute(request)
+    assert result.curves is not None and "champion" in result.curves
+    assert len(calls) == 2 and calls[1] is not None, "the champion's scores were sorted twice"
+    pos, neg = calls[1]
+    champion_scores = np.array([float(x) for x in c])
+    assert np.array_equal(pos, np.sort(champion_scores[y == 1]))
+    assert np.array_equal(neg, np.sort(champion_scores[y == 0]))

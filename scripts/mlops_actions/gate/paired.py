@@ -87,6 +87,9 @@ class Pair:
 class Comparison:
     differences: dict[str, Estimate]  # challenger − champion
     champion: dict[str, Estimate]  # the champion's own value on these rows (no interval)
+    # the champion's positives' and negatives' scores, sorted, when DeLong's method sorted
+    # them (scores off the 6-decimal grid): the curves reuse them instead of sorting again
+    champion_sorted: tuple[FloatArray, FloatArray] | None = None
 
 
 def _chunks(n: int) -> Iterator[slice]:
@@ -349,20 +352,33 @@ class _Placer:
 
 def delong_difference(pair: Pair, level: float) -> tuple[Estimate, float | None]:
     """(challenger − champion AUC with DeLong's paired interval, the champion's AUC)."""
+    estimate, auc_b, _ = _delong(pair, level)
+    return estimate, auc_b
+
+
+def _delong(
+    pair: Pair, level: float
+) -> tuple[Estimate, float | None, tuple[FloatArray, FloatArray] | None]:
+    """delong_difference, and the champion's scores of each class sorted when it sorted them."""
     assert pair.challenger_score is not None and pair.champion_score is not None
     y = pair.y_true
     positives = int(y.sum())
     negatives = y.size - positives
     if positives == 0 or negatives == 0:
-        return Estimate.undefined("needs both positive and negative labels"), None
+        return Estimate.undefined("needs both positive and negative labels"), None, None
     ours = _Placer(y, pair.challenger_score, pair.challenger_sorted)
     theirs = _Placer(y, pair.champion_score, None)
+    kept = None if theirs.grid is not None else (theirs.sorted_pos, theirs.sorted_neg)
     # The AUCs from every row (the challenger's is the one its own evaluation found).
     auc_a = pair.challenger_auc if pair.challenger_auc is not None else ours.auc
     auc_b = theirs.auc
     value = auc_a - auc_b
     if positives < 2 or negatives < 2:
-        return Estimate(value, method="delong paired", reason="too few rows of a class"), auc_b
+        return (
+            Estimate(value, method="delong paired", reason="too few rows of a class"),
+            auc_b,
+            kept,
+        )
     # The variance from each row's structural components, paired across the models.
     over_pos, over_neg = _PairMoments(), _PairMoments()
     pos_rows, neg_rows = _spaced(y, VARIANCE_ROWS), _spaced(~y, VARIANCE_ROWS)
@@ -394,7 +410,7 @@ def delong_difference(pair: Pair, level: float) -> tuple[Estimate, float | None]
     low, high = min(low, value - half), max(high, value + half)
     method = "delong paired ∪ mover (newcombe ∪ delong)"
     estimate = Estimate(value, max(-1.0, min(low, value)), min(1.0, max(high, value)), method)
-    return estimate, auc_b
+    return estimate, auc_b, kept
 
 
 def _auc(sorted_pos: FloatArray, sorted_neg: FloatArray) -> float:
@@ -489,6 +505,7 @@ def compare(pair: Pair, metrics: tuple[str, ...], level: float) -> Comparison:
     champion = {k: Estimate(e.value, method="champion on these rows", reason=e.reason)
                 for k, e in confusion_metrics(confusion, level).items()}  # fmt: skip
     out: dict[str, Estimate] = {}
+    champion_sorted = None
     for metric in metrics:
         value: float | None = None
         if metric in SAME_ROWS:
@@ -498,7 +515,7 @@ def compare(pair: Pair, metrics: tuple[str, ...], level: float) -> Comparison:
         elif not scored:
             out[metric] = Estimate.undefined("needs both models' scores")
         elif metric == "roc_auc":
-            out[metric], value = delong_difference(pair, level)
+            out[metric], value, champion_sorted = _delong(pair, level)
         elif metric in ("log_loss", "brier"):
             out[metric], value = loss_difference(pair, metric, level)
         elif metric == "average_precision":
@@ -512,7 +529,7 @@ def compare(pair: Pair, metrics: tuple[str, ...], level: float) -> Comparison:
             # Two sums of the same numbers in another order differ in the last bits: a model
             # compared with itself must differ by 0, so `max_drop: 0` passes it.
             out[metric] = replace(out[metric], value=0.0)
-    return Comparison(out, champion)
+    return Comparison(out, champion, champion_sorted)
 
 
 def differences(pair: Pair, metrics: tuple[str, ...], level: float) -> dict[str, Estimate]:

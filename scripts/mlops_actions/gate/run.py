@@ -146,8 +146,9 @@ def _paired(
     champion: predictions.Champion,
     config: GateConfig,
     evaluation: Evaluation,
-) -> PairedComparison:
-    """The champion on the challenger's rows: its metrics there, and each difference."""
+) -> tuple[PairedComparison, tuple[FloatArray, FloatArray] | None]:
+    """The champion on the challenger's rows: its metrics there, and each difference; and the
+    champion's scores of each class, sorted, when the comparison sorted them."""
     threshold, level = config.decision_threshold, config.confidence_level
     pair = paired.Pair(
         data.y_true, _calls(data.y_pred, data.score, threshold),
@@ -163,7 +164,7 @@ def _paired(
         positives=int(data.y_true.sum()),
         differences=comparison.differences,
         champion=comparison.champion,
-    )
+    ), comparison.champion_sorted
 
 
 def compute(request: GateRequest, config: GateConfig | None = None) -> GateResult:
@@ -211,10 +212,10 @@ def compute(request: GateRequest, config: GateConfig | None = None) -> GateResul
         inputs["predictions"] = _fingerprint(request.predictions)
         if request.champion_predictions:
             champion = predictions.align_champion(request.champion_predictions, config, data)
-            comparison = _paired(data, champion, config, evaluation)
+            comparison, champion_sorted = _paired(data, champion, config, evaluation)
             if champion.score is not None and "challenger" in drawn:
                 drawn["champion"] = curves.compute(
-                    data.y_true, champion.score, config.decision_threshold
+                    data.y_true, champion.score, config.decision_threshold, champion_sorted
                 )
             inputs["champion_predictions"] = _fingerprint(request.champion_predictions)
     else:
