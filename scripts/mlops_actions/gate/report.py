@@ -48,9 +48,10 @@ def _f(x: float | None, digits: int = 4) -> str:
 
 
 def _ci(e: Estimate) -> str:
+    """An interval as the charts and verdict.json write its ends (doc.num: 4 decimals)."""
     if e.low is None or e.high is None:
         return "—"
-    return f"{e.low:.3f} – {e.high:.3f}"
+    return f"{num(e.low)} – {num(e.high)}"
 
 
 def _delta(metric: str, value: float | None, base: float | None) -> str:
