@@ -498,7 +498,12 @@ def test_readme_shows_the_screenshots():
 
 def test_code_spans_cannot_be_closed_or_break_a_table():
     assert markdown.code("my_file.csv") == "`my_file.csv`"  # no escapes shown inside code
-    assert markdown.code("a`b|c") == "``a`b\\|c``"
+    assert markdown.code("a`b|c", in_table=True) == "``a`b\\|c``"
+    # outside a table a backslash before | would show: none is written there
+    assert markdown.code("a`b|c") == "``a`b|c``"
+    table = doc.Table(("file",), ((doc.Code("x|y"),),))
+    md = markdown.render(doc.Report("r", (doc.Paragraph(("see ", doc.Code("x|y"))), table)))
+    assert "see `x|y`" in md and "| `x\\|y` |" in md
     assert markdown.code("`x") == "`` `x ``"
     assert markdown.code("two\nlines") == "`two lines`"
 
@@ -808,3 +813,14 @@ def test_champion_curves_reuse_the_scores_the_paired_comparison_sorted(tmp_path,
     champion_scores = np.array([float(x) for x in c])
     assert np.array_equal(pos, np.sort(champion_scores[y == 1]))
     assert np.array_equal(neg, np.sort(champion_scores[y == 0]))
+
+
+def test_intervals_in_tables_are_written_as_the_charts_and_json_write_them(gate_run):
+    md = gate_run["markdown"]
+    intervals = gate_run["verdict"]["intervals"]
+    with_ci = {n: (i["low"], i["high"]) for n, i in intervals.items() if i["low"] is not None}
+    assert len(with_ci) >= 5
+    for name, (low, high) in with_ci.items():
+        shown = name.replace("_", "\\_")  # the Markdown escape of a name
+        row = next(line for line in md.splitlines() if line.startswith(f"| {shown} |"))
+        assert f"| {doc.num(low)} – {doc.num(high)} |" in row, (name, row)

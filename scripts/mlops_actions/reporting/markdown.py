@@ -69,11 +69,11 @@ _SUBSTITUTES = {
 }
 
 
-def inline(text: Inline) -> str:
+def inline(text: Inline, in_table: bool = False) -> str:
     out = []
     for s in spans(text):
         if isinstance(s, Code):
-            out.append(code(s.text))
+            out.append(code(s.text, in_table=in_table))
         elif isinstance(s, Strong):
             out.append(f"**{cell(s.text, 200)}**")
         elif isinstance(s, Bar):
@@ -84,11 +84,12 @@ def inline(text: Inline) -> str:
     return "".join(out)
 
 
-def code(text: str, limit: int = 200) -> str:
+def code(text: str, limit: int = 200, in_table: bool = False) -> str:
     """A code span that nothing in `text` can close or break: one line, delimited by more
-    backticks than any run inside, `|` escaped (GFM reads it as a cell break even there), no
-    control characters. Backslash escapes are not processed in a code span, so nothing else is
-    escaped (and GitHub links no @-mention inside one)."""
+    backticks than any run inside, no control characters; in a table `|` escaped (GFM reads it
+    as a cell break even there; elsewhere the backslash would show). Backslash escapes are not
+    processed in a code span, so nothing else is escaped (and GitHub links no @-mention inside
+    one)."""
     flat = printable(" ".join(str(text).split()))  # no ESC, no bidi override
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
@@ -97,7 +98,9 @@ def code(text: str, limit: int = 200) -> str:
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
+    if in_table:
+        flat = flat.replace("|", "\\|")
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def _text(s: str, limit: int = 400) -> str:
@@ -219,7 +222,7 @@ def _figure(figure: Figure, charts: bool) -> list[str]:
 
 def _table(table: Table) -> list[str]:
     def row(cells: tuple[Inline, ...]) -> str:
-        return "| " + " | ".join(inline(c) for c in cells) + " |"
+        return "| " + " | ".join(inline(c, in_table=True) for c in cells) + " |"
 
     return [row(table.header), "|" + "---|" * len(table.header), *(row(r) for r in table.rows), ""]
 
