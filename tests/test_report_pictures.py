@@ -824,3 +824,15 @@ def test_intervals_in_tables_are_written_as_the_charts_and_json_write_them(gate_
         shown = name.replace("_", "\\_")  # the Markdown escape of a name
         row = next(line for line in md.splitlines() if line.startswith(f"| {shown} |"))
         assert f"| {doc.num(low)} – {doc.num(high)} |" in row, (name, row)
+
+
+def test_a_cut_comment_points_where_a_comment_reader_can_look():
+    for report in (_big_report(300), _big_report(3000)):  # charts cut; then the tail as well
+        comment = markdown.comment(report)
+        if len(markdown.render(report)) <= markdown.COMMENT_LIMIT:
+            continue
+        note = [line for line in comment.splitlines() if "size limit" in line]
+        assert note and all("job summary" in line and "report.html artifact" in line
+                            for line in note), note  # fmt: skip
+        assert not any("report.md" in line for line in note), note
+    assert "report cut at GitHub's size limit" in markdown.comment(_big_report(3000))

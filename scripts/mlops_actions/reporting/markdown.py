@@ -38,9 +38,13 @@ SUMMARY_LIMIT = 1_000_000  # bytes: GitHub's step summary takes 1 MiB (1,048,576
 COMMENT_LIMIT = 65_000  # characters: GitHub's comment body takes 65,536
 CHARTS_CUT = (
     "Charts left out: with them the report would be over GitHub's size limit here "
-    "({limit}). report.html and the JSON hold every chart."
+    "({limit}). {elsewhere} hold every chart."
 )
-TAIL_CUT = "… report cut at GitHub's size limit ({limit}); report.md and the JSON hold it all."
+TAIL_CUT = "… report cut at GitHub's size limit ({limit}); {elsewhere} hold it all."
+# Where the whole report is, said to a reader of each: the summary's reader has the run's
+# artifacts; the PR comment's reader sees neither report.md nor the runner's files.
+IN_THE_RUN = "report.html (the run's artifact), report.md and the JSON"
+FROM_THE_COMMENT = "The run's job summary and its report.html artifact"
 
 # The Mermaid palette: series are coloured in this order, and captions name the colours.
 PALETTE = (
@@ -265,17 +269,23 @@ def _size(text: str, in_bytes: bool) -> int:
     return len(text.encode("utf-8")) if in_bytes else len(text)
 
 
-def render(report: Report, limit: int = SUMMARY_LIMIT, in_bytes: bool = True) -> str:
+def render(
+    report: Report, limit: int = SUMMARY_LIMIT, in_bytes: bool = True, elsewhere: str = IN_THE_RUN
+) -> str:
     """The Markdown, within `limit` (bytes, or characters when not in_bytes): charts cut
-    first, with a note, then the tail."""
+    first, with a note, then the tail; the notes say the whole report is in `elsewhere`."""
     full = _render(report, charts=True)
     if _size(full, in_bytes) <= limit:
         return full
     shown = f"{limit:,} {'bytes' if in_bytes else 'characters'}"
-    lean = _render(report, charts=False, note=CHARTS_CUT.format(limit=shown))
+    lean = _render(report, charts=False, note=CHARTS_CUT.format(limit=shown, elsewhere=elsewhere))
     if _size(lean, in_bytes) <= limit:
         return lean
-    note = "\n> " + TAIL_CUT.format(limit=shown) + "\n"
+    note = (
+        "\n> "
+        + TAIL_CUT.format(limit=shown, elsewhere=elsewhere[:1].lower() + elsewhere[1:])
+        + "\n"
+    )
     room = limit - _size(note, in_bytes) - 8
     kept = lean.encode("utf-8")[:room].decode("utf-8", "ignore") if in_bytes else lean[:room]
     return kept[: kept.rfind("\n") + 1] + note
@@ -283,4 +293,4 @@ def render(report: Report, limit: int = SUMMARY_LIMIT, in_bytes: bool = True) ->
 
 def comment(report: Report) -> str:
     """The PR comment's body: within GitHub's comment limit, in characters."""
-    return render(report, COMMENT_LIMIT, in_bytes=False)
+    return render(report, COMMENT_LIMIT, in_bytes=False, elsewhere=FROM_THE_COMMENT)
