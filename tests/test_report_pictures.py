@@ -836,3 +836,22 @@ def test_a_cut_comment_points_where_a_comment_reader_can_look():
                             for line in note), note  # fmt: skip
         assert not any("report.md" in line for line in note), note
     assert "report cut at GitHub's size limit" in markdown.comment(_big_report(3000))
+
+
+def test_history_a_run_without_the_feature_is_a_gap_or_named_never_a_silent_drop():
+    from mlops_actions.monitor.report import history_figure
+
+    history = [
+        {"label": "run-1", "features": {"amount": {"level": 0.5}, "kind": {"level": 0.4}}},
+        {"label": "run-2", "features": {"amount": {"level": 0.7}}},  # no "kind" that day
+        {"label": "run-3", "features": {"amount": {"level": 0.9}, "kind": {"level": 0.6}}},
+    ]
+    document = {"features": {"amount": {"level": 1.5}, "kind": {"level": 1.2}}}
+    figure = history_figure(history, document)
+    kind = next(s for s in figure.series if s.name == "kind")
+    assert kind.values == (0.4, None, 0.6, 1.2)
+    svg = html.svg(figure)
+    assert svg.count("<polyline") == 3  # amount whole; kind in two pieces around the gap
+    md = markdown.render(doc.Report("r", (figure,)))
+    assert "not drawn (a value is undefined): kind" in md
+    assert "leaves a gap in report.html" in figure.caption and "names it" in figure.caption

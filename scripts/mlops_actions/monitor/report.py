@@ -194,8 +194,9 @@ def history_figure(
         rules=(Rule(1.0, "threshold"),),
         caption=(
             f"Lower is better. The {len(series)} most drifted features now, over "
-            f"{len(history)} earlier runs (--history) and this one; a feature a run did not "
-            "have is a gap."
+            f"{len(history)} earlier runs (--history) and this one. A run without the feature "
+            "leaves a gap in report.html; a Mermaid chart cannot draw a gap, so it leaves such "
+            "a feature out and names it."
         ),
     )
 

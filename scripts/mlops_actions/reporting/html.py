@@ -184,12 +184,18 @@ def svg(figure: Figure) -> str:
             xs = [
                 (p.x_value(float(c)) if f.numeric_x else p.x(i)) for i, c in enumerate(f.categories)
             ]
-            path = " ".join(
-                f"{xs[i]:.1f},{p.y(v):.1f}" for i, v in enumerate(s.values) if v is not None
-            )
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            )
+            runs: list[list[str]] = [[]]  # a missing value is a gap: the line stops there
+            for i, v in enumerate(s.values):
+                if v is None:
+                    runs.append([])
+                else:
+                    runs[-1].append(f"{xs[i]:.1f},{p.y(v):.1f}")
+            parts += [
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                'stroke-width="2"/>'
+                for run in runs
+                if run
+            ]
             for i, v in enumerate(s.values):
                 if v is not None:
                     label = f"{s.name} · {f.categories[i]}: {num(v)}"
