@@ -93,6 +93,14 @@ def test_gate_under_act_sets_outputs_summary_and_updates_one_comment(
     assert json.loads(outputs["metrics"])["recall"] > 0.5
     assert Path(outputs["verdict-path"]).name == "verdict.json"
     assert "Model gate passed" in first.summaries["gate"]
+    # report.html went up as an artifact (the upload-artifact shim: a folder in the capture,
+    # which the next run on this consumer replaces: so the last run's) and the summary links it
+    url = second.outputs("gate", "gate")["html-url"]
+    assert url.startswith(f"file://{second.capture / 'artifacts'}/model-gate-report-gate-"), url
+    page = Path(url.removeprefix("file://")) / "report.html"
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert f"📎 [report.html]({url})" in second.summaries["gate"]
+    assert outputs["html-url"] not in ("", url)  # one artifact name per step run
     assert "recall by `region`" in first.summaries["gate"]
     assert len(comments) == 1, comments
     assert "precision" in comments[0]["body"] and "≥ 0.6" in comments[0]["body"]

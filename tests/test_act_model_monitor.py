@@ -4,6 +4,7 @@ local GitHub API stand-in across two runs (the debounce)."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,6 +89,9 @@ def test_a_drifted_feed_dispatches_one_retraining_across_two_runs(tmp_path_facto
     summary = first.summaries["monitor"]
     assert "Model degraded" in summary and "Live performance" in summary
     assert "Unseen in the reference" in summary and "crypto" in summary
+    url = out2["html-url"]  # report.html as an artifact (the last run's), linked from the summary
+    assert (Path(url.removeprefix("file://")) / "report.html").is_file(), url
+    assert f"📎 [report.html]({url})" in second.summaries["monitor"]
 
 
 def test_a_normal_feed_is_quiet(tmp_path_factory, tmp_path):

@@ -39,6 +39,7 @@ PINNED = {
     "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722": (
         "configure-aws-credentials"
     ),
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
 }
 AWS = {
     "AWS_ACCESS_KEY_ID": "demo",

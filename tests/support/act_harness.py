@@ -27,6 +27,23 @@ from conftest import tool
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION_REF = "org/mlops-actions@v1"
+SHIMS = REPO / "scripts" / "dev" / "act-shims"
+
+
+def pinned_shims() -> dict[str, Path]:
+    """Every pinned remote action that has a test shim (scripts/dev/act-shims/), mapped to it:
+    act cannot fetch remote actions here. The one list is the demo's (scripts/dev/demo.py),
+    so the demo and every act test map the same shims. A local actions/checkout (this repo)
+    is still act's own: act skips it before it looks for the action."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_demo_pins", REPO / "scripts/dev/demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return {ref: SHIMS / shim for ref, shim in demo.PINNED.items()}
+
+
 CONSUMER_REMOTE = "https://github.com/Acme/Fraud-Detector.git"
 
 _CAPTURE_STEP = {
@@ -64,6 +81,7 @@ class ActRun:
     steps: dict[str, dict[str, Any]]  # job id -> toJSON(steps)
     summaries: dict[str, str]
     capture: Path  # $ACT_CAPTURE_DIR: steps may copy files here, since act removes the workspace
+    # (the upload-artifact shim puts each artifact in capture / "artifacts" / <name>)
 
     def outputs(self, job: str, step: str) -> dict[str, str]:
         return dict(self.steps[job][step]["outputs"])
@@ -153,8 +171,11 @@ def run_workflow(
         "--no-cache-server",
         "--env",
         f"ACT_CAPTURE_DIR={capture}",
+        "--env",  # where the upload-artifact shim puts artifacts: kept, as the capture is
+        f"ACT_ARTIFACT_DIR={capture / 'artifacts'}",
     ]
-    for ref, path in (repositories or {}).items():  # e.g. a shim for a pinned remote action
+    # every pinned remote action's shim, and any other the test maps
+    for ref, path in {**pinned_shims(), **(repositories or {})}.items():
         command += ["--local-repository", f"{ref}={path}"]
     for key, value in (env or {}).items():
         command += ["--env", f"{key}={value}"]
