@@ -119,13 +119,14 @@ def test_the_commands_name_the_artifact_per_step(tmp_path):
     args = ["gate", "--predictions", str(tmp_path / "p.csv"), "--label-column", "is_fraud",
             "--score-column", "fraud_probability", "--thresholds", "recall>=0.1", "--fail-on", "never"]  # fmt: skip
     names = []
-    for step in ("a", "b"):
-        output = tmp_path / f"set_output_{step}"
+    # GitHub's runner gives each step its own GITHUB_OUTPUT; act gives a job's steps one (c)
+    for step, file in (("a", "a"), ("b", "b"), ("c", "a")):
+        output = tmp_path / f"set_output_{file}"
         output.touch()
         env = {"GITHUB_OUTPUT": str(output), "GITHUB_JOB": "model/gate"}
         proc = run_cli(*args, "--output-dir", str(tmp_path / step), env=env)
         assert proc.returncode == 0, proc.stderr
         names.append(read_outputs(output)["artifact-name"])
-    assert names[0] != names[1]
+    assert len(set(names)) == 3, names
     for name in names:
         assert re.fullmatch(r"model-gate-report-model-gate-[0-9a-f]{10}", name), name

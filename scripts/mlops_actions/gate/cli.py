@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("verdict-path", str(outcome.verdict_path.resolve()))
     runner.set_output("report-path", str(outcome.report_path.resolve()))
     runner.set_output("html-path", str(outcome.html_path.resolve()))
-    runner.set_output("artifact-name", runner.artifact_name(f"{args.name}-report"))
+    runner.set_output(
+        "artifact-name",
+        runner.artifact_name(f"{args.name}-report", str(outcome.html_path.resolve())),
+    )
     runner.set_output("metrics", json.dumps(outcome.verdict["metrics"], separators=(",", ":")))
     runner.set_output("failed-checks", str(len(decision.failed)))
     runner.set_output("verdict", json.dumps(outcome.verdict, separators=(",", ":")))

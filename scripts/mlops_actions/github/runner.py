@@ -98,14 +98,16 @@ def code_fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def artifact_name(what: str) -> str:
+def artifact_name(what: str, path: str = "") -> str:
     """A workflow artifact's name for a file this step writes (upload-artifact v4 refuses a name
     already used in the run): `what`, the job, and a digest of the step's own GITHUB_OUTPUT file,
-    which the runner makes anew for every step it runs (two steps of one job, matrix legs and
-    re-run attempts differ). Only the characters an artifact name may hold."""
+    which GitHub's runner makes anew for every step it runs (two steps of one job, matrix legs
+    and re-run attempts differ), and of the file's path (act gives every step of a job one
+    GITHUB_OUTPUT). Only the characters an artifact name may hold."""
     import hashlib
 
-    step = hashlib.sha256(os.environ.get("GITHUB_OUTPUT", "").encode()).hexdigest()[:10]
+    seed = f"{os.environ.get('GITHUB_OUTPUT', '')}\0{path}"
+    step = hashlib.sha256(seed.encode()).hexdigest()[:10]
     job = os.environ.get("GITHUB_JOB", "") or "job"
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{what}-{job}")[:80].strip("-.")
     return f"{name}-{step}"

@@ -200,7 +200,9 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("drift-share", f"{decision.drift_share:.4f}" if judged else "")
     runner.set_output("report-path", str(out / "report.md"))
     runner.set_output("html-path", str(html_path.resolve()))
-    runner.set_output("artifact-name", runner.artifact_name("model-monitor-report"))
+    runner.set_output(
+        "artifact-name", runner.artifact_name("model-monitor-report", str(html_path.resolve()))
+    )
     runner.set_output("dispatched", dispatched)
     if failed is not None:
         raise failed
