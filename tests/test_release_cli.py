@@ -73,10 +73,34 @@ def _stage(endpoint, tmp_path, version, n):
     assert proc.returncode == 0 and out["status"] == "promoted", proc.stdout + proc.stderr
 
 
-def _release(endpoint, tmp_path, version, tag, taskdef, *extra):
+def _plan(endpoint, tmp_path, tag, *extra):
+    return _cli(endpoint, tmp_path, "release-plan", *STORE, "--release-tag", tag, *extra)
+
+
+def _release(endpoint, tmp_path, version, tag, taskdef, *extra, staging=None):
+    """promote --stage production, as the release job runs it: with the staging record the plan
+    captured (planned here unless given)."""
+    if staging is None:
+        proc, out, _ = _plan(endpoint, tmp_path, tag)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        staging = out["staging-record-path"]
     return _cli(endpoint, tmp_path, "promote", *STORE, "--stage", "production", "--release-tag",
                 tag, "--version", version, "--verdict", _verdict(tmp_path), "--serving-image-ref",
-                IMAGES[version], "--task-definition-arn", taskdef, *extra)  # fmt: skip
+                IMAGES[version], "--task-definition-arn", taskdef, "--staging-record", staging,
+                *extra)  # fmt: skip
+
+
+def _rollback(endpoint, tmp_path, taskdef=None):
+    """rollback-plan, then the forced promotion, as the rollback job runs them."""
+    proc, plan, _ = _cli(endpoint, tmp_path, "rollback-plan", *STORE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc, out, _ = _cli(endpoint, tmp_path, "promote", *STORE, "--stage", "production",
+                        "--force", "true", "--release-tag", plan["release-tag"], "--version",
+                        plan["version"], "--verdict", plan["verdict-path"], "--serving-image-ref",
+                        plan["serving-image-ref"], "--task-definition-arn",
+                        taskdef or plan["task-definition-arn"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return plan, out
 
 
 def _get(client, key):
@@ -129,9 +153,11 @@ def test_release_then_rollback_through_the_records(s3, tmp_path):
     assert _get(client, "production/7.1-aaaaaaa.json")["release"]["tag"] == "v1.0.0"
     assert "Promoted to production" in summary and "v1.0.0" in summary
 
-    # Only the staging champion goes to production (unless forced, a rollback).
-    proc, _, _ = _release(endpoint, tmp_path, "8.1-bbbbbbb", "v1.1.0", PROD_TD.format(2))
-    assert proc.returncode == 2 and "is not the staging champion" in _errors(proc)[0]
+    # Only the staging record the plan captured goes to production (unless forced, a rollback).
+    proc, _, _ = _release(endpoint, tmp_path, "8.1-bbbbbbb", "v1.1.0", PROD_TD.format(2),
+                          staging=str(tmp_path / "release" / "staging.json"))  # fmt: skip
+    assert proc.returncode == 2
+    assert "staging-record: it names '7.1-aaaaaaa', not version 8.1-bbbbbbb" in _errors(proc)[0]
 
     _stage(endpoint, tmp_path, "8.1-bbbbbbb", 2)
     proc, out, _ = _release(endpoint, tmp_path, "8.1-bbbbbbb", "v1.1.0", PROD_TD.format(2))
@@ -211,3 +237,80 @@ def test_readback_says_what_the_service_runs(s3, tmp_path):
                               IMAGES["7.1-aaaaaaa"])  # fmt: skip
     assert proc.returncode == 1 and out["matches"] == "false"
     assert "not what was deployed" in summary and len(_errors(proc)) == 1
+
+def test_staging_moving_during_the_rollout_does_not_stop_the_promotion(s3, tmp_path):
+    """Promote checks the staging record the plan captured, not the staging pointer after the
+    rollout: a staging promotion meanwhile must not leave production deployed but unrecorded."""
+    client, endpoint = s3
+    _stage(endpoint, tmp_path, "7.1-aaaaaaa", 1)
+    proc, plan, _ = _plan(endpoint, tmp_path, "v1.0.0")
+    assert proc.returncode == 0 and plan["deploy"] == "true", proc.stdout + proc.stderr
+    _stage(endpoint, tmp_path, "8.1-bbbbbbb", 2)  # while production rolls out
+    proc, _, _ = _release(endpoint, tmp_path, "7.1-aaaaaaa", "v1.0.0", PROD_TD.format(1),
+                          staging=plan["staging-record-path"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pointer = _get(client, "production.json")
+    assert pointer["version"] == "7.1-aaaaaaa"
+    assert (
+        pointer["release"]["staging"]["version"],
+        pointer["release"]["staging"]["sequence"],
+    ) == ("7.1-aaaaaaa", 1)
+    # The re-check in the approval job names the planned move: a staging move refuses it there,
+    # before the deploy.
+    proc, _, _ = _plan(endpoint, tmp_path, "v1.0.0", "--expect-version", "7.1-aaaaaaa",
+                       "--expect-sequence", "1")  # fmt: skip
+    assert proc.returncode == 1 and "moved from '7.1-aaaaaaa' to '8.1-bbbbbbb'" in _errors(proc)[0]
+
+
+def test_a_version_released_again_after_a_rollback_on_a_new_revision(s3, tmp_path):
+    """Each deploy registers a new task definition revision: release 7.1, release 8.1, roll back
+    to 7.1, release 8.1 again (revision 4) is a forward move, not an immutability conflict."""
+    client, endpoint = s3
+    _stage(endpoint, tmp_path, "7.1-aaaaaaa", 1)
+    assert _release(endpoint, tmp_path, "7.1-aaaaaaa", "v1", PROD_TD.format(1))[0].returncode == 0
+    _stage(endpoint, tmp_path, "8.1-bbbbbbb", 2)
+    assert _release(endpoint, tmp_path, "8.1-bbbbbbb", "v2", PROD_TD.format(2))[0].returncode == 0
+    plan, _ = _rollback(endpoint, tmp_path)
+    assert plan["task-definition-arn"] == PROD_TD.format(1)
+    proc, out, _ = _plan(endpoint, tmp_path, "v3")
+    assert proc.returncode == 0 and out["deploy"] == "true", proc.stdout + proc.stderr
+    assert out["production-version"] == "7.1-aaaaaaa"
+    proc, out, _ = _release(endpoint, tmp_path, "8.1-bbbbbbb", "v3", PROD_TD.format(4),
+                            staging=out["staging-record-path"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pointer = _get(client, "production.json")
+    assert (pointer["version"], pointer["task_definition_arn"]) == (
+        "8.1-bbbbbbb",
+        PROD_TD.format(4),
+    )
+    assert pointer["release"]["tag"] == "v3"
+    # The version's record keeps its first server; the move names the one that serves it now.
+    assert _get(client, "production/8.1-bbbbbbb.json")["task_definition_arn"] == PROD_TD.format(2)
+    # A rollback now goes to the revision 7.1 was last served by.
+    proc, out, _ = _cli(endpoint, tmp_path, "rollback-plan", *STORE)
+    assert (out["version"], out["task-definition-arn"]) == ("7.1-aaaaaaa", PROD_TD.format(1))
+    # The plan again: production already runs 8.1 with that image; nothing to deploy, success.
+    proc, out, summary = _plan(endpoint, tmp_path, "v3.0.1")
+    assert proc.returncode == 0 and out["deploy"] == "false", proc.stdout + proc.stderr
+    assert "production already runs 8.1-bbbbbbb" in proc.stdout
+    assert "Production already runs it" in summary and not _errors(proc)
+
+
+def test_a_staging_champion_rolled_back_below_production_is_refused_in_the_plan(s3, tmp_path):
+    _, endpoint = s3
+    _stage(endpoint, tmp_path, "7.1-aaaaaaa", 1)
+    _stage(endpoint, tmp_path, "8.1-bbbbbbb", 2)
+    assert _release(endpoint, tmp_path, "8.1-bbbbbbb", "v2", PROD_TD.format(2))[0].returncode == 0
+    proc, out, _ = _cli(endpoint, tmp_path, "promote", *STORE, "--version", "7.1-aaaaaaa",
+                        "--verdict", _verdict(tmp_path), "--serving-image-ref",
+                        IMAGES["7.1-aaaaaaa"], "--task-definition-arn", STAGING_TD.format(1),
+                        "--force", "true")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc, out, summary = _plan(endpoint, tmp_path, "v3")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (line,) = _errors(proc)
+    assert (
+        "staging champion 7.1-aaaaaaa (run 7 attempt 1) is not newer than the production "
+        "champion 8.1-bbbbbbb" in line
+    )
+    assert "nothing deployed" in summary and "deploy" not in out

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
+from typing import Any
 
 from mlops_actions import verdicts
 from mlops_actions.errors import UserError
@@ -36,6 +38,8 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "stage", "champion (staging) or production (a release of the staging champion)",
         "champion")  # fmt: skip
     add(p, "release-tag", "with --stage production: the release's tag, kept in the production move")
+    add(p, "staging-record", "with --stage production: the staging record release-plan captured "
+        "(its staging-record-path), which the production move names")  # fmt: skip
 
 
 def check_stage(value: str | None) -> str:
@@ -59,6 +63,23 @@ def open_store(args: argparse.Namespace) -> ModelStore:
     )
 
 
+def read_staging_record(value: str | None, stage: str) -> dict[str, Any] | None:
+    """The staging record release-plan wrote (staging.json), read before the store is."""
+    from mlops_actions import safe_json
+    from mlops_actions.errors import shown
+
+    path = (value or "").strip()
+    if not path:
+        return None
+    if stage != "production":
+        raise UserError("staging-record: only a production release names one (stage)")
+    if not Path(path).is_file():
+        raise UserError(
+            f"staging-record: {shown(path)} is not a file; give release-plan's staging-record-path"
+        )
+    return safe_json.read_object(path, "staging record")
+
+
 def run(args: argparse.Namespace) -> int:
     from mlops_actions.champion import run as champion
 
@@ -70,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         from mlops_actions.champion.run import check_release
 
         tag = check_release(stage, tag)
+    staging = read_staging_record(args.staging_record, stage)
     verdict, _ = verdicts.read(args.verdict)
     force = flag(args.force, "force", False)
     store = open_store(args)  # checks model-store and model-name before any call
@@ -90,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         force=force,
         stage=stage,
         release_tag=tag,
+        staging_record=staging,
         log=lambda line: print(runner.defuse(line)),
     )
     text = champion.summary(promotion, stage)

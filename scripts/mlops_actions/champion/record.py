@@ -10,7 +10,9 @@ The rules every store follows:
 - the pointer only moves forward: a version trained in an older run than the champion's is
   refused, unless `force` (a deliberate rollback);
 - a version's record is immutable: promoting it again with another image, verdict or server is
-  refused; the same promotion again changes nothing;
+  refused; the same promotion again changes nothing. In production the server (a task definition
+  revision, an endpoint config) belongs to the move: each deploy registers a new one, so a
+  re-release, or a re-run of a release, is judged on image, model and verdict alone;
 - the pointer moves by compare-and-swap on what was read, so `previous_version` is the
   champion actually replaced; on a conflict the promotion reads again and decides again.
 """
@@ -33,6 +35,10 @@ _VERSION_RUN = re.compile(r"^(?P<number>\d+)(?:\.(?P<attempt>\d+))?-[0-9a-f]{7,4
 # `release` (production only: the tag and the staging record) belongs to the move, so the same
 # version released again under a new tag, or rolled back to, is no change of its record.
 MOVE_FIELDS = ("previous_version", "promoted_at", "sequence", "source", "forced", "release")
+# What serves a version: in production, part of the move (each deploy registers its own).
+SERVER_FIELDS = ("task_definition_arn", "endpoint_config")
+# What a production record fixes for good: the same version goes back with exactly these.
+PRODUCTION_IMMUTABLE = ("serving_image", "model_sha256", "verdict")
 
 
 def build(
@@ -78,9 +84,12 @@ def build(
     return record
 
 
-def same_promotion(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+def same_promotion(a: Mapping[str, Any], b: Mapping[str, Any], stage: str = "champion") -> bool:
     """Equal but for the move (when, from which run, what it replaced): a re-run, not a change.
-    `order` is derived from the stored card, so records written before it existed still match."""
+    `order` is derived from the stored card, so records written before it existed still match.
+    In production only the image, the model and the verdict count: the server is the move's."""
+    if stage == "production":
+        return all(a.get(k) == b.get(k) for k in PRODUCTION_IMMUTABLE)
     ignored = (*MOVE_FIELDS, "order")
     return {k: v for k, v in a.items() if k not in ignored} == {
         k: v for k, v in b.items() if k not in ignored

@@ -8,13 +8,22 @@ line, when:
 - it was promoted to staging less than `min-staging-minutes` ago;
 - its serving image is not pinned by digest.
 
+Then, still before anything is deployed, against production (`check_production`): the
+version's stored card must hold the same model; a production record of that version (records
+are immutable) must name the same image, model and verdict; production must move forward (the
+staging champion may have been rolled back below production). When production already runs that
+version with that image, there is nothing to deploy.
+
 The production pointer's move names the release: its tag and the staging record it came from
-(version, sequence, where). That is part of the move, not of the version's immutable record, so
+(version, sequence, where), and what serves it (a task definition revision or an endpoint
+config, new on each deploy). That is part of the move, not of the version's immutable record, so
 the same version released again (after a rollback) under a new tag is a forward move, not a
 conflict.
 
-A rollback goes to the version the production pointer replaced (`previous_version`), served the
-way the history recorded it; with none, there is nothing to roll back to.
+A rollback walks the production history: a forward move stacks a version, a rollback unstacks
+back to the version it returned to. It goes to the version below the current one, served the way
+the history recorded it; so a second rollback goes further back, never forth to the version the
+first one left. With none below, there is nothing to roll back to.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mlops_actions.champion import record as rules
 from mlops_actions.errors import UserError, shown
 from mlops_actions.inputs import IMAGE_BY_DIGEST
 
@@ -75,10 +85,12 @@ def plan_release(
     now: datetime,
     min_staging_minutes: float = 0,
     expect_version: str = "",
+    expect_sequence: int | None = None,
 ) -> ReleasePlan:
     """The staging champion `staging` (its pointer as read, or None) as a release, or a
-    Refusal. `expect_version`, when given, must be the staging champion (a re-check after the
-    approval wait: staging may have moved since the plan)."""
+    Refusal. `expect_version` and `expect_sequence`, when given, must still be the staging
+    champion's version and move (a re-check after the approval wait: staging may have moved
+    since the plan)."""
     if staging is None:
         raise Refusal(
             f"no staging champion in {where}: nothing to release; promote a model to staging "
@@ -91,6 +103,13 @@ def plan_release(
         raise Refusal(
             f"the staging champion moved from {shown(expect_version)} to {shown(version)} while "
             "the release waited; nothing is released: run the release again"
+        )
+    sequence = staging.get("sequence")
+    if expect_sequence is not None and sequence != expect_sequence:
+        raise Refusal(
+            f"the staging champion {version} is move #{shown(str(sequence))} now, not the "
+            f"#{expect_sequence} planned: staging moved while the release waited; nothing is "
+            "released: run the release again"
         )
     verdict = staging.get("verdict")
     if not isinstance(verdict, Mapping) or verdict.get("passed") is not True:
@@ -130,6 +149,101 @@ def plan_release(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class AgainstProduction:
+    deploy: bool  # False: production already runs this version with this image
+    current: str  # the production champion now ('' for none)
+    note: str
+
+
+IMMUTABLE = ("serving_image", "model_sha256", "verdict")  # what a production record fixes
+
+
+def check_production(
+    plan: ReleasePlan,
+    production: Mapping[str, Any] | None,
+    *,
+    card: Mapping[str, Any] | None,
+    record: Mapping[str, Any] | None,
+    production_order: rules.Order | None,
+    where: str,
+) -> AgainstProduction:
+    """Every check promote would make against the store, made before the deploy: the version's
+    card holds this model; its production record, if any, names the same image, model and
+    verdict; production moves forward to it. `production` is the production pointer (or None),
+    `record` the version's production record, `production_order` the production champion's."""
+    version = plan.version
+    model = card.get("model") if card is not None else None
+    if not isinstance(model, Mapping):
+        raise Refusal(
+            f"staging champion {version} is not in the model store beside {where} (no model "
+            "card): nothing is released"
+        )
+    if model.get("sha256") != plan.model_sha256:
+        raise Refusal(
+            f"staging champion {version}: its record's model sha256 is not its stored card's; "
+            "nothing is released"
+        )
+    if record is not None:
+        differs = [k for k in IMMUTABLE if record.get(k) != getattr(plan, k)]
+        if differs:
+            raise Refusal(
+                f"version {version} went to production before with another "
+                f"{', '.join(differs)} (its production record is immutable); nothing is "
+                "released: give this build a new version"
+            )
+    current = str(production.get("version") or "") if production else ""
+    if production is not None and current == version:
+        if production.get("serving_image") == plan.serving_image:
+            return AgainstProduction(
+                False, current, f"production already runs {version} ({plan.serving_image})"
+            )
+        raise Refusal(
+            f"production champion {version} names another serving image than staging's "
+            f"({where}); nothing is released"
+        )
+    if production is not None:
+        order = rules.order_of(version, card or {})
+        direction = rules.compare(order, production_order) if production_order else None
+        if direction is None:
+            raise Refusal(
+                f"cannot tell whether staging champion {version} ({order.describe()}) is newer "
+                f"than the production champion {current}: their model cards record no "
+                "comparable run or time; nothing is released (a rollback goes back on purpose)"
+            )
+        if direction != 1:
+            raise Refusal(
+                f"staging champion {version} ({order.describe()}) is not newer than the "
+                f"production champion {current} "
+                f"({production_order.describe() if production_order else '?'}): a release only "
+                "moves production forward; nothing is released (a rollback goes back on purpose)"
+            )
+    was = f" (replaces {current})" if current else " (the first production champion)"
+    return AgainstProduction(True, current, plan.note + was)
+
+
+def check_staging_record(
+    staging: Mapping[str, Any] | None, version: str, serving_image: str
+) -> None:
+    """At promote time, the staging record release-plan captured (not the pointer now: staging
+    may move during the production rollout) must name the version and image deployed."""
+    if not isinstance(staging, Mapping) or not isinstance(staging.get("sequence"), int):
+        raise UserError(
+            "staging-record: a production release names the staging record release-plan "
+            "captured (its staging-record-path output); give it"
+        )
+    if staging.get("version") != version:
+        raise UserError(
+            f"staging-record: it names {shown(str(staging.get('version')))}, not version "
+            f"{version}: promote the version release-plan planned"
+        )
+    if serving_image and staging.get("serving_image") != serving_image:
+        raise UserError(
+            f"staging-record: its serving image is not serving-image-ref "
+            f"{shown(serving_image)}: promote what release-plan planned"
+        )
+
+
 def staging_origin(staging: Mapping[str, Any], where: str) -> dict[str, Any]:
     """What the production move records of the staging record it came from."""
     sequence = staging.get("sequence")
@@ -159,32 +273,61 @@ class RollbackPlan:
     note: str
 
 
+def _is_rollback(move: Mapping[str, Any]) -> bool:
+    release = move.get("release") if isinstance(move.get("release"), Mapping) else {}
+    assert isinstance(release, Mapping)
+    return bool(move.get("forced")) or release.get("rollback") is True
+
+
+def standing(
+    pointer: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The production champions still standing, oldest first, each as its latest move: a
+    forward move stacks its version; a rollback unstacks down to the version it returned to
+    (or, when the history no longer holds it, starts from it). The pointer is the last move."""
+    sequence = pointer.get("sequence") if isinstance(pointer.get("sequence"), int) else None
+    moves: dict[int, Mapping[str, Any]] = {}
+    for entry in history:
+        number = entry.get("sequence")
+        if isinstance(number, int) and (sequence is None or number <= sequence):
+            moves.setdefault(number, entry)
+    if sequence is not None:
+        moves[sequence] = {**moves.get(sequence, {}), **pointer}
+    stack: list[dict[str, Any]] = []
+    for number in sorted(moves):
+        move = dict(moves[number])
+        if _is_rollback(move):
+            versions = [m.get("version") for m in stack]
+            if move.get("version") in versions:
+                del stack[len(versions) - versions[::-1].index(move.get("version")) - 1 :]
+            else:
+                stack.clear()
+        stack.append(move)
+    return stack
+
+
 def plan_rollback(
     pointer: Mapping[str, Any] | None, history: Sequence[Mapping[str, Any]], *, where: str
 ) -> RollbackPlan:
-    """Back to the version the production pointer replaced, as the history recorded its move
-    (the latest move to it before the current one)."""
+    """Back to the production champion below the current one in the history (`standing`), as
+    its latest move recorded it: after a rollback, the one before the version rolled back to."""
     if pointer is None:
         raise Refusal(f"no production champion in {where}: nothing to roll back")
     current = str(pointer.get("version") or "")
-    previous = str(pointer.get("previous_version") or "")
-    if not previous:
+    if not pointer.get("previous_version"):
         raise Refusal(
             f"production champion {current or '?'} replaced no earlier one ({where}): there is "
             "no previous production champion to roll back to"
         )
-    sequence = pointer.get("sequence") if isinstance(pointer.get("sequence"), int) else None
-    moves = [
-        e for e in history
-        if e.get("version") == previous and isinstance(e.get("sequence"), int)
-        and (sequence is None or e["sequence"] < sequence)
-    ]  # fmt: skip
-    if not moves:
+    stack = standing(pointer, history)
+    if len(stack) < 2:
         raise Refusal(
-            f"the previous production champion {previous} has no move in the history of "
-            f"{where}: cannot tell what served it, so nothing is rolled back"
+            f"production champion {current or '?'}: no earlier production champion is left to "
+            f"roll back to in the history of {where} (each earlier one was rolled back from, or "
+            "the history does not hold it); nothing is rolled back"
         )
-    entry = dict(max(moves, key=lambda e: int(e["sequence"])))
+    entry = stack[-2]
+    previous = str(entry.get("version") or "")
     image = str(entry.get("serving_image") or "")
     if not IMAGE_BY_DIGEST.match(image):
         raise Refusal(

@@ -1,7 +1,10 @@
 """`mlops-actions release-plan`: may the staging champion go to production now? It reads the
-staging champion from the store, applies the release rules (champion/release.py) and hands the
-deploy what to run: the serving image by digest, the model version and sha256, the verdict as a
-file, and the staging record it came from. A refusal is one line, and nothing is deployed."""
+staging champion, the production champion, the version's card and its production record from
+the store, applies the release rules (champion/release.py: every store-side check promote would
+make, here, before any deploy) and hands the deploy what to run: the serving image by digest,
+the model version and sha256, the verdict as a file, and the staging record it came from (a file
+promote names). A refusal is one line, and nothing is deployed. When production already runs
+that version with that image, `deploy` is false: nothing to deploy, and that is no failure."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ def add_parser(sub: Subparsers[Parser]) -> None:
     add(p, "release-tag", "the release's tag (e.g. v1.2.0): required, checked and passed on")
     add(p, "min-staging-minutes", "refuse a staging champion promoted less than this ago", "0")
     add(p, "expect-version", "refuse unless the staging champion is still this version")
+    add(p, "expect-sequence", "refuse unless the staging champion is still this move (#)")
     add(p, "output-dir", "where release-verdict.json and staging.json go")
 
 
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops_actions import model_store
     from mlops_actions.champion import release
     from mlops_actions.champion.cli import open_store
+    from mlops_actions.champion.run import pointer_order
 
     if not (args.release_tag or "").strip():
         raise UserError(
@@ -75,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
     expect = (args.expect_version or "").strip()
     if expect:
         model_store.check_name(expect, "expect-version")
+    sequence_text = (args.expect_sequence or "").strip()
+    if sequence_text and not (sequence_text.isdigit() and len(sequence_text) < 10):
+        raise UserError(
+            f"expect-sequence: {shown(sequence_text)} is not a move number; give release-plan's "
+            "staging-sequence output"
+        )
+    expect_sequence = int(sequence_text) if sequence_text else None
     out = check_dir(output_dir(args.output_dir, "release"))
     store = open_store(args)  # checks model-store and model-name before any call
     where = store.where("champion")
@@ -82,14 +94,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = release.plan_release(
             staging, where=where, now=datetime.now(timezone.utc),
-            min_staging_minutes=minutes, expect_version=expect,
+            min_staging_minutes=minutes, expect_version=expect, expect_sequence=expect_sequence,
+        )  # fmt: skip
+        model_store.check_name(plan.version, f"{where}: version")  # it names files and outputs
+        production, _ = store.read_pointer("production")
+        against = release.check_production(
+            plan, production, card=store.card(plan.version),
+            record=store.record("production", plan.version),
+            production_order=pointer_order(store, production) if production else None,
+            where=store.where("production"),
         )  # fmt: skip
     except release.Refusal as refused:
         return refuse(refused.message, "release refused")
-    model_store.check_name(plan.version, f"{where}: version")  # it names files and outputs
     verdict = write(out / "release-verdict.json", plan.verdict)
-    write(out / "staging.json", staging)
+    staged = write(out / "staging.json", staging)
     runner.set_output("refused", "")
+    runner.set_output("deploy", "true" if against.deploy else "false")
+    runner.set_output("production-version", against.current)
+    runner.set_output("staging-record-path", str(staged))
     runner.set_output("version", plan.version)
     runner.set_output("serving-image-ref", plan.serving_image)
     runner.set_output("model-sha256", plan.model_sha256)
@@ -97,10 +119,13 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("staging-sequence", str(plan.staging.get("sequence") or ""))
     runner.set_output("staging-record-uri", where)
     runner.set_output("release-tag", tag)
-    line = f"release {tag}: {plan.note}, serving image {plan.serving_image}"
+    line = f"release {tag}: {against.note}, serving image {plan.serving_image}"
+    if not against.deploy:
+        line = f"release {tag}: {against.note}; nothing to deploy, nothing to promote"
     runner.print_untrusted(line)
+    title = "## 🚦 Release plan" if against.deploy else "## ✅ Production already runs it"
     runner.append_summary(
-        "## 🚦 Release plan\n\n"
+        title + "\n\n"
         + runner.code_fence(line) + "text\n" + line + "\n" + runner.code_fence(line) + "\n"
     )  # fmt: skip
     return EXIT_PASS

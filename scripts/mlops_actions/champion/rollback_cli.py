@@ -1,6 +1,7 @@
 """`mlops-actions rollback-plan`: where production goes back to. It reads the production pointer
-and its history, and names the previous production champion as it was served (its serving image
-by digest, its task definition or endpoint config, its release), with its record's verdict as a
+and its history, and names the production champion below the current one (release.standing: a
+second rollback goes further back, not forth) as its latest move served it (its serving image by
+digest, its task definition or endpoint config, its release), with its record's verdict as a
 file, for the redeploy and the forced promotion that follow. Nothing to go back to is one line."""
 
 from __future__ import annotations
@@ -53,14 +54,17 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("version", plan.version)
     runner.set_output("serving-image-ref", str(entry.get("serving_image") or ""))
     runner.set_output("model-sha256", str(record.get("model_sha256") or ""))
-    runner.set_output("task-definition-arn", str(record.get("task_definition_arn") or ""))
-    runner.set_output("endpoint-config", str(record.get("endpoint_config") or ""))
+    # What served it is the move's (each deploy registers its own), the record's as a fallback.
+    served = entry if entry.get("task_definition_arn") or entry.get("endpoint_config") else record
+    taskdef = str(served.get("task_definition_arn") or "")
+    config = str(served.get("endpoint_config") or "")
+    runner.set_output("task-definition-arn", taskdef)
+    runner.set_output("endpoint-config", config)
     runner.set_output("release-tag", tag)
     runner.set_output("verdict-path", str(verdict))
     line = (
         f"rollback: {plan.note} (released as {tag or '?'}), serving image "
-        f"{entry.get('serving_image')}, served by "
-        f"{record.get('task_definition_arn') or record.get('endpoint_config') or '?'}"
+        f"{entry.get('serving_image')}, served by {taskdef or config or '?'}"
     )
     runner.print_untrusted(line)
     fence = runner.code_fence(line)

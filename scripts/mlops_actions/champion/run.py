@@ -72,10 +72,13 @@ def promote(
     source: dict[str, Any] | None = None,
     force: bool = False,
     release_tag: str = "",
+    staging_record: Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> Promotion:
     model_store.check_name(version, "version")
-    release, origin = _release_of(store, stage, version, release_tag, force)
+    release, origin = _release_of(
+        store, stage, version, release_tag, force, staging_record, serving_image
+    )
     card = store.card(version)
     if card is None:
         raise UserError(
@@ -104,12 +107,16 @@ def promote(
     order = rules.order_of(version, card)
     existing = store.create_record(stage, version, record)
     if existing is not None:
-        if not rules.same_promotion(existing, record):
+        if not rules.same_promotion(existing, record, stage):
             raise UserError(
                 f"version {version} was already promoted to {stage} with another image, verdict "
                 "or server; records are immutable: give this build a new version"
             )
-        record = {**existing, "order": existing.get("order") or record["order"]}
+        served = {}
+        if stage == "production":  # what serves it now is this move's, not the first one's
+            served = {k: record.get(k) for k in rules.SERVER_FIELDS if record.get(k)}
+            existing = {k: v for k, v in existing.items() if k not in rules.SERVER_FIELDS}
+        record = {**existing, **served, "order": existing.get("order") or record["order"]}
         if release is not None and origin is None:  # a rollback: where it first came from
             first = existing.get("release")
             staged = first.get("staging") if isinstance(first, dict) else None
@@ -158,26 +165,30 @@ def check_release(stage: str, release_tag: str) -> str:
 
 
 def _release_of(
-    store: ModelStore, stage: str, version: str, release_tag: str, force: bool
+    store: ModelStore,
+    stage: str,
+    version: str,
+    release_tag: str,
+    force: bool,
+    staging: Mapping[str, Any] | None,
+    serving_image: str,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """(the release tag, the staging record it came from) for a production promotion, checked
     before anything is written; (None, None) for the champion. Without `force` production takes
-    only the current staging champion; with it (a rollback) the version's first release says
-    where it came from."""
+    the staging record release-plan captured before the deploy, never the staging pointer as it
+    is now (staging may have moved during the rollout, which is no reason to leave production
+    unrecorded); with `force` (a rollback) the version's first release says where it came
+    from."""
     if stage != "production":
         check_release(stage, release_tag)
+        if staging is not None:
+            raise UserError("staging-record: only a production release names one (stage)")
         return None, None
     tag = check_release(stage, release_tag)
     if force:
         return tag, None
-    staging, _ = store.read_pointer("champion")
-    if staging is None or staging.get("version") != version:
-        now = shown(staging.get("version")) if staging else "none"
-        raise UserError(
-            f"version: {version} is not the staging champion ({now}, in "
-            f"{store.where('champion')}); production takes only the staging champion, or a "
-            "rollback (force)"
-        )
+    releases.check_staging_record(staging, version, serving_image)
+    assert staging is not None
     return tag, releases.staging_origin(staging, store.where("champion"))
 
 
