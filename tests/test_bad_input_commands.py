@@ -171,6 +171,11 @@ CASES = {
         {},
         "staging-record: only a production release names one (stage)",
     ),
+    "release-readback: after-failure that is no flag": (
+        ["release-readback", "--endpoint-name", "fraud", "--after-failure", "maybe"],
+        {},
+        "after-failure",
+    ),
     "rollback-plan: an output-dir that is a file": (
         ["rollback-plan", *STORE, "--output-dir", "a_file"],
         {},

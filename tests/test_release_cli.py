@@ -216,27 +216,45 @@ def test_a_rollback_without_a_previous_production_champion_is_refused(s3, tmp_pa
     assert proc.returncode == 1 and "no previous production champion" in _errors(proc)[0]
 
 
-def test_readback_says_what_the_service_runs(s3, tmp_path):
-    _, endpoint = s3
-    ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=REGION,
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-    ecs.create_cluster(clusterName="production")
-    arn = ecs.register_task_definition(
-        family="fraud-production",
-        containerDefinitions=[{"name": "app", "image": IMAGES["8.1-bbbbbbb"], "memory": 512}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_service(cluster="production", serviceName="fraud-detector", taskDefinition=arn,
-                       desiredCount=1)  # fmt: skip
-    where = ["--cluster", "production", "--service", "fraud-detector", "--aws-region", REGION]
-    proc, out, summary = _cli(endpoint, tmp_path, "release-readback", *where, "--expect-image",
-                              IMAGES["8.1-bbbbbbb"])  # fmt: skip
+def test_readback_reads_the_running_tasks_and_the_rollout(aws, tmp_path):
+    """What runs is what the service's RUNNING tasks run, settled; not the task definition the
+    service asks for."""
+    from support.ecs_fixtures import NEW_IMAGE, deploy_new_image
+    from support.ecs_sim import backend, running_tasks
+
+    where = ["--cluster", "staging", "--service", "fraud-detector", "--aws-region", REGION]
+    # Created, asked for revision 1, nothing running yet: not what runs.
+    proc, out, summary = _cli(aws.endpoint, tmp_path, "release-readback", *where)
+    assert proc.returncode == 1 and out["matches"] == "false", proc.stdout + proc.stderr
+    assert "not settled: no RUNNING task" in summary and len(_errors(proc)) == 1
+
+    proc, deployed, _ = deploy_new_image(aws)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert out["served-by"] == arn and out["serving-image-ref"] == IMAGES["8.1-bbbbbbb"]
-    assert out["matches"] == "true" and "production runs " + IMAGES["8.1-bbbbbbb"] in summary
-    proc, out, summary = _cli(endpoint, tmp_path, "release-readback", *where, "--expect-image",
-                              IMAGES["7.1-aaaaaaa"])  # fmt: skip
+    proc, out, summary = _cli(aws.endpoint, tmp_path, "release-readback", *where,
+                              "--expect-image", NEW_IMAGE)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert out["served-by"] == deployed["task-definition-arn"] and out["matches"] == "true"
+    assert f"production runs {NEW_IMAGE}" in summary
+    proc, out, summary = _cli(aws.endpoint, tmp_path, "release-readback", *where,
+                              "--expect-image", IMAGES["7.1-aaaaaaa"])  # fmt: skip
     assert proc.returncode == 1 and out["matches"] == "false"
     assert "not what was deployed" in summary and len(_errors(proc)) == 1
+
+    # A task still RUNNING revision 1 beside the new ones: not settled, whatever is requested.
+    service = backend()._get_service("staging", "fraud-detector")
+    old = {"id": "ecs-svc/1", "taskDefinition": aws.base, "desiredCount": 1}
+    running_tasks(service, old, replace=False)
+    proc, out, summary = _cli(aws.endpoint, tmp_path, "release-readback", *where,
+                              "--expect-image", NEW_IMAGE)  # fmt: skip
+    assert proc.returncode == 1 and out["matches"] == "false"
+    assert f"RUNNING tasks on {aws.base}, {deployed['task-definition-arn']}" in summary
+
+    # After a failed release: it reports, says nothing was promoted, and does not fail again.
+    proc, out, summary = _cli(aws.endpoint, tmp_path, "release-readback", *where,
+                              "--after-failure", "true")  # fmt: skip
+    assert proc.returncode == 0 and not _errors(proc), proc.stdout + proc.stderr
+    assert "nothing promoted" in summary and "nothing was promoted; production runs" in summary
+
 
 def test_staging_moving_during_the_rollout_does_not_stop_the_promotion(s3, tmp_path):
     """Promote checks the staging record the plan captured, not the staging pointer after the

@@ -117,6 +117,33 @@ class Ecs:
         )
         return dict(out["service"])
 
+    def running_tasks(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """The service's tasks that run now (ListTasks RUNNING, DescribeTasks), by its group."""
+        names = {"cluster": cluster, "service_name": service}
+        arns: list[str] = []
+        token = ""
+        while True:
+            page = self._call(
+                "ListTasks", self.client.list_tasks, names, cluster=cluster, serviceName=service,
+                desiredStatus="RUNNING", **({"nextToken": token} if token else {}),
+            )  # fmt: skip
+            arns += page.get("taskArns", [])
+            token = page.get("nextToken") or ""
+            if not token:
+                break
+        name = service.rsplit("/", 1)[-1]
+        out = []
+        for start in range(0, len(arns), 100):
+            tasks = self._call(
+                "DescribeTasks", self.client.describe_tasks, names, cluster=cluster,
+                tasks=arns[start : start + 100],
+            )  # fmt: skip
+            out += [
+                t for t in tasks.get("tasks", [])
+                if t.get("lastStatus") == "RUNNING" and t.get("group") == f"service:{name}"
+            ]  # fmt: skip
+        return out
+
     def stopped_tasks(
         self, cluster: str, service: str, task_definition_arn: str, since: datetime
     ) -> list[dict[str, Any]]:
