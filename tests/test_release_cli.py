@@ -166,6 +166,7 @@ def test_release_then_rollback_through_the_records(s3, tmp_path):
     proc, out, summary = _cli(endpoint, tmp_path, "rollback-plan", *STORE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (out["current-version"], out["version"]) == ("8.1-bbbbbbb", "7.1-aaaaaaa")
+    assert out["current-serving-image-ref"] == IMAGES["8.1-bbbbbbb"]
     assert out["serving-image-ref"] == IMAGES["7.1-aaaaaaa"]
     assert out["task-definition-arn"] == PROD_TD.format(1) and out["release-tag"] == "v1.0.0"
     assert json.loads(Path(out["verdict-path"]).read_text()) == {**VERDICT, "passed": True}
@@ -293,6 +294,7 @@ def test_a_version_released_again_after_a_rollback_on_a_new_revision(s3, tmp_pat
     proc, out, _ = _plan(endpoint, tmp_path, "v3")
     assert proc.returncode == 0 and out["deploy"] == "true", proc.stdout + proc.stderr
     assert out["production-version"] == "7.1-aaaaaaa"
+    assert out["production-serving-image-ref"] == IMAGES["7.1-aaaaaaa"]
     proc, out, _ = _release(endpoint, tmp_path, "8.1-bbbbbbb", "v3", PROD_TD.format(4),
                             staging=out["staging-record-path"])  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -111,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     runner.set_output("refused", "")
     runner.set_output("deploy", "true" if against.deploy else "false")
     runner.set_output("production-version", against.current)
+    runner.set_output(  # what production ran before: a failed promotion puts it back
+        "production-serving-image-ref", str((production or {}).get("serving_image") or "")
+    )
     runner.set_output("staging-record-path", str(staged))
     runner.set_output("version", plan.version)
     runner.set_output("serving-image-ref", plan.serving_image)

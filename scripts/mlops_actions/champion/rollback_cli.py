@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     verdict = write(out / "rollback-verdict.json", record["verdict"])
     runner.set_output("refused", "")
     runner.set_output("current-version", plan.current)
+    runner.set_output("current-serving-image-ref", str((pointer or {}).get("serving_image") or ""))
     runner.set_output("version", plan.version)
     runner.set_output("serving-image-ref", str(entry.get("serving_image") or ""))
     runner.set_output("model-sha256", str(record.get("model_sha256") or ""))
