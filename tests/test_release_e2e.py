@@ -19,7 +19,14 @@ One production service lives through the runs, in order:
    record; the live container answers with that image's model;
 4. a release of the second: production moves to it;
 5. a rollback: production is back on the first, on the task definition revision that served it,
-   read back from ECS, and the production record moved back (forced).
+   read back from ECS, and the production record moved back (forced);
+and, at any point, a release whose tag is on a branch other than the default one is refused in
+one line before the plan reads the store.
+
+The consumer repository is as actions/checkout with fetch-depth 0 leaves it (act copies it into
+the workspace): each release's tag exists, and refs/remotes/origin/main is its main. moto keeps no
+task of a service; the local staging's completed rollouts record the RUNNING tasks ECS would
+(support.ecs_sim.running_tasks), which the read-back reads.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ import yaml
 
 from conftest import run_cli
 from support.act_harness import REPO, export_tree, init_consumer_repo, run_workflow
-from support.ecs_sim import AWS_ENV, REGION, moto_server, network, reset
+from support.ecs_sim import AWS_ENV, REGION, moto_server, network, reset, running_tasks
 from support.registry_client import Registry, logged_in_docker
 
 sys.path.insert(0, str(REPO / "scripts" / "dev"))
@@ -132,9 +139,17 @@ def world(testbed, tmp_path_factory):
                            desiredCount=1, launchType="FARGATE",
                            networkConfiguration={"awsvpcConfiguration": network(ec2)})  # fmt: skip
         staging = LocalStaging(docker_config=docker[2], health_timeout=90).install()
+        complete = staging._complete
+
+        def _complete(service, deployment):  # and the RUNNING tasks ECS would list
+            complete(service, deployment)
+            running_tasks(service, deployment)
+
+        staging._complete = _complete
         consumer = init_consumer_repo(
             tmp / "consumer", {TASKDEF_FILE: (EXAMPLE / TASKDEF_FILE).read_text()}
         )
+        _git(consumer, "update-ref", "refs/remotes/origin/main", "HEAD")
         try:
             yield {
                 "endpoint": endpoint, "s3": s3, "ecs": ecs, "images": images, "initial": initial,
@@ -197,13 +212,23 @@ def _run(world, workflow: str, event: str, payload: dict):
     )  # fmt: skip
 
 
-def _release(world, tag: str):
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def _release(world, tag: str, commit: str = "refs/remotes/origin/main"):
+    """A published release of `tag`, made on `commit` (the default branch's head)."""
+    _git(world["consumer"], "tag", "-f", tag, commit)
     workflow = _caller(
         "mlops-release.yml", "release", RELEASE_OUTPUTS, **{
             "task-definition": TASKDEF_FILE, "container-name": CONTAINER,
             "wait-timeout-seconds": "180"},
     )  # fmt: skip
     payload = {"action": "published", "ref": f"refs/tags/{tag}",
+               "repository": {"default_branch": "main", "full_name": "Acme/Fraud-Detector"},
                "release": {"tag_name": tag, "draft": False, "prerelease": False}}  # fmt: skip
     return _run(world, workflow, "release", payload)
 
@@ -259,6 +284,17 @@ def _one_line(run, text: str) -> str:
 def _nothing_built_or_trained(run) -> None:
     assert not re.search(r"build-push-ghcr|containerized-train|package-model", run.log)
     assert not [job for job in run.jobs if re.search(r"build|train", job)], run.jobs
+
+
+def test_a_tag_off_the_default_branch_releases_nothing(world):
+    consumer = world["consumer"]
+    side = _git(consumer, "commit-tree", "-p", "HEAD", "-m", "side", "HEAD^{tree}")
+    run = _release(world, "v0.0.1-side", side)
+    _one_line(run, "release tag v0.0.1-side (commit ")
+    assert "is not on the default branch main; nothing is released" in run.log
+    assert run.jobs.get("deploy-production") != "success"
+    assert _production(world)[0] == world["initial"]
+    assert _get(world, "production.json") is None
 
 
 def test_a_release_with_no_staging_champion_deploys_nothing(world):
@@ -345,3 +381,25 @@ def test_a_rollback_returns_production_to_the_previous_champion_read_back(
     )
     assert _get(world, "champion.json")["version"] == VERSIONS[1]  # staging did not move
     assert f"production runs {image}" in run.log
+
+
+def test_releasing_the_second_again_after_the_rollback_is_a_forward_move(
+    world, first_release, second_release
+):
+    """A new task definition revision on each deploy is no conflict with the version's record;
+    releasing it once more is 'production already runs it', nothing deployed."""
+    if _get(world, "production.json")["version"] != VERSIONS[0]:
+        pytest.skip("needs the rollback before it")
+    run = _release(world, "v1.1.1")
+    assert run.jobs.get("report") == "success", run.log[-6000:]
+    arn, running = _production(world)
+    assert running == world["images"][VERSIONS[1]]
+    record = _get(world, "production.json")
+    assert (record["version"], record["task_definition_arn"]) == (VERSIONS[1], arn)
+    assert record["release"]["tag"] == "v1.1.1"
+    again = _release(world, "v1.1.2")
+    assert "production already runs " + VERSIONS[1] in again.log, again.log[-6000:]
+    assert (
+        _production(world)[0] == arn
+        and _get(world, "production.json")["sequence"] == (record["sequence"])
+    )
