@@ -27,6 +27,13 @@ def test_release_and_rollback_move_the_production_alias(helper_python, tracking,
         assert proc.returncode == 0, proc.stderr
 
     def release(version, digest, tag, n, *extra):
+        """promote --stage production, as the release job runs it: with the staging record the
+        plan captured (a rollback, forced, names none)."""
+        if "--force" not in extra:
+            plan, out = _cli(helper_python, "release-plan", *store, "--release-tag", tag,
+                             "--output-dir", str(tmp_path / f"plan-{tag}"), tmp=tmp_path)  # fmt: skip
+            assert plan.returncode == 0 and out["deploy"] == "true", plan.stdout + plan.stderr
+            extra = (*extra, "--staging-record", out["staging-record-path"])
         return _cli(helper_python, "promote", *store, "--stage", "production", "--release-tag",
                     tag, "--version", version, "--verdict", json.dumps(VERDICT),
                     "--serving-image-ref", IMAGE + digest * 64, "--task-definition-arn",
