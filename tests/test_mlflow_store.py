@@ -206,7 +206,7 @@ def _register(python, tracking, tmp, model, versions):
         "for number in sys.argv[4:]:\n"
         "    d = Path(sys.argv[3]) / number; d.mkdir()\n"
         "    (d / 'model.skops').write_text(number)\n"
-        "    card = {'model': {'sha256': number * 8}, 'source': {'repository': 'Acme/x', "
+        "    card = {'model': {'sha256': number * 64}, 'source': {'repository': 'Acme/x', "
         "'run_number': number, 'run_attempt': '1'}, 'run': {'started_at': "
         "f'2026-11-01T{int(number):02d}:00:00+00:00'}}\n"
         "    (d / 'model-card.json').write_text(json.dumps(card))\n"

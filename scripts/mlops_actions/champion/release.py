@@ -125,7 +125,10 @@ def plan_release(
         )
     sha = str(staging.get("model_sha256") or "")
     if not re.fullmatch(r"[0-9a-f]{64}", sha):
-        raise Refusal(f"staging champion {version}: its record has no model sha256 ({where})")
+        raise Refusal(
+            f"staging champion {version}: its record has no model sha256 (64 hex digits) "
+            f"but {shown(sha or 'none')} ({where})"
+        )
     promoted_at = staging.get("promoted_at")
     if min_staging_minutes > 0:
         since = _instant(promoted_at)
