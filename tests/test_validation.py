@@ -100,6 +100,11 @@ def test_a_broken_feed_reports_every_violation_at_once(schema, tmp_path):
     assert any(",line=99," in a or ",line=2," in a for a in annotations if "amount" in a)
     report = (tmp_path / "dv" / "report.md").read_text()
     assert "Data invalid: 6 problems" in report and "Nothing was trained on it" in report
+    # Each failing column says how much of the file it touches: the type change, 60 rows.
+    type_row = next(line for line in report.splitlines() if "type change" in line)
+    assert f"| 60 ({100 * 60 / document['rows']:.1f}%) |" in type_row, type_row
+    label_row = next(line for line in report.splitlines() if "label balance" in line)
+    assert label_row.split("|")[4].strip() == "—"  # a data-set check: no rows in particular
 
 
 def test_parquet_rows_are_numbered_from_one(schema, tmp_path):

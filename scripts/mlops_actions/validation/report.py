@@ -19,6 +19,14 @@ _KIND = {
 }
 
 
+def share(count: int, rows: int) -> str:
+    """How much of the file a finding touches; a data-set check (no count) touches no row."""
+    if not count or not rows:
+        return "—"
+    percent = 100 * count / rows
+    return f"{count:,} ({percent:.2g}%)" if percent < 1 else f"{count:,} ({percent:.1f}%)"
+
+
 def render(result: Validation) -> str:
     if result.passed:
         return (
@@ -31,13 +39,13 @@ def render(result: Validation) -> str:
         f"`{cell(result.data, 120)}` ({result.rows:,} rows) against `{cell(result.schema, 120)}`. "
         "Nothing was trained on it.",
         "",
-        "| Column | Problem | What | Rows |",
-        "|---|---|---|---|",
+        "| Column | Problem | What | Share of rows | Rows |",
+        "|---|---|---|---|---|",
     ]
     for f in result.findings:
         rows = ", ".join(map(str, f.rows)) + (" …" if f.count > len(f.rows) else "")
         lines.append(
             f"| {cell(f.column or '(data set)')} | {_KIND[f.kind]} | {cell(f.message, 200)} "
-            f"| {rows or '—'} |"
+            f"| {share(f.count, result.rows)} | {rows or '—'} |"
         )
     return "\n".join(lines) + "\n"
