@@ -855,3 +855,14 @@ def test_history_a_run_without_the_feature_is_a_gap_or_named_never_a_silent_drop
     md = markdown.render(doc.Report("r", (figure,)))
     assert "not drawn (a value is undefined): kind" in md
     assert "leaves a gap in report.html" in figure.caption and "names it" in figure.caption
+
+
+def test_y_axis_ticks_are_round_values_inside_the_range():
+    from mlops_actions.reporting.html import nice_ticks
+
+    assert nice_ticks(0, 0.9258) == [0.0, 0.2, 0.4, 0.6, 0.8]  # not 0.1852, 0.3703, …
+    assert nice_ticks(0, 1) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(-0.063, 0.02) == [-0.06, -0.04, -0.02, 0.0, 0.02]
+    for low, high in [(0.5, 0.52), (0, 3.7), (-2.5, 40), (1e-4, 3e-4)]:
+        ticks = nice_ticks(low, high)
+        assert 2 <= len(ticks) <= 6 and all(low - 1e-12 <= t <= high + 1e-12 for t in ticks)

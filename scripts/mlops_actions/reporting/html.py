@@ -10,6 +10,7 @@ holds it, which the tests compare.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from mlops_actions.charts import bar, printable
@@ -100,6 +101,22 @@ def _point(x: float, y: float, colour: str, label: str, value: str, r: float = 2
     )
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round values for a y axis from low to high (steps of 1, 2, 2.5 or 5 times a power of
+    ten), at most `most` of them, so a reader sees 0.2, 0.4… rather than 0.1852, 0.3703…"""
+    span = high - low
+    if not math.isfinite(span) or span <= 0:
+        return [low]
+    for power in range(math.floor(math.log10(span / most)), math.ceil(math.log10(span)) + 2):
+        for unit in (1.0, 2.0, 2.5, 5.0):
+            step = unit * 10.0**power
+            first = math.ceil(low / step - 1e-9)
+            last = math.floor(high / step + 1e-9)
+            if last - first + 1 <= most:
+                return [round(k * step, 12) for k in range(first, last + 1)]
+    return [low, high]
+
+
 def svg(figure: Figure) -> str:
     p = _Plot(figure)
     f = figure
@@ -109,8 +126,7 @@ def svg(figure: Figure) -> str:
         f'aria-label="{_e(f.title)}"><title>{_e(f.title)}</title>'
     ]
     # axes and y ticks
-    for k in range(6):
-        tick = p.low + (p.high - p.low) * k / 5
+    for tick in nice_ticks(p.low, p.high):
         y = p.y(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>'
