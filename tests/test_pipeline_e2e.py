@@ -47,10 +47,6 @@ from local_staging import LocalStaging
 pytestmark = pytest.mark.act
 
 EXAMPLE = REPO / "example-project"
-SHIMS = REPO / "scripts" / "dev" / "act-shims"
-CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
-SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
-AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722"
 NAME = r"(?:mlops|\*\*\*)"  # how act's log shows "mlops" when a secret equals it
 RUN = uuid.uuid4().hex[:8]  # the testbed registry outlives a test run
 FILES = [
@@ -188,11 +184,6 @@ def _run(world, workflow: str, event: str, payload: dict, secrets: dict | None =
             "MLOPS_ACTIONS_TREE": str(world["tree"]),
             "GITHUB_API_URL": world["github"].url,
             "GITHUB_RUN_NUMBER": str(number),
-        },
-        repositories={
-            CHECKOUT: SHIMS / "checkout",
-            SETUP_PYTHON: SHIMS / "setup-python",
-            AWS_CREDENTIALS: SHIMS / "configure-aws-credentials",
         },
         timeout=1500,
     )

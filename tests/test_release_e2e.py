@@ -55,9 +55,6 @@ from local_staging import LocalStaging
 pytestmark = pytest.mark.act
 
 EXAMPLE = REPO / "example-project"
-SHIMS = REPO / "scripts" / "dev" / "act-shims"
-CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
-AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722"
 RUN = uuid.uuid4().hex[:8]  # the testbed registry outlives a test run
 STORE = f"s3://models/release-{RUN}"
 MODEL = "fraud"
@@ -206,8 +203,6 @@ def _run(world, workflow: str, event: str, payload: dict):
         event=event, payload=payload,
         env={**AWS_ENV, "AWS_ENDPOINT_URL": world["endpoint"],
              "MLOPS_ACTIONS_TREE": str(world["tree"])},
-        repositories={CHECKOUT: SHIMS / "checkout",
-                      AWS_CREDENTIALS: SHIMS / "configure-aws-credentials"},
         timeout=600,
     )  # fmt: skip
 

@@ -67,7 +67,7 @@ def test_every_pinned_third_party_action_of_the_actions_has_a_shim_act_maps():
         for ref in re.findall(r"^\s*-?\s*uses:\s*(\S+)", path.read_text(), re.M):
             if ref.startswith(("./", "$/", "org/mlops-actions/")):
                 continue
-            assert ref in mapped, f"{path}: {ref} has no act shim in scripts/dev/demo.py PINNED"
+            assert ref in mapped, f"{path}: {ref} has no act shim in scripts/dev/act_pins.json"
             assert (mapped[ref] / "action.yml").is_file()
     assert set(p.name for p in SHIMS.iterdir()) == {p.name for p in mapped.values()}
 

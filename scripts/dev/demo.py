@@ -33,14 +33,8 @@ EXAMPLE = REPO / "example-project"
 HOME = Path(os.environ.get("MLOPS_DEMO_DIR", Path.home() / ".cache" / "mlops-actions" / "demo"))
 STATE = HOME / "stack.json"
 SHIMS = REPO / "scripts" / "dev" / "act-shims"
-PINNED = {
-    "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683": "checkout",
-    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "setup-python",
-    "aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722": (
-        "configure-aws-credentials"
-    ),
-    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
-}
+# Each pinned remote action the workflows use -> its act shim folder (act cannot fetch them).
+PINNED: dict[str, str] = json.loads((REPO / "scripts" / "dev" / "act_pins.json").read_text())
 AWS = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",

@@ -32,16 +32,11 @@ SHIMS = REPO / "scripts" / "dev" / "act-shims"
 
 def pinned_shims() -> dict[str, Path]:
     """Every pinned remote action that has a test shim (scripts/dev/act-shims/), mapped to it:
-    act cannot fetch remote actions here. The one list is the demo's (scripts/dev/demo.py),
-    so the demo and every act test map the same shims. A local actions/checkout (this repo)
-    is still act's own: act skips it before it looks for the action."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_demo_pins", REPO / "scripts/dev/demo.py")
-    assert spec is not None and spec.loader is not None
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return {ref: SHIMS / shim for ref, shim in demo.PINNED.items()}
+    act cannot fetch remote actions here. The one list, scripts/dev/act_pins.json, is the
+    demo's too. A local actions/checkout (this repo) is still act's own: act skips it before it
+    looks for the action."""
+    pins = json.loads((REPO / "scripts" / "dev" / "act_pins.json").read_text())
+    return {ref: SHIMS / shim for ref, shim in pins.items()}
 
 
 CONSUMER_REMOTE = "https://github.com/Acme/Fraud-Detector.git"
