@@ -2,13 +2,15 @@
 # The main job, on this machine: the example consumer's workflow runs the whole MLOps loop
 # (tests → build → train in that image → gate vs the champion → package → deploy → promote)
 # through nektos/act, against a local stack: a Docker engine, an authenticated registry, an AWS
-# emulator for S3 and ECS, and a local staging where the deployed service really runs. It ends
-# by printing what it left and curling the live service's /version and /predict.
+# emulator for S3 and ECS, and a local staging and production where the deployed services really
+# run. It ends by printing what it left and curling the live service's /version and /predict.
 #
 #   bash scripts/demo.sh                  # the loop (a push to main)
 #   bash scripts/demo.sh --worse-model    # a much weaker model: the gate fails vs the champion
 #   bash scripts/demo.sh --data-changed   # new data, then repository_dispatch data-changed
 #   bash scripts/demo.sh --broken-image   # a deploy that fails and rolls back to the champion
+#   bash scripts/demo.sh --release        # a published release: production gets the staging champion
+#   bash scripts/demo.sh --rollback       # production back on the previous production champion
 #   bash scripts/demo.sh --quick          # one minute, no Docker: train and gate only
 #   bash scripts/demo.sh down             # stop what the demo started
 #

@@ -1,7 +1,9 @@
 """The README's main command, run as a user runs it: `bash scripts/demo.sh` ends with a local
 service answering /version with the sha256 that the model card records, and the registry, the
-model store and the ECS service's task definition agree, checked independently. `down` leaves
-no process or container of the demo's behind."""
+model store and the ECS service's task definition agree, checked independently. Each scenario,
+the release of a staging champion to production and a rollback, end as CONTRIBUTING.md says,
+read from the services, ECS and the store. `down` leaves no process or container of the demo's
+behind."""
 
 import json
 import os
@@ -26,10 +28,21 @@ def _demo(home, *args):
     )  # fmt: skip
 
 
-def _live(state_file) -> dict:
-    url = json.loads(state_file.read_text())["services"]["fraud-detector"]
+def _live(state_file, cluster="staging") -> dict:
+    url = json.loads(state_file.read_text())["services"][f"{cluster}/fraud-detector"]
     with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
         return json.loads(response.read())
+
+
+def _record(s3, name) -> dict:
+    key = f"fraud-detector/Fraud-Detector/{name}"
+    return json.loads(s3.get_object(Bucket="models", Key=key)["Body"].read())
+
+
+def _image(ecs, cluster) -> str:
+    service = ecs.describe_services(cluster=cluster, services=["fraud-detector"])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    return definition["taskDefinition"]["containerDefinitions"][0]["image"]
 
 
 def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(testbed, tmp_path):
@@ -40,7 +53,7 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
         state = json.loads((home / "stack.json").read_text())
         stack = state["stack"]  # the label its containers carry (other tests may run beside it)
-        url = state["services"]["fraud-detector"]
+        url = state["services"]["staging/fraud-detector"]
         with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
             live = json.loads(response.read())
         assert live["verified"] is True and "/version" in run.stdout
@@ -74,6 +87,18 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
         assert client.digest(repository, f"model-{live['model_version']}") == digest
         assert re.search(r"the loop finished", run.stdout)
 
+        # A release: production gets the staging champion's serving image, by digest, and
+        # answers with the same model; the production record names the tag.
+        released = _demo(home, "--release")
+        assert released.returncode == 0, released.stdout[-4000:] + released.stderr[-2000:]
+        assert _live(home / "stack.json", "production") == live
+        assert _image(ecs, "production") == champion["serving_image"]
+        production = _record(s3, "production.json")
+        assert (production["version"], production["release"]["tag"]) == (
+            live["model_version"], "v1.0.0")  # fmt: skip
+        assert "Staging and production serve the same model" in released.stdout
+        assert not re.search(r"build|train", released.stdout.split("through act", 1)[1])
+
         # Each scenario ends as the README says, checked from the outside, at the service's one
         # URL (it follows the rollouts, as a load balancer's does).
         worse = _demo(home, "--worse-model")
@@ -95,9 +120,29 @@ def test_the_main_command_ends_with_a_live_service_that_everything_agrees_on(tes
             ].read()
         )
         assert champion["version"] == new["model_version"]
-        assert json.loads((home / "stack.json").read_text())["services"]["fraud-detector"] == url
+        assert (
+            json.loads((home / "stack.json").read_text())["services"]["staging/fraud-detector"]
+            == url
+        )
         with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
             assert json.loads(response.read())["model_version"] == new["model_version"]
+
+        # The new champion released, then rolled back: production is on the first again, read
+        # from the service and ECS, and the production record moved back; staging did not move.
+        second = _demo(home, "--release")
+        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
+        assert _live(home / "stack.json", "production") == new
+        assert _image(ecs, "production") == champion["serving_image"]
+        assert _record(s3, "production.json")["release"]["tag"] == "v1.0.1"
+        back = _demo(home, "--rollback")
+        assert back.returncode == 0, back.stdout[-4000:] + back.stderr[-2000:]
+        assert _live(home / "stack.json", "production") == live
+        assert _live(home / "stack.json") == new
+        production = _record(s3, "production.json")
+        assert (production["version"], production["previous_version"]) == (
+            live["model_version"], new["model_version"])  # fmt: skip
+        assert production["forced"] and production["release"]["rollback"]
+        assert f"Production is back on {live['model_version']}" in back.stdout
     finally:
         down = _demo(home, "down")
     assert down.returncode == 0, down.stdout + down.stderr

@@ -73,11 +73,13 @@ def test_a_healthy_image_completes_and_serves_its_model(images, staging, tmp_pat
 
     # A new deployment replaces the task (a new container on a new port); the service's URL
     # stays, as a load balancer's does, and answers from the new task.
-    url, deployment = local.url("fraud-detector"), local.serving["fraud-detector"]
+    url, deployment = local.url("fraud-detector"), local.serving["staging/fraud-detector"]
     again, out = _deploy(endpoint, good, tmp_path, "--force-new-deployment", "true")
     assert again.returncode == 0 and out["rollout-state"] == "COMPLETED", again.stdout[-3000:]
     local.wait_idle()
-    assert local.serving["fraud-detector"] != deployment and local.url("fraud-detector") == url
+    assert (
+        local.serving["staging/fraud-detector"] != deployment and local.url("fraud-detector") == url
+    )
     assert _version(local)["model_sha256"] == sha
 
 

@@ -26,7 +26,7 @@ one line before the plan reads the store.
 The consumer repository is as actions/checkout with fetch-depth 0 leaves it (act copies it into
 the workspace): each release's tag exists, and refs/remotes/origin/main is its main. moto keeps no
 task of a service; the local staging's completed rollouts record the RUNNING tasks ECS would
-(support.ecs_sim.running_tasks), which the read-back reads.
+(local_staging.running_tasks), which the read-back reads.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import yaml
 
 from conftest import run_cli
 from support.act_harness import REPO, export_tree, init_consumer_repo, run_workflow
-from support.ecs_sim import AWS_ENV, REGION, moto_server, network, reset, running_tasks
+from support.ecs_sim import AWS_ENV, REGION, moto_server, network, reset
 from support.registry_client import Registry, logged_in_docker
 
 sys.path.insert(0, str(REPO / "scripts" / "dev"))
@@ -136,13 +136,6 @@ def world(testbed, tmp_path_factory):
                            desiredCount=1, launchType="FARGATE",
                            networkConfiguration={"awsvpcConfiguration": network(ec2)})  # fmt: skip
         staging = LocalStaging(docker_config=docker[2], health_timeout=90).install()
-        complete = staging._complete
-
-        def _complete(service, deployment):  # and the RUNNING tasks ECS would list
-            complete(service, deployment)
-            running_tasks(service, deployment)
-
-        staging._complete = _complete
         consumer = init_consumer_repo(
             tmp / "consumer", {TASKDEF_FILE: (EXAMPLE / TASKDEF_FILE).read_text()}
         )

@@ -2,7 +2,8 @@
 mlops-pipeline.yml, run through nektos/act against a local stack (Docker engine, authenticated
 registry, moto for S3 and ECS, and the local staging, where the service really runs).
 
-    python scripts/dev/demo.py [--worse-model | --data-changed]     # via scripts/demo.sh
+    python scripts/dev/demo.py [--worse-model | --data-changed | --broken-image]  # via demo.sh
+    python scripts/dev/demo.py --release | --rollback   # the consumer's release.yml, production
     python scripts/dev/demo.py down
 
 Everything it keeps lives under ~/.cache/mlops-actions/demo: the consumer repository (a copy
@@ -42,6 +43,9 @@ AWS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 STORE = "s3://models/fraud-detector"
+RECORDS = "fraud-detector/Fraud-Detector"  # the store's prefix for the consumer's model
+SERVICE = "fraud-detector"
+CLUSTERS = ("staging", "production")
 STARTED = time.monotonic()
 
 
@@ -126,27 +130,29 @@ def aws_client(service: str, endpoint: str) -> Any:
 
 
 def seed_aws(endpoint: str) -> None:
-    """A bucket for the model store, and an ECS cluster with the service on its first revision."""
+    """A bucket for the model store, and two ECS clusters, staging and production, each with the
+    service `fraud-detector` on the example task definition's first revision."""
     s3, ecs, ec2 = (aws_client(s, endpoint) for s in ("s3", "ecs", "ec2"))
-    if ecs.describe_clusters(clusters=["staging"]).get("clusters"):
+    if ecs.describe_clusters(clusters=["production"]).get("clusters"):
         return  # seeded by an earlier run of this stack
     s3.create_bucket(Bucket="models")
-    ecs.create_cluster(clusterName="staging")
     taskdef = json.loads((EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text())
     arn = ecs.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
-    ecs.create_service(
-        cluster="staging",
-        serviceName="fraud-detector",
-        taskDefinition=arn,
-        desiredCount=1,
-        launchType="FARGATE",
-        networkConfiguration={
-            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
-        },
-    )
+    for cluster in CLUSTERS:
+        ecs.create_cluster(clusterName=cluster)
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=SERVICE,
+            taskDefinition=arn,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+            },
+        )
 
 
 def git(consumer: Path, *args: str) -> str:
@@ -217,18 +223,47 @@ def workflow(registry_host: str, train_command: str | None) -> str:
         "registry-username": "${{ secrets.REGISTRY_USERNAME }}",
         "registry-password": "${{ secrets.REGISTRY_PASSWORD }}",
     }
-    doc["jobs"]["report"] = {
-        "needs": "mlops",
+    doc["jobs"]["report"] = report_job(["mlops"])
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+REPOSITORY = {"default_branch": "main", "full_name": "Acme/Fraud-Detector"}
+
+
+def release_workflow() -> str:
+    """The example's release.yml (release and rollback), pointed at the local stack. The example
+    asks for 60 minutes in staging before a release; the demo releases at once."""
+    doc = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "release.yml").read_text())
+    doc["on"] = doc.pop(True)  # YAML 1.1 reads the key `on` as true
+    for job in ("release", "rollback"):
+        doc["jobs"][job]["with"].update(
+            {
+                "model-store": STORE,
+                "aws-plan-role-arn": "",
+                "aws-deploy-role-arn": "",
+                "aws-store-role-arn": "",
+                "wait-timeout-seconds": "240",
+            }
+        )
+    doc["jobs"]["release"]["with"]["min-staging-minutes"] = "0"
+    doc["jobs"]["report"] = report_job(["release", "rollback"])
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def report_job(needs: list[str]) -> dict[str, Any]:
+    """A last job that keeps the called jobs' outputs for the demo to print (act has no
+    run page to show them on)."""
+    return {
+        "needs": needs,
         "if": "always()",
         "runs-on": "ubuntu-latest",
         "steps": [
             {
-                "env": {"OUTPUTS": "${{ toJSON(needs.mlops.outputs) }}"},
-                "run": 'printf "%s" "$OUTPUTS" > "$DEMO_OUTPUTS"',
+                "env": {"NEEDS": "${{ toJSON(needs) }}"},
+                "run": 'printf "%s" "$NEEDS" > "$DEMO_OUTPUTS"',
             }
         ],
     }
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def export_tree(dest: Path) -> Path:
@@ -257,10 +292,14 @@ def run_act(
     text: str,
     env: dict[str, str],
     secrets: dict[str, str],
+    file: str = "mlops.yml",
 ) -> tuple[int, dict[str, str]]:
+    """Run the consumer's workflow `file` (written from `text`) through act; its exit code and
+    the outputs of the jobs the report job needs."""
     act = shutil.which("act") or str(Path(sys.executable).parent / "act")
-    (consumer / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
-    (consumer / ".github" / "workflows" / "mlops.yml").write_text(text)
+    path = consumer / ".github" / "workflows" / file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
     event_file = HOME / "event.json"
     event_file.write_text(json.dumps(payload))
     outputs = HOME / "outputs.json"
@@ -270,7 +309,7 @@ def run_act(
         act,
         event,
         "-W",
-        str(consumer / ".github" / "workflows" / "mlops.yml"),
+        str(path),
         "-e",
         str(event_file),
         "-P",
@@ -302,7 +341,7 @@ def run_act(
         env={**os.environ, "ACT_DISABLE_VERSION_CHECK": "1"},
     )
     assert proc.stdout is not None
-    stage = re.compile(r"^\[[^/]+/(?:mlops-pipeline/)?([^\]]+?)\s*\]\s+(?:⭐ Run Main |🏁\s+)(.*)$")
+    stage = re.compile(r"^\[[^/\]]+/(?:[^/\]]+/)?([^\]]+?)\s*\]\s+(?:⭐ Run Main |🏁\s+)(.*)$")
     ours = re.compile(r"\./\.(?:mlops|\*\*\*)-actions/actions/")  # act masks the user "mlops"
     for line in proc.stdout:
         log.write(line)
@@ -311,62 +350,175 @@ def run_act(
             say(f"{match.group(1)}: {ours.sub('', match.group(2))}")
     code = proc.wait()
     log.close()
-    found = json.loads(outputs.read_text()) if outputs.exists() else {}
-    return code, {k: str(v) for k, v in found.items()}
+    needs = json.loads(outputs.read_text()) if outputs.exists() else {}
+    found = {k: v for job in needs.values() for k, v in (job.get("outputs") or {}).items()}
+    return code, {k: str(v) for k, v in found.items() if v not in (None, "")}
 
 
-def show(state: dict[str, Any], outputs: dict[str, str]) -> None:
-    endpoint = state["endpoint"]
-    s3, ecs = aws_client("s3", endpoint), aws_client("ecs", endpoint)
-    service = ecs.describe_services(cluster="staging", services=["fraud-detector"])["services"][0]
-    image = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
-        "taskDefinition"
-    ]["containerDefinitions"][0]["image"]
-    print("\n== what the loop left ==")
-    for key in ("image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed"):
-        print(f"  {key:18} {outputs.get(key) or '—'}")
-    print(f"  {'task definition':18} {service['taskDefinition']}")
-    print(f"  {'service image':18} {image}")
+def act_errors() -> list[str]:
+    """The run's error annotations (a gate's failed checks, a refusal), from act's log."""
+    log = (HOME / "act.log").read_text().splitlines()
+    annotations = [line.split("❗", 1)[1].strip() for line in log if "❗" in line]
+    command = re.compile(r"^::(?:error|warning)(?: title=([^:]*))?::")  # as GitHub shows them
+    return [command.sub(lambda m: f"{m.group(1)}: " if m.group(1) else "", a) for a in annotations]
+
+
+def record(state: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """A record of the model store: champion.json (staging) or production.json."""
+    s3 = aws_client("s3", state["endpoint"])
     try:
-        pointer = s3.get_object(Bucket="models", Key="fraud-detector/Fraud-Detector/champion.json")
-        champion = json.loads(pointer["Body"].read())
-        print(f"  {'champion':18} {champion['version']} (sha256 {champion['model_sha256'][:16]}…)")
-    except Exception:
-        print(f"  {'champion':18} none yet")
-    for _ in range(60):  # the stack records the URL once the rollout completed
-        url = json.loads(STATE.read_text()).get("services", {}).get("fraud-detector")
-        if url:
-            break
+        body = s3.get_object(Bucket="models", Key=f"{RECORDS}/{name}")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    return dict(json.loads(body))
+
+
+def service_image(state: dict[str, Any], cluster: str) -> tuple[str, str]:
+    """(task definition, image) the cluster's service is on, read from ECS."""
+    ecs = aws_client("ecs", state["endpoint"])
+    service = ecs.describe_services(cluster=cluster, services=[SERVICE])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    return service["taskDefinition"], definition["taskDefinition"]["containerDefinitions"][0][
+        "image"
+    ]
+
+
+def service_url(cluster: str, wait: float) -> str | None:
+    """The service's one local URL, once its first rollout completed (the stack records it)."""
+    deadline = time.monotonic() + wait
+    while True:
+        url = json.loads(STATE.read_text()).get("services", {}).get(f"{cluster}/{SERVICE}")
+        if url or time.monotonic() > deadline:
+            return str(url) if url else None
         time.sleep(1)
-    if not url:
-        print("  the service is not serving (see the log above)")
-        return
+
+
+def version(url: str) -> dict[str, Any] | None:
+    """GET /version of a live service, or None when it does not answer."""
     try:
-        urllib.request.urlopen(f"{url}/health", timeout=10)
-    except OSError as exc:
-        print(f"  the service at {url} does not answer ({exc})")
-        return
-    print(f"\n== the running service: {url} ==")
-    print(f"$ curl {url}/version")
-    print("  " + urllib.request.urlopen(f"{url}/version", timeout=10).read().decode())
-    body = json.dumps(
-        [
-            {
-                "amount": 950.0,
-                "hour": 3,
-                "merchant_category": "electronics",
-                "is_international": 1,
-                "account_age_days": 12,
-                "distance_from_home_km": 800.0,
-                "region": "north",
-            }
-        ]
-    ).encode()
-    request = urllib.request.Request(
-        f"{url}/predict", data=body, headers={"Content-Type": "application/json"}
+        with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+            return dict(json.loads(response.read()))
+    except OSError:
+        return None
+
+
+MLOPS_OUTPUTS = ("image-ref", "serving-image-ref", "model-version", "model-sha256", "gate-passed")
+RELEASE_OUTPUTS = ("release-tag", "model-version", "serving-image-ref", "production-served-by")
+
+
+def show(
+    state: dict[str, Any],
+    outputs: dict[str, str],
+    keys: tuple[str, ...] = MLOPS_OUTPUTS,
+    clusters: tuple[str, ...] = ("staging",),
+    wait: float = 60,
+) -> dict[str, dict[str, Any] | None]:
+    """What the run left, read from the stack (ECS, the store, the live services), not from the
+    run's own words; returns each cluster's /version."""
+    print("\n== what the run left ==")
+    for key in keys:
+        print(f"  {key:20} {outputs.get(key) or '—'}")
+    for cluster in clusters:
+        task_definition, image = service_image(state, cluster)
+        print(f"  {cluster + ' task def':20} {task_definition}")
+        print(f"  {cluster + ' image':20} {image}")
+    champion = record(state, "champion.json")
+    print(f"  {'staging champion':20} " + (
+        f"{champion['version']} (sha256 {champion['model_sha256'][:16]}…)" if champion
+        else "none yet"))  # fmt: skip
+    if "production" in clusters:
+        production = record(state, "production.json")
+        release = (production or {}).get("release") or {}
+        print(f"  {'production champion':20} " + (
+            f"{production['version']} (release {release.get('tag', '?')}"
+            + (", a rollback" if release.get("rollback") else "") + ")" if production
+            else "none yet"))  # fmt: skip
+    answers: dict[str, dict[str, Any] | None] = {}
+    for cluster in clusters:
+        url = service_url(cluster, wait)
+        answers[cluster] = version(url) if url else None
+        if not url or answers[cluster] is None:
+            print(f"\n  the {cluster} service is not serving" + (f" at {url}" if url else ""))
+            continue
+        print(f"\n== the running {cluster} service: {url} ==")
+        print(f"$ curl {url}/version")
+        print("  " + json.dumps(answers[cluster]))
+    url = service_url("staging", wait=0)
+    if clusters == ("staging",) and url and answers["staging"] is not None:
+        body = json.dumps(
+            [
+                {
+                    "amount": 950.0,
+                    "hour": 3,
+                    "merchant_category": "electronics",
+                    "is_international": 1,
+                    "account_age_days": 12,
+                    "distance_from_home_km": 800.0,
+                    "region": "north",
+                }
+            ]
+        ).encode()
+        request = urllib.request.Request(
+            f"{url}/predict", data=body, headers={"Content-Type": "application/json"}
+        )
+        print(f"$ curl -X POST {url}/predict -d '{body.decode()}'")
+        print("  " + urllib.request.urlopen(request, timeout=10).read().decode())
+    return answers
+
+
+def release(state: dict[str, Any], consumer: Path, rollback: bool) -> int:
+    """The consumer's release.yml: a published release of the current staging champion, or a
+    rollback of production to the previous production champion (workflow_dispatch)."""
+    git(consumer, "update-ref", "refs/remotes/origin/main", "HEAD")  # main, as pushed
+    if rollback:
+        event = "workflow_dispatch"
+        payload: dict[str, Any] = {"ref": "refs/heads/main", "repository": REPOSITORY,
+                                   "inputs": {"rollback": "true", "release-tag": ""}}  # fmt: skip
+        # (the inputs as GitHub's payload has them: strings; act reads `inputs` from them)
+        say("rolling production back to the previous production champion "
+            "(workflow_dispatch, rollback: true)")  # fmt: skip
+    else:
+        tag = f"v1.0.{len(git(consumer, 'tag', '--list', 'v*').split())}"
+        git(consumer, "tag", tag)
+        event = "release"
+        payload = {"action": "published", "ref": f"refs/tags/{tag}", "repository": REPOSITORY,
+                   "release": {"tag_name": tag, "draft": False, "prerelease": False}}  # fmt: skip
+        say(f"publishing release {tag} of the current staging champion")
+    say("act does not enforce environments: on GitHub, deploy-production waits here for a "
+        "reviewer of the `production` environment; the demo approves it by going on")  # fmt: skip
+    say(f"running the consumer's release.yml ({event}) through act; full log: {HOME / 'act.log'}")
+    code, outputs = run_act(
+        consumer, event, payload, release_workflow(),
+        env={**AWS, "AWS_ENDPOINT_URL": state["endpoint"]}, secrets={}, file="release.yml",
+    )  # fmt: skip
+    say("the " + ("rollback" if rollback else "release") + (
+        " finished" if code == 0 else f" stopped (act exit {code})"))  # fmt: skip
+    for line in act_errors()[:8]:  # a refusal, in its one line
+        print(f"  {line}")
+    answers = show(
+        json.loads(STATE.read_text()),
+        outputs,
+        RELEASE_OUTPUTS,
+        CLUSTERS,
+        wait=60 if code == 0 else 0,
     )
-    print(f"$ curl -X POST {url}/predict -d '{body.decode()}'")
-    print("  " + urllib.request.urlopen(request, timeout=10).read().decode())
+    staging, production = answers["staging"], answers["production"]
+    if code == 0 and production:
+        if rollback:
+            print(f"\nProduction is back on {production['model_version']}, the previous "
+                  "production champion" + (f"; staging still serves {staging['model_version']}"
+                  if staging else "") + ".")  # fmt: skip
+        elif (
+            staging
+            and staging["model_sha256"] == production["model_sha256"]
+            and service_image(state, "staging")[1] == service_image(state, "production")[1]
+        ):
+            print(
+                f"\nStaging and production serve the same model, {production['model_version']} "
+                f"(sha256 {production['model_sha256'][:16]}…), from the same image digest."
+            )
+    print(f"\nstop everything: bash scripts/demo.sh down   (state: {HOME})")
+    return code
 
 
 DEPLOY_ONLY = """
@@ -393,12 +545,9 @@ jobs:
 
 def broken_image(state: dict[str, Any], registry: dict[str, Any], consumer: Path) -> int:
     """An image that cannot start (it expects other model bytes), deployed with ecs-deploy."""
-    s3 = aws_client("s3", state["endpoint"])
-    try:
-        key = "fraud-detector/Fraud-Detector/champion.json"
-        champion = json.loads(s3.get_object(Bucket="models", Key=key)["Body"].read())
-    except Exception:
-        raise SystemExit("no champion yet: run bash scripts/demo.sh first") from None
+    champion = record(state, "champion.json")
+    if champion is None:
+        raise SystemExit("no champion yet: run bash scripts/demo.sh first")
     config = docker_config(registry)
     tag = f"{registry['host']}/acme/fraud-detector:broken-{int(time.time())}"
     with tempfile.TemporaryDirectory() as context:
@@ -429,7 +578,7 @@ def broken_image(state: dict[str, Any], registry: dict[str, Any], consumer: Path
     for line in log.splitlines():
         if re.search(r"task \S+: |FAILED: |rolling back|\| Rollback", line):
             print("  " + line.split("|", 1)[-1].strip())
-    show(json.loads(STATE.read_text()), {})
+    show(json.loads(STATE.read_text()), {}, keys=())
     if code != 0 and "rolling back" in log:
         print(
             "\nThe rollout failed on the broken image and was rolled back: the champion still "
@@ -483,6 +632,16 @@ def main() -> int:
         action="store_true",
         help="deploy an image that cannot start: the rollout fails and rolls back to the champion",
     )
+    scenario.add_argument(
+        "--release",
+        action="store_true",
+        help="publish a release: production gets the staging champion's image, by digest",
+    )
+    scenario.add_argument(
+        "--rollback",
+        action="store_true",
+        help="return production to the previous production champion",
+    )
     args = parser.parse_args()
     HOME.mkdir(parents=True, exist_ok=True)
     if args.action == "down":
@@ -500,10 +659,13 @@ def main() -> int:
     state = stack(registry)
     say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")
     seed_aws(state["endpoint"])
-    scenario = args.worse_model or args.data_changed or args.broken_image
+    scenario = (args.worse_model or args.data_changed or args.broken_image or args.release
+                or args.rollback)  # fmt: skip
     consumer = consumer_repo(fresh=not scenario)
     if args.broken_image:
         return broken_image(state, registry, consumer)
+    if args.release or args.rollback:
+        return release(state, consumer, rollback=args.rollback)
     train_command, event, payload = (
         None,
         "push",
@@ -547,8 +709,7 @@ def main() -> int:
         },
     )
     say("the loop " + ("finished" if code == 0 else f"stopped (act exit {code})"))
-    failed = [ln.split("❗", 1)[1].strip() for ln in (HOME / "act.log").read_text().splitlines()
-              if "❗" in ln]  # fmt: skip
+    failed = act_errors()
     for line in failed[:8]:  # the gate's failed checks, as annotations
         print(f"  {line}")
     show(json.loads(STATE.read_text()), outputs)

@@ -16,9 +16,12 @@ health check) and reports the deployment as ECS would:
   later one drains its containers when it completes;
 - RunTask (a one-off task, e.g. ecs-deploy's run-task) runs the container with the command
   override until it exits; DescribeTasks then reports it STOPPED with its exit code;
-- each service has one local URL from its first healthy rollout on, as a load balancer gives:
-  a loopback port that forwards each connection to the task serving at that moment, so a
-  `curl` keeps working across deploys and rollbacks.
+- a completed deployment's tasks are RUNNING in ListTasks/DescribeTasks (moto keeps no task of a
+  service), the older deployments' tasks STOPPED, so a read-back of what a service runs works;
+- each service (per cluster: a staging and a production service may share a name) has one
+  local URL from its first healthy rollout on, as a load balancer gives: a loopback port that
+  forwards each connection to the task serving at that moment, so a `curl` keeps working across
+  deploys and rollbacks.
 
 The deploy action never sees any of this: it talks to moto over the AWS API, as to AWS.
 Test and demo infrastructure only; not part of the actions.
@@ -189,7 +192,7 @@ class LocalStaging(ContainerDriver):
     label: ClassVar[str] = LABEL
     health_timeout: float = 90.0
     tasks: dict[str, list[Task]] = field(default_factory=dict)  # deployment id -> its tasks
-    serving: dict[str, str] = field(default_factory=dict)  # service name -> deployment id
+    serving: dict[str, str] = field(default_factory=dict)  # "cluster/service" -> deployment id
     events: list[str] = field(default_factory=list)
 
     # --- the emulator side ------------------------------------------------------------------
@@ -348,8 +351,9 @@ class LocalStaging(ContainerDriver):
         service.deployments[:] = [d for d in service.deployments if d not in old]
         for d in old:  # drained: ECS stops the old tasks once the new ones are healthy
             self._stop(d["id"])
-        self.serving[service.name] = deployment["id"]
+        self.serving[f"{service.cluster_name}/{service.name}"] = deployment["id"]
         service.running_count = deployment["desiredCount"]
+        running_tasks(service, deployment)
         self._event(service, f"(service {service.name}) has reached a steady state.")
 
     def _fail(
@@ -389,18 +393,55 @@ class LocalStaging(ContainerDriver):
             self._docker("rm", "--force", task.container)
 
     # --- what a user (or test) asks -------------------------------------------------------------
+    def _serving_key(self, service: str) -> str | None:
+        """`cluster/service`, or a service name that one cluster alone serves."""
+        if "/" in service:
+            return service if service in self.serving else None
+        found = [key for key in self.serving if key.split("/", 1)[1] == service]
+        if len(found) > 1:
+            raise ValueError(f"{service} is served in {sorted(found)}: name it cluster/service")
+        return found[0] if found else None
+
     def task_port(self, service: str) -> int | None:
         """The host port of the service's serving deployment (its first task), right now."""
-        tasks = self.tasks.get(self.serving.get(service, ""), [])
+        key = self._serving_key(service)
+        tasks = self.tasks.get(self.serving[key], []) if key else []
         return tasks[0].port if tasks and tasks[0].port else None
 
     def url(self, service: str) -> str | None:
         """The service's one local URL (None until a rollout first completed): it follows the
-        serving deployment across deploys and rollbacks, as a load balancer does."""
-        if service not in self.serving:
+        serving deployment across deploys and rollbacks, as a load balancer does. `service` is
+        `cluster/service`, or its name alone when one cluster has it."""
+        key = self._serving_key(service)
+        if key is None:
             return None
-        return self._stable_url(service, lambda: self.task_port(service))
+        return self._stable_url(key, lambda: self.task_port(key))
 
     def _forget(self) -> None:
         self.tasks.clear()
         self.serving.clear()
+
+
+def running_tasks(service: Any, deployment: dict[str, Any], replace: bool = True) -> list[Any]:
+    """What ECS does and moto does not: a completed deployment's tasks RUNNING in the service's
+    group (ListTasks, DescribeTasks), the older deployments' tasks stopped (unless not
+    `replace`: a task left behind)."""
+    from moto.ecs.models import Task as MotoTask
+
+    ecs = backend()
+    cluster = ecs._get_cluster(service.cluster_name)
+    group = f"service:{service.name}"
+    for task in list(ecs.tasks.get(cluster.name, {}).values()):
+        if replace and task.group == group and task.desired_status == "RUNNING":
+            ecs.stop_task(cluster.name, task.task_arn, "Replaced by a newer deployment")
+    # moto cannot attach ENIs to a task it did not place; the record needs none.
+    definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
+    definition.network_mode = "bridge"
+    made = []
+    for _ in range(int(deployment.get("desiredCount") or 0)):
+        task = MotoTask(cluster, definition, None, {}, ecs, group, launch_type="FARGATE",
+                        started_by=deployment["id"])  # fmt: skip
+        task.advance = lambda: None  # moto's managed state would stop it on DescribeTasks
+        ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        made.append(task)
+    return made

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "dev"))
-from local_staging import start_deployment
+from local_staging import running_tasks, start_deployment
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -207,33 +207,6 @@ class RolloutSim:
             task.containers[0].exitCode = 1
             ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
             ecs.stop_task(cluster.name, task.task_arn, "Essential container in task exited")
-
-
-def running_tasks(service: Any, deployment: dict[str, Any], replace: bool = True) -> list[Any]:
-    """What ECS does and moto does not: a completed deployment's tasks RUNNING in the service's
-    group (ListTasks, DescribeTasks), the older deployments' tasks stopped (unless not
-    `replace`: a task left behind)."""
-    import copy
-
-    from moto.ecs.models import Task
-
-    ecs = backend()
-    cluster = ecs._get_cluster(service.cluster_name)
-    group = f"service:{service.name}"
-    for task in list(ecs.tasks.get(cluster.name, {}).values()):
-        if replace and task.group == group and task.desired_status == "RUNNING":
-            ecs.stop_task(cluster.name, task.task_arn, "Replaced by a newer deployment")
-    # moto cannot attach ENIs to a task it did not place; the record needs none.
-    definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
-    definition.network_mode = "bridge"
-    made = []
-    for _ in range(int(deployment.get("desiredCount") or 0)):
-        task = Task(cluster, definition, None, {}, ecs, group, launch_type="FARGATE",
-                    started_by=deployment["id"])  # fmt: skip
-        task.advance = lambda: None  # moto's managed state would stop it on DescribeTasks
-        ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
-        made.append(task)
-    return made
 
 
 def network(ec2_client: Any) -> dict[str, Any]:
