@@ -20,6 +20,11 @@ One production service lives through the runs, in order:
 4. a release of the second: production moves to it;
 5. a rollback: production is back on the first, on the task definition revision that served it,
    read back from ECS, and the production record moved back (forced);
+6. the second released again, then once more ("production already runs it");
+7. a release whose promotion is refused after a good rollout (another release promoted a newer
+   version meanwhile): production is put back on what it ran before, and the summary says so;
+8. a release whose image cannot start: the rollout fails and rolls back, nothing is promoted,
+   and the summary says what production runs, read back;
 and, at any point, a release whose tag is on a branch other than the default one is refused in
 one line before the plan reads the store.
 
@@ -91,12 +96,20 @@ CMD ["python", "/app/serve.py"]
 """
 
 
-def _build_and_push(docker: list[str], registry: dict, tmp: Path, label: str) -> str:
+# An image that cannot start: its container exits at once, as a broken model server would.
+BROKEN_DOCKERFILE = DOCKERFILE.replace(
+    'CMD ["python", "/app/serve.py"]', 'CMD ["python", "-c", "raise SystemExit(3)"]'
+)
+
+
+def _build_and_push(
+    docker: list[str], registry: dict, tmp: Path, label: str, dockerfile: str = DOCKERFILE
+) -> str:
     """The image `label`, pushed; its reference by digest."""
     context = tmp / f"image-{label}"
     context.mkdir()
     (context / "serve.py").write_text(SERVE)
-    (context / "Dockerfile").write_text(DOCKERFILE)
+    (context / "Dockerfile").write_text(dockerfile)
     name, tag = f"acme/fraud-release-{RUN}", label
     ref = f"{registry['host']}/{name}:{tag}"
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # the classic builder: no frontend to fetch
@@ -120,13 +133,8 @@ def world(testbed, tmp_path_factory):
         ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=REGION, **keys)
         ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION, **keys)
         s3.create_bucket(Bucket="models")
-        for number, version in enumerate(VERSIONS, start=1):
-            card = {"model": {"sha256": version[0] * 64, "path": "model.skops"},
-                    "source": {"repository": "Acme/Fraud-Detector", "run_number": str(number),
-                               "run_attempt": "1"},
-                    "run": {"started_at": f"2026-11-01T1{number}:00:00+00:00"}}  # fmt: skip
-            s3.put_object(Bucket="models", Key=f"release-{RUN}/{MODEL}/{version}/model-card.json",
-                          Body=json.dumps(card))  # fmt: skip
+        for version in VERSIONS:
+            _card(s3, version)
         images = {v: _build_and_push(docker, registry, tmp, v.split("-")[0].replace(".", "-"))
                   for v in VERSIONS}  # fmt: skip
         taskdef = json.loads((EXAMPLE / TASKDEF_FILE).read_text())
@@ -144,10 +152,22 @@ def world(testbed, tmp_path_factory):
             yield {
                 "endpoint": endpoint, "s3": s3, "ecs": ecs, "images": images, "initial": initial,
                 "staging": staging, "consumer": consumer, "tree": export_tree(tmp / "tree"),
-                "cache": tmp_path_factory.mktemp("act-cache"), "tmp": tmp,
+                "cache": tmp_path_factory.mktemp("act-cache"), "tmp": tmp, "docker": docker,
+                "registry": registry,
             }  # fmt: skip
         finally:
             staging.down()
+
+
+def _card(s3, version: str) -> None:
+    """The model card of `version` (<run number>.<attempt>-<sha7>), as training writes it."""
+    number = version.split(".")[0]
+    card = {"model": {"sha256": version[0] * 64, "path": "model.skops"},
+            "source": {"repository": "Acme/Fraud-Detector", "run_number": number,
+                       "run_attempt": "1"},
+            "run": {"started_at": f"2026-11-01T1{number}:00:00+00:00"}}  # fmt: skip
+    s3.put_object(Bucket="models", Key=f"release-{RUN}/{MODEL}/{version}/model-card.json",
+                  Body=json.dumps(card))  # fmt: skip
 
 
 def _caller(workflow: str, event: str, outputs: list[str], **inputs: str) -> str:
@@ -263,6 +283,11 @@ def _live(world) -> dict:
         return json.loads(response.read())
 
 
+def _job(run, name: str) -> str | None:
+    """The result of the called workflow's job shown as `name` (act prints display names)."""
+    return {job.split("/")[-1].strip(): result for job, result in run.jobs.items()}.get(name)
+
+
 def _one_line(run, text: str) -> str:
     lines = [line for line in run.log.splitlines() if text in line]
     assert lines, run.log[-6000:]
@@ -280,7 +305,8 @@ def test_a_tag_off_the_default_branch_releases_nothing(world):
     run = _release(world, "v0.0.1-side", side)
     _one_line(run, "release tag v0.0.1-side (commit ")
     assert "is not on the default branch main; nothing is released" in run.log
-    assert run.jobs.get("deploy-production") != "success"
+    assert _job(run, "plan the release (staging champion)") == "failure", run.log[-6000:]
+    assert _job(run, "release to production") is None  # never started
     assert _production(world)[0] == world["initial"]
     assert _get(world, "production.json") is None
 
@@ -391,3 +417,62 @@ def test_releasing_the_second_again_after_the_rollback_is_a_forward_move(
         _production(world)[0] == arn
         and _get(world, "production.json")["sequence"] == (record["sequence"])
     )
+
+
+def test_a_promotion_refused_after_the_rollout_puts_production_back(
+    world, first_release, second_release
+):
+    """Another release promotes a newer version while this one rolls out: the promotion is
+    refused (production only moves forward), so production goes back to what it ran."""
+    before_arn, before_image = _production(world)
+    live = _live(world)
+    version, newer = "3.1-ccccccc", "9.1-zzzzzzz"
+    for v in (version, newer):
+        _card(world["s3"], v)
+    world["images"][version] = world["images"][VERSIONS[0]]  # a good image, deployed anew
+    _stage(world, version)
+    staging, complete = world["staging"], world["staging"]._complete
+
+    def _complete(service, deployment):  # the other release's promotion lands meanwhile
+        complete(service, deployment)
+        current = _get(world, "production.json")
+        if service.name == SERVICE and current["version"] != newer:
+            key = f"release-{RUN}/{MODEL}/production.json"
+            world["s3"].put_object(Bucket="models", Key=key, Body=json.dumps(
+                {**current, "version": newer, "sequence": current["sequence"] + 1}))  # fmt: skip
+
+    key, record = f"release-{RUN}/{MODEL}/production.json", _get(world, "production.json")
+    staging._complete = _complete
+    try:
+        run = _release(world, "v1.3.0")
+        theirs = _get(world, "production.json")["version"]
+    finally:  # the other release was make-believe: production's record as it was
+        staging._complete = complete
+        world["s3"].put_object(Bucket="models", Key=key, Body=json.dumps(record))
+    assert _job(run, "release to production") == "failure", run.log[-6000:]
+    _one_line(run, f"version: {version} (")
+    assert f"is older than the production {newer}" in run.log
+    assert _production(world) == (before_arn, before_image)  # put back
+    assert _live(world) == live
+    assert theirs == newer  # not ours
+    assert f"nothing was promoted; production runs {before_image}" in run.log
+
+
+def test_a_release_whose_image_cannot_start_rolls_back_and_promotes_nothing(
+    world, first_release, second_release
+):
+    before_arn, before_image = _production(world)
+    before, live = _get(world, "production.json"), _live(world)
+    version = "4.1-ddddddd"
+    _card(world["s3"], version)
+    world["images"][version] = _build_and_push(
+        world["docker"], world["registry"], world["tmp"], "4-1-broken", BROKEN_DOCKERFILE
+    )
+    _stage(world, version)
+    run = _release(world, "v1.4.0")
+    assert _job(run, "release to production") == "failure", run.log[-6000:]
+    assert "Essential container in task exited" in run.log  # the stopped task's reason
+    assert _production(world) == (before_arn, before_image)  # rolled back automatically
+    assert _live(world) == live  # the old deployment's containers kept serving
+    assert _get(world, "production.json") == before  # nothing promoted
+    assert f"nothing was promoted; production runs {before_image}" in run.log
