@@ -307,6 +307,7 @@ def test_a_tag_off_the_default_branch_releases_nothing(world):
     assert "is not on the default branch main; nothing is released" in run.log
     assert _job(run, "plan the release (staging champion)") == "failure", run.log[-6000:]
     assert _job(run, "release to production") is None  # never started
+    assert "/release to production" not in run.log
     assert _production(world)[0] == world["initial"]
     assert _get(world, "production.json") is None
 

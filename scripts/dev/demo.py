@@ -46,6 +46,7 @@ STORE = "s3://models/fraud-detector"
 RECORDS = "fraud-detector/Fraud-Detector"  # the store's prefix for the consumer's model
 SERVICE = "fraud-detector"
 CLUSTERS = ("staging", "production")
+STACK_SCHEMA = 2  # local_stack.py's state: services by cluster/service, a production cluster
 STARTED = time.monotonic()
 
 
@@ -133,15 +134,17 @@ def seed_aws(endpoint: str) -> None:
     """A bucket for the model store, and two ECS clusters, staging and production, each with the
     service `fraud-detector` on the example task definition's first revision."""
     s3, ecs, ec2 = (aws_client(s, endpoint) for s in ("s3", "ecs", "ec2"))
-    if ecs.describe_clusters(clusters=["production"]).get("clusters"):
+    found = {c["clusterName"] for c in ecs.describe_clusters(clusters=list(CLUSTERS))["clusters"]}
+    if found == set(CLUSTERS):
         return  # seeded by an earlier run of this stack
-    s3.create_bucket(Bucket="models")
+    if not found:
+        s3.create_bucket(Bucket="models")
     taskdef = json.loads((EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text())
     arn = ecs.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
-    for cluster in CLUSTERS:
+    for cluster in set(CLUSTERS) - found:
         ecs.create_cluster(clusterName=cluster)
         ecs.create_service(
             cluster=cluster,
@@ -326,6 +329,7 @@ def run_act(
         **env,
         "MLOPS_ACTIONS_TREE": str(tree),
         "DEMO_OUTPUTS": str(outputs),
+        "MLOPS_ACT_PYTHON_VENVS": str(HOME / "python-venvs"),  # the tests job's, kept
         "GITHUB_RUN_NUMBER": next_run_number(),
     }.items():
         command += ["--env", f"{key}={value}"]
@@ -351,8 +355,11 @@ def run_act(
     code = proc.wait()
     log.close()
     needs = json.loads(outputs.read_text()) if outputs.exists() else {}
-    found = {k: v for job in needs.values() for k, v in (job.get("outputs") or {}).items()}
-    return code, {k: str(v) for k, v in found.items() if v not in (None, "")}
+    found = {  # the jobs that ran; a skipped one's empty outputs do not hide them
+        k: str(v) for job in needs.values() for k, v in (job.get("outputs") or {}).items()
+        if v not in (None, "")
+    }  # fmt: skip
+    return code, found
 
 
 def act_errors() -> list[str]:
@@ -443,8 +450,8 @@ def show(
         print(f"\n== the running {cluster} service: {url} ==")
         print(f"$ curl {url}/version")
         print("  " + json.dumps(answers[cluster]))
-    url = service_url("staging", wait=0)
-    if clusters == ("staging",) and url and answers["staging"] is not None:
+    url = service_url("staging", wait=0) if clusters == ("staging",) else None
+    if url and answers["staging"] is not None:
         body = json.dumps(
             [
                 {
@@ -484,9 +491,11 @@ def release(state: dict[str, Any], consumer: Path, rollback: bool) -> int:
         payload = {"action": "published", "ref": f"refs/tags/{tag}", "repository": REPOSITORY,
                    "release": {"tag_name": tag, "draft": False, "prerelease": False}}  # fmt: skip
         say(f"publishing release {tag} of the current staging champion")
-    say("act does not enforce environments: on GitHub, deploy-production waits here for a "
-        "reviewer of the `production` environment; the demo approves it by going on")  # fmt: skip
+    say("act does not enforce environments: on GitHub, once the plan passes, the production "
+        "job waits for a reviewer of the `production` environment; here it runs on, as if "
+        "approved")  # fmt: skip
     say(f"running the consumer's release.yml ({event}) through act; full log: {HOME / 'act.log'}")
+    before = record(state, "production.json")
     code, outputs = run_act(
         consumer, event, payload, release_workflow(),
         env={**AWS, "AWS_ENDPOINT_URL": state["endpoint"]}, secrets={}, file="release.yml",
@@ -495,30 +504,59 @@ def release(state: dict[str, Any], consumer: Path, rollback: bool) -> int:
         " finished" if code == 0 else f" stopped (act exit {code})"))  # fmt: skip
     for line in act_errors()[:8]:  # a refusal, in its one line
         print(f"  {line}")
-    answers = show(
-        json.loads(STATE.read_text()),
-        outputs,
-        RELEASE_OUTPUTS,
-        CLUSTERS,
-        wait=60 if code == 0 else 0,
-    )
-    staging, production = answers["staging"], answers["production"]
-    if code == 0 and production:
-        if rollback:
-            print(f"\nProduction is back on {production['model_version']}, the previous "
-                  "production champion" + (f"; staging still serves {staging['model_version']}"
-                  if staging else "") + ".")  # fmt: skip
-        elif (
-            staging
-            and staging["model_sha256"] == production["model_sha256"]
-            and service_image(state, "staging")[1] == service_image(state, "production")[1]
-        ):
-            print(
-                f"\nStaging and production serve the same model, {production['model_version']} "
-                f"(sha256 {production['model_sha256'][:16]}…), from the same image digest."
-            )
+    answers = show(json.loads(STATE.read_text()), outputs, RELEASE_OUTPUTS, CLUSTERS,
+                   wait=60 if code == 0 else 0)  # fmt: skip
+    if code == 0:
+        code = release_read_back(state, rollback, before, answers)
     print(f"\nstop everything: bash scripts/demo.sh down   (state: {HOME})")
     return code
+
+
+def release_read_back(
+    state: dict[str, Any],
+    rollback: bool,
+    before: dict[str, Any] | None,
+    answers: dict[str, dict[str, Any] | None],
+) -> int:
+    """Say what production runs only when the live service, ECS and the production record agree
+    (and, for a release, staging serves the same model from the same image); else what differs."""
+    staging, production = answers["staging"], answers["production"]
+    after, running = record(state, "production.json"), service_image(state, "production")[1]
+    moved_back = bool(
+        after and before and ((after.get("release") or {}).get("rollback"))
+        and after.get("previous_version") == before.get("version")
+    )  # fmt: skip
+    if not production:
+        problem = "the production service does not answer /version"
+    elif not after or after.get("version") != production["model_version"]:
+        problem = f"production answers {production['model_version']}, its record names " + str(
+            after and after.get("version"))  # fmt: skip
+    elif running != after.get("serving_image"):
+        problem = f"production runs {running}, its record names {after.get('serving_image')}"
+    elif rollback and not moved_back:
+        problem = "the production record did not move back"
+    elif not rollback and not (
+        staging
+        and staging["model_sha256"] == production["model_sha256"]
+        and service_image(state, "staging")[1] == running
+    ):
+        problem = "staging serves another model or image"
+    else:
+        problem = ""
+    if problem:
+        print(f"\nNot as expected, read back: {problem}.")
+        return 1
+    assert production is not None and after is not None
+    if rollback:
+        still = f"; staging still serves {staging['model_version']}" if staging else ""
+        print(f"\nProduction is back on {production['model_version']}, the production champion "
+              f"before {after['previous_version']}{still}.")  # fmt: skip
+    else:
+        print(
+            f"\nStaging and production serve the same model, {production['model_version']} "
+            f"(sha256 {production['model_sha256'][:16]}…), from the same image digest."
+        )
+    return 0
 
 
 DEPLOY_ONLY = """
@@ -657,6 +695,9 @@ def main() -> int:
         (HOME / "started-testbed").write_text("the demo started the testbed; down stops it\n")
     registry = testbed("up")["registry"]
     state = stack(registry)
+    if state.get("schema") != STACK_SCHEMA:  # a stack process from before production existed
+        raise SystemExit("the local stack was started by an older demo: bash scripts/demo.sh down, "
+                         "then run the demo again")  # fmt: skip
     say(f"local AWS (S3, ECS) and the local staging at {state['endpoint']}")
     seed_aws(state["endpoint"])
     scenario = (args.worse_model or args.data_changed or args.broken_image or args.release

@@ -4,8 +4,9 @@ container it started.
 
     python scripts/dev/local_stack.py --state STATE.json --docker-config DIR
 
-It writes {"endpoint", "pid", "services": {name: url}, "stack"} to STATE.json and keeps
-`services` current as rollouts complete; `stack` is the label value its containers carry.
+It writes {"schema", "endpoint", "pid", "services": {"cluster/service": url}, "stack"} to
+STATE.json and keeps `services` current as rollouts complete; `stack` is the label value its
+containers carry.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def main() -> int:
     stop = threading.Event()
 
     def write_state() -> None:
-        services = {name: staging.url(name) for name in staging.serving}
+        services = {name: staging.url(name) for name in list(staging.serving)}  # rollouts add keys
         state = {
+            "schema": 2,  # services by "cluster/service" (demo.py's STACK_SCHEMA)
             "endpoint": f"http://{host}:{port}",
             "pid": os.getpid(),
             "services": services,

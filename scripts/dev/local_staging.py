@@ -208,19 +208,11 @@ class LocalStaging(ContainerDriver):
         started_by: str, tags: Any, launch_type: str | None, *rest: Any, **more: Any,
     ) -> list[Any]:  # fmt: skip
         """One task, really run: the container with its command override, until it exits."""
-        from moto.ecs.models import Task as MotoTask
-
-        ecs = backend()
-        cluster = ecs._get_cluster(cluster_str)
-        # moto cannot attach an ENI to a task it did not place; the record needs none.
-        definition = copy.copy(ecs.describe_task_definition(task_definition_str))
-        definition.network_mode = "bridge"
-        record = MotoTask(cluster, definition, None, {}, ecs, "family:" + definition.family,
-                          launch_type=launch_type or "", overrides=overrides or {},
-                          started_by=started_by or "")  # fmt: skip
+        definition = backend().describe_task_definition(task_definition_str)
+        record = task_record(cluster_str, task_definition_str, "family:" + definition.family,
+                             started_by or "", launch_type or "", overrides or {})  # fmt: skip
         record.last_status = "PENDING"
         record.containers[0].exitCode = None
-        ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
         override = next(iter((overrides or {}).get("containerOverrides") or []), {})
         self._in_background(self._one_off, record, definition, override)
         return [record]
@@ -338,6 +330,17 @@ class LocalStaging(ContainerDriver):
             time.sleep(1.0)
 
     def _complete(self, service: Any, deployment: dict[str, Any]) -> None:
+        # The old deployments drained, the tasks listed and the URL moved before the rollout
+        # says COMPLETED: a deploy that sees COMPLETED reads back what runs at once.
+        old = [
+            d for d in service.deployments if d is not deployment and d["rolloutState"] != "FAILED"
+        ]
+        service.deployments[:] = [d for d in service.deployments if d not in old]
+        for d in old:  # drained: ECS stops the old tasks once the new ones are healthy
+            self._stop(d["id"])
+        running_tasks(service, deployment)
+        self.serving[f"{service.cluster_name}/{service.name}"] = deployment["id"]
+        service.running_count = deployment["desiredCount"]
         deployment.update(
             rolloutState="COMPLETED",
             rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
@@ -345,33 +348,16 @@ class LocalStaging(ContainerDriver):
             pendingCount=0,
             updatedAt=datetime.now(timezone.utc),
         )
-        old = [
-            d for d in service.deployments if d is not deployment and d["rolloutState"] != "FAILED"
-        ]
-        service.deployments[:] = [d for d in service.deployments if d not in old]
-        for d in old:  # drained: ECS stops the old tasks once the new ones are healthy
-            self._stop(d["id"])
-        self.serving[f"{service.cluster_name}/{service.name}"] = deployment["id"]
-        service.running_count = deployment["desiredCount"]
-        running_tasks(service, deployment)
         self._event(service, f"(service {service.name}) has reached a steady state.")
 
     def _fail(
         self, service: Any, deployment: dict[str, Any], failed: list[tuple[Task, Any]]
     ) -> None:
-        from moto.ecs.models import Task as MotoTask
-
-        ecs = backend()
-        cluster = ecs._get_cluster(service.cluster_name)
-        # moto cannot attach ENIs to a task it did not place; a stopped task needs none.
-        definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
-        definition.network_mode = "bridge"
         for task, (_, reason, exit_code) in failed:
-            record = MotoTask(cluster, definition, None, {}, ecs, f"service:{service.name}",
-                              launch_type="FARGATE", started_by=deployment["id"])  # fmt: skip
+            record = task_record(service.cluster_name, deployment["taskDefinition"],
+                                 f"service:{service.name}", deployment["id"])  # fmt: skip
             record.containers[0].exitCode = exit_code
-            ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
-            ecs.stop_task(cluster.name, record.task_arn, reason)
+            backend().stop_task(service.cluster_name, record.task_arn, reason)
             logs = self._docker("logs", "--tail", "5", task.container)
             self._event(service, f"(service {service.name}) (task {task.container}) {reason}: "
                         f"{(logs.stdout + logs.stderr).strip().splitlines()[-1:]}")  # fmt: skip
@@ -426,22 +412,33 @@ def running_tasks(service: Any, deployment: dict[str, Any], replace: bool = True
     """What ECS does and moto does not: a completed deployment's tasks RUNNING in the service's
     group (ListTasks, DescribeTasks), the older deployments' tasks stopped (unless not
     `replace`: a task left behind)."""
+    ecs = backend()
+    group = f"service:{service.name}"
+    for task in list(ecs.tasks.get(service.cluster_name, {}).values()):
+        if replace and task.group == group and task.desired_status == "RUNNING":
+            ecs.stop_task(service.cluster_name, task.task_arn, "Replaced by a newer deployment")
+    made = []
+    for _ in range(int(deployment.get("desiredCount") or 0)):
+        task = task_record(service.cluster_name, deployment["taskDefinition"], group,
+                           deployment["id"])  # fmt: skip
+        task.advance = lambda: None  # moto's managed state would stop it on DescribeTasks
+        made.append(task)
+    return made
+
+
+def task_record(
+    cluster_name: str, task_definition: str, group: str, started_by: str,
+    launch_type: str = "FARGATE", overrides: dict[str, Any] | None = None,
+) -> Any:  # fmt: skip
+    """A task in moto's ListTasks/DescribeTasks that the local staging (not moto) runs."""
     from moto.ecs.models import Task as MotoTask
 
     ecs = backend()
-    cluster = ecs._get_cluster(service.cluster_name)
-    group = f"service:{service.name}"
-    for task in list(ecs.tasks.get(cluster.name, {}).values()):
-        if replace and task.group == group and task.desired_status == "RUNNING":
-            ecs.stop_task(cluster.name, task.task_arn, "Replaced by a newer deployment")
-    # moto cannot attach ENIs to a task it did not place; the record needs none.
-    definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
+    cluster = ecs._get_cluster(cluster_name)
+    # moto cannot attach an ENI to a task it did not place; the record needs none.
+    definition = copy.copy(ecs.describe_task_definition(task_definition))
     definition.network_mode = "bridge"
-    made = []
-    for _ in range(int(deployment.get("desiredCount") or 0)):
-        task = MotoTask(cluster, definition, None, {}, ecs, group, launch_type="FARGATE",
-                        started_by=deployment["id"])  # fmt: skip
-        task.advance = lambda: None  # moto's managed state would stop it on DescribeTasks
-        ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
-        made.append(task)
-    return made
+    record = MotoTask(cluster, definition, None, {}, ecs, group, launch_type=launch_type,
+                      overrides=overrides or {}, started_by=started_by)  # fmt: skip
+    ecs.tasks.setdefault(cluster.name, {})[record.task_arn] = record
+    return record

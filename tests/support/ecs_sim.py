@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "dev"))
-from local_staging import running_tasks, start_deployment
+from local_staging import running_tasks, start_deployment, task_record
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -184,29 +184,13 @@ class RolloutSim:
             service,
             f"(service {service.name}) (deployment {deployment['id']}) deployment failed: tasks failed to start.",
         )
-        import copy
-
-        from moto.ecs.models import Task
-
-        ecs = backend()
-        cluster = ecs._get_cluster(service.cluster_name)
-        # moto cannot attach ENIs to a task it did not place; the stopped tasks need none.
-        definition = copy.copy(ecs.describe_task_definition(deployment["taskDefinition"]))
-        definition.network_mode = "bridge"
         for _ in range(2):
-            task = Task(
-                cluster,
-                definition,
-                None,
-                {},
-                ecs,
-                f"service:{service.name}",
-                launch_type="FARGATE",
-                started_by=deployment["id"],
-            )
+            task = task_record(service.cluster_name, deployment["taskDefinition"],
+                               f"service:{service.name}", deployment["id"])  # fmt: skip
             task.containers[0].exitCode = 1
-            ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
-            ecs.stop_task(cluster.name, task.task_arn, "Essential container in task exited")
+            backend().stop_task(
+                service.cluster_name, task.task_arn, "Essential container in task exited"
+            )
 
 
 def network(ec2_client: Any) -> dict[str, Any]:
@@ -276,10 +260,6 @@ class TaskSim:
         networking_configuration: Any = None,
         *rest: Any,
     ) -> list[Any]:
-        import copy
-
-        from moto.ecs.models import Task
-
         self.requests.append(
             {
                 "cluster": cluster_str,
@@ -291,23 +271,9 @@ class TaskSim:
                 "networkConfiguration": networking_configuration,
             }
         )
-        ecs = backend()
-        cluster = ecs._get_cluster(cluster_str)
-        definition = copy.copy(ecs.describe_task_definition(task_definition_str))
-        definition.network_mode = "bridge"
-        task = Task(
-            cluster,
-            definition,
-            None,
-            {},
-            ecs,
-            "family:train",
-            launch_type=launch_type or "",
-            overrides=overrides or {},
-            started_by=started_by or "",
-        )
+        task = task_record(cluster_str, task_definition_str, "family:train", started_by or "",
+                           launch_type or "", overrides or {})  # fmt: skip
         task.containers[0].exitCode = None
-        ecs.tasks.setdefault(cluster.name, {})[task.task_arn] = task
         env = {
             e["name"]: e["value"]
             for o in (overrides or {}).get("containerOverrides", [])
