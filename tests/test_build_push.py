@@ -244,6 +244,26 @@ def test_registry_cache_tag_is_pushed(testbed, tmp_path):
     assert tags == sorted(["buildcache", "dev", "nightly", sha, f"sha-{sha[:7]}"])
     assert "latest" not in tags
 
+    # Built again on this daemon (the classic builder here): its own layer cache serves every
+    # stage, the dependency install included; --cache-from would have limited it to the
+    # cache image's history (the final stage) and reinstalled the dependencies.
+    def build_again():
+        proc, _ = _cli_build(testbed, tmp_path, consumer, reg["password"], "push",
+                             "refs/heads/dev", {"repository": {"default_branch": "main"}},
+                             image=f"acme/cached-{RUN}")  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+        lines = proc.stdout.splitlines()
+        step = next(i for i, line in enumerate(lines) if "RUN pip install" in line)
+        return proc.stdout, "Using cache" in lines[step + 1]
+
+    out, cached = build_again()
+    assert "registry cache: this daemon's own layer cache" in out and cached, out[-3000:]
+    # A daemon without the cache image pulls it and builds with --cache-from.
+    cache_ref = f"{reg['host']}/acme/cached-{RUN}:buildcache"
+    subprocess.run(["docker", "rmi", cache_ref], check=True, capture_output=True)
+    out, _ = build_again()
+    assert f"registry cache: reused {cache_ref}" in out, out[-3000:]
+
 
 def test_dockerfile_is_clean_under_hadolint():
     proc = subprocess.run(

@@ -168,6 +168,8 @@ def run_workflow(
         f"ACT_CAPTURE_DIR={capture}",
         "--env",  # where the upload-artifact shim puts artifacts: kept, as the capture is
         f"ACT_ARTIFACT_DIR={capture / 'artifacts'}",
+        "--env",  # the setup-python shim's venvs, kept with the act cache across runs
+        f"MLOPS_ACT_PYTHON_VENVS={cache_dir / 'python-venvs'}",
     ]
     # every pinned remote action's shim, and any other the test maps
     for ref, path in {**pinned_shims(), **(repositories or {})}.items():

@@ -297,6 +297,20 @@ def container_or_fallback(
     ]
 
 
+def _classic_cache_source(docker: dk.Docker, cache_ref: str) -> tuple[str | None, str]:
+    """(--cache-from for the classic builder, what the build notes). With --cache-from, the
+    classic builder reuses a local layer only if it is in the history of a cache-from image, so
+    a multi-stage build's earlier stages (the dependency install) are rebuilt every time. A
+    daemon that already holds the cache image (a self-hosted runner's) keeps its own layer cache
+    of every stage: it builds without --cache-from. A fresh daemon pulls the cache image."""
+    if docker.run("image", "inspect", "--format", "{{.Id}}", cache_ref).returncode == 0:
+        return None, f"registry cache: this daemon's own layer cache (it holds {cache_ref})"
+    pulled = docker.run("pull", "--quiet", cache_ref)
+    if pulled.returncode != 0:
+        return None, "registry cache: no cache image yet"
+    return cache_ref, f"registry cache: reused {cache_ref}"
+
+
 def _build_classic(
     docker: dk.Docker,
     request: BuildRequest,
@@ -310,11 +324,8 @@ def _build_classic(
     result = BuildResult(the_plan, capabilities.Builder("classic").describe())
     cache_from = None
     if wanted.cache_import:
-        pulled = docker.run("pull", "--quiet", cache_ref)
-        cache_from = cache_ref if pulled.returncode == 0 else None
-        result.notes.append(
-            "registry cache: " + ("reused " + cache_ref if cache_from else "no cache image yet")
-        )
+        cache_from, note = _classic_cache_source(docker, cache_ref)
+        result.notes.append(note)
     args = builders.classic_build_args(
         **_build_inputs(request, the_plan, dockerfile), cache_from=cache_from
     )
