@@ -41,7 +41,8 @@ class Features:
 
     cache_export: "" (none), "registry" or "gha" (BuildKit cache, mode=max), "inline" (buildx
     docker driver: cache metadata inside an extra `buildcache` tag of the image), "image"
-    (classic builder: the image itself pushed as `buildcache`, for --cache-from next time).
+    (classic builder: the image itself pushed as `buildcache`, for --cache-from next time on
+    a daemon that does not hold it).
     """
 
     attestations: bool

@@ -301,8 +301,9 @@ def _classic_cache_source(docker: dk.Docker, cache_ref: str) -> tuple[str | None
     """(--cache-from for the classic builder, what the build notes). With --cache-from, the
     classic builder reuses a local layer only if it is in the history of a cache-from image, so
     a multi-stage build's earlier stages (the dependency install) are rebuilt every time. A
-    daemon that already holds the cache image (a self-hosted runner's) keeps its own layer cache
-    of every stage: it builds without --cache-from. A fresh daemon pulls the cache image."""
+    daemon that holds the cache image's tag (a self-hosted runner's; a proxy for its own layer
+    cache of every stage, which a prune may have emptied: that costs time, never correctness)
+    builds without --cache-from. A fresh daemon pulls the cache image."""
     if docker.run("image", "inspect", "--format", "{{.Id}}", cache_ref).returncode == 0:
         return None, f"registry cache: this daemon's own layer cache (it holds {cache_ref})"
     pulled = docker.run("pull", "--quiet", cache_ref)
