@@ -181,6 +181,17 @@ def start_deployment(service: Any) -> dict[str, Any]:
     return deployment
 
 
+def mark_completed(deployment: dict[str, Any]) -> None:
+    """A deployment's rollout COMPLETED, all its tasks running, as DescribeServices says it."""
+    deployment.update(
+        rolloutState="COMPLETED",
+        rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+        runningCount=deployment["desiredCount"],
+        pendingCount=0,
+        updatedAt=datetime.now(timezone.utc),
+    )
+
+
 @dataclass
 class Task:
     container: str  # docker container name
@@ -341,13 +352,7 @@ class LocalStaging(ContainerDriver):
         running_tasks(service, deployment)
         self.serving[f"{service.cluster_name}/{service.name}"] = deployment["id"]
         service.running_count = deployment["desiredCount"]
-        deployment.update(
-            rolloutState="COMPLETED",
-            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
-            runningCount=deployment["desiredCount"],
-            pendingCount=0,
-            updatedAt=datetime.now(timezone.utc),
-        )
+        mark_completed(deployment)
         self._event(service, f"(service {service.name}) has reached a steady state.")
 
     def _fail(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "dev"))
-from local_staging import running_tasks, start_deployment, task_record
+from local_staging import mark_completed, running_tasks, start_deployment, task_record
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -163,13 +163,7 @@ class RolloutSim:
                 self._complete(service, rollback)
 
     def _complete(self, service: Any, deployment: dict[str, Any]) -> None:
-        deployment.update(
-            rolloutState="COMPLETED",
-            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
-            runningCount=deployment["desiredCount"],
-            pendingCount=0,
-            updatedAt=datetime.now(timezone.utc),
-        )
+        mark_completed(deployment)
         service.deployments[:] = [
             d for d in service.deployments if d is deployment or d["rolloutState"] == "FAILED"
         ]
