@@ -22,19 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chromium
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 WORK = Path(tempfile.mkdtemp(prefix="mlops-screenshots-"))
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-)
 
 
 def _cli(*args: str) -> None:
@@ -143,22 +136,10 @@ def _monitor(tmp: Path) -> Path:
 
 
 def _screenshot(page: Path, png: Path, height: int) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        sys.exit("chromium is not installed: apt-get install chromium")
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        subprocess.run(
-            [
-                chromium,
-                *FLAGS,
-                f"--user-data-dir={profile}",
-                f"--window-size=1020,{height}",
-                f"--screenshot={png}",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-        )
+    try:
+        chromium.screenshot(page, png, width=1020, height=height)
+    except chromium.Missing as missing:
+        sys.exit(str(missing))
     print(f"wrote {png.relative_to(REPO)} ({png.stat().st_size // 1024} KiB)")
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
+import sys
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,28 +20,11 @@ NODE_MODULES = Path(
     os.environ.get("MLOPS_NODE_MODULES")
     or Path.home() / ".cache" / "mlops-actions" / "node" / "node_modules"
 )
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-)
-
-
-class Missing(RuntimeError):
-    """A tool the tests need is not installed (the message says how to install it)."""
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        raise Missing("chromium is not installed: apt-get install chromium (scripts/dev/env.sh)")
-    return found
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "dev"))
+# The browser itself is shared with scripts/dev/screenshots.py; the tests use it from here.
+from chromium import Missing, screenshot  # noqa: E402, F401
+from chromium import binary as chromium  # noqa: E402, F401
+from chromium import run as _run  # noqa: E402
 
 
 def mermaid_js() -> Path:
@@ -52,38 +34,12 @@ def mermaid_js() -> Path:
     return path
 
 
-def _run(args: list[str], timeout: int = 90) -> str:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        proc = subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    if proc.returncode != 0:
-        raise RuntimeError(f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return proc.stdout
-
-
 def dump_dom(page: Path, budget_ms: int = 10_000, allow_files: bool = False) -> str:
     """The page's DOM once it loaded and its scripts ran (within the virtual-time budget)."""
     extra = ["--allow-file-access-from-files"] if allow_files else []
     return _run(
         [*extra, f"--virtual-time-budget={budget_ms}", "--dump-dom", page.resolve().as_uri()]
     )
-
-
-def screenshot(page: Path, png: Path, width: int = 1100, height: int = 2400) -> None:
-    _run(
-        [
-            f"--window-size={width},{height}",
-            f"--screenshot={png.resolve()}",
-            page.resolve().as_uri(),
-        ]
-    )
-    if not png.is_file() or png.stat().st_size == 0:
-        raise RuntimeError(f"chromium wrote no screenshot at {png}")
 
 
 _PARSE_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
