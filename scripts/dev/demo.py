@@ -134,17 +134,15 @@ def seed_aws(endpoint: str) -> None:
     """A bucket for the model store, and two ECS clusters, staging and production, each with the
     service `fraud-detector` on the example task definition's first revision."""
     s3, ecs, ec2 = (aws_client(s, endpoint) for s in ("s3", "ecs", "ec2"))
-    found = {c["clusterName"] for c in ecs.describe_clusters(clusters=list(CLUSTERS))["clusters"]}
-    if found == set(CLUSTERS):
-        return  # seeded by an earlier run of this stack
-    if not found:
-        s3.create_bucket(Bucket="models")
+    if ecs.describe_clusters(clusters=list(CLUSTERS)).get("clusters"):
+        return  # seeded by an earlier run of this stack (an older stack is refused before)
+    s3.create_bucket(Bucket="models")
     taskdef = json.loads((EXAMPLE / "infrastructure" / "fraud-detector-task-def.json").read_text())
     arn = ecs.register_task_definition(**taskdef)["taskDefinition"]["taskDefinitionArn"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
-    for cluster in set(CLUSTERS) - found:
+    for cluster in CLUSTERS:
         ecs.create_cluster(clusterName=cluster)
         ecs.create_service(
             cluster=cluster,
